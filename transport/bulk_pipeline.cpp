@@ -1,0 +1,272 @@
+#include "bulk_pipeline.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace transport {
+
+const char* to_string(PipeAction action) {
+  switch (action) {
+    case PipeAction::proceed: return "proceed";
+    case PipeAction::clear_stall: return "clear_stall";
+    case PipeAction::back_off: return "back_off";
+    case PipeAction::stop: return "stop";
+  }
+  return "unknown";
+}
+
+PipeAction action_for(Status completion_status) {
+  switch (completion_status) {
+    case Status::ok: return PipeAction::proceed;
+    case Status::stall: return PipeAction::clear_stall;
+    case Status::aborted:
+    case Status::no_device: return PipeAction::stop;
+    // Transient or device-side trouble: cool down and retry (cdc-acm does the
+    // same for -EPROTO/-EOVERFLOW, "cooling babbling device").
+    case Status::timeout:
+    case Status::overflow:
+    case Status::short_transfer:
+    case Status::malformed:
+    case Status::busy:
+    case Status::no_space:
+    case Status::io_error: return PipeAction::back_off;
+    // Host-side refusals cannot get better by retrying.
+    case Status::unsupported:
+    case Status::invalid_argument:
+    case Status::baud_unreachable:
+    case Status::not_open: return PipeAction::stop;
+  }
+  return PipeAction::stop;
+}
+
+// ---------------------------------------------------------------- BulkInQueue
+
+Status BulkInQueue::configure(const InQueueConfig& config, uint16_t max_packet,
+                              std::span<uint8_t> storage) {
+  *this = BulkInQueue{};
+  if (config.depth == 0 || config.depth > kMaxDepth || max_packet == 0 ||
+      config.transfer_size == 0 || config.transfer_size % max_packet != 0 ||
+      storage.size() < static_cast<size_t>(config.depth) * config.transfer_size) {
+    return Status::invalid_argument;
+  }
+  config_ = config;
+  storage_ = storage;
+  stopped_ = false;
+  return Status::ok;
+}
+
+Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
+  if (stopped_ || backing_off_) {
+    return Status::ok;
+  }
+  for (uint8_t n = 0; n < config_.depth; ++n) {
+    const uint8_t slot = static_cast<uint8_t>((next_submit_ + n) % config_.depth);
+    if (slots_[slot].state != SlotState::idle) {
+      continue;
+    }
+    if (config_.rearm_only_with_room && consumer_room < config_.transfer_size) {
+      break;
+    }
+    const Status status = io.submit_in(slot, slot_buffer(slot));
+    if (status != Status::ok) {
+      stopped_ = true;
+      return status;
+    }
+    slots_[slot].state = SlotState::in_flight;
+    ++in_flight_;
+    stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
+    next_submit_ = static_cast<uint8_t>((slot + 1) % config_.depth);
+    if (config_.rearm_only_with_room) {
+      consumer_room -= config_.transfer_size;
+    }
+  }
+  return Status::ok;
+}
+
+PipeAction BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes,
+                                 std::span<uint8_t>& payload) {
+  payload = {};
+  if (slot >= config_.depth || slots_[slot].state != SlotState::in_flight) {
+    // A completion we did not ask for: the owner's bookkeeping is broken. Stop
+    // rather than corrupt the stream.
+    stopped_ = true;
+    return PipeAction::stop;
+  }
+  --in_flight_;
+  PipeAction action = action_for(status);
+  if (action == PipeAction::proceed) {
+    consecutive_errors_ = 0;
+    const uint32_t length = std::min(bytes, config_.transfer_size);
+    slots_[slot].state = SlotState::completed;
+    payload = slot_buffer(slot).first(length);
+    ++stats_.transfers;
+    stats_.bytes += length;
+    return action;
+  }
+  stats_.discarded_bytes += std::min(bytes, config_.transfer_size);
+  make_idle(slot);
+  if (action == PipeAction::clear_stall) {
+    ++stats_.stalls;
+  } else if (action == PipeAction::back_off) {
+    ++stats_.errors;
+    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+      action = PipeAction::stop;
+    } else {
+      backing_off_ = true;
+    }
+  }
+  if (action == PipeAction::stop) {
+    stopped_ = true;
+  }
+  return action;
+}
+
+void BulkInQueue::park(uint8_t slot, std::span<const uint8_t> payload) {
+  if (slot >= config_.depth || slots_[slot].state != SlotState::completed) {
+    return;
+  }
+  const std::span<uint8_t> buffer = slot_buffer(slot);
+  const uint8_t* begin = buffer.data();
+  if (payload.empty() || payload.data() < begin ||
+      payload.data() + payload.size() > begin + buffer.size()) {
+    make_idle(slot);
+    return;
+  }
+  slots_[slot].state = SlotState::parked;
+  slots_[slot].offset = static_cast<uint32_t>(payload.data() - begin);
+  slots_[slot].length = static_cast<uint32_t>(payload.size());
+  parked_order_[(parked_head_ + parked_count_) % kMaxDepth] = slot;
+  ++parked_count_;
+}
+
+void BulkInQueue::release(uint8_t slot) {
+  if (slot < config_.depth && slots_[slot].state == SlotState::completed) {
+    make_idle(slot);
+  }
+}
+
+uint32_t BulkInQueue::drain(SpscRing& ring) {
+  uint32_t moved = 0;
+  while (parked_count_ > 0) {
+    const uint8_t slot = parked_order_[parked_head_];
+    Slot& s = slots_[slot];
+    const uint32_t n = ring.write(slot_buffer(slot).subspan(s.offset, s.length));
+    moved += n;
+    s.offset += n;
+    s.length -= n;
+    if (s.length != 0) {
+      break;  // ring full: the rest waits here
+    }
+    parked_head_ = static_cast<uint8_t>((parked_head_ + 1) % kMaxDepth);
+    --parked_count_;
+    make_idle(slot);
+  }
+  return moved;
+}
+
+uint32_t BulkInQueue::parked_bytes() const {
+  uint32_t total = 0;
+  for (uint8_t i = 0; i < parked_count_; ++i) {
+    total += slots_[parked_order_[(parked_head_ + i) % kMaxDepth]].length;
+  }
+  return total;
+}
+
+uint32_t BulkInQueue::discard_parked() {
+  const uint32_t dropped = parked_bytes();
+  while (parked_count_ > 0) {
+    make_idle(parked_order_[parked_head_]);
+    parked_head_ = static_cast<uint8_t>((parked_head_ + 1) % kMaxDepth);
+    --parked_count_;
+  }
+  stats_.discarded_bytes += dropped;
+  return dropped;
+}
+
+void BulkInQueue::make_idle(uint8_t slot) {
+  slots_[slot] = Slot{};
+}
+
+// --------------------------------------------------------------- BulkOutQueue
+
+Status BulkOutQueue::configure(std::span<uint8_t> storage) {
+  *this = BulkOutQueue{};
+  if (storage.empty() || storage.size() > UINT32_MAX) {
+    return Status::invalid_argument;
+  }
+  storage_ = storage;
+  stopped_ = false;
+  return Status::ok;
+}
+
+uint32_t BulkOutQueue::pump(OutPipeIo& io, SpscRing& ring) {
+  if (stopped_ || backing_off_ || in_flight_) {
+    return 0;
+  }
+  uint32_t taken = 0;
+  if (sent_ == length_) {
+    length_ = ring.read(storage_);
+    sent_ = 0;
+    taken = length_;
+  }
+  if (length_ == sent_) {
+    return taken;
+  }
+  const Status status = io.submit_out(storage_.subspan(sent_, length_ - sent_));
+  if (status != Status::ok) {
+    stopped_ = true;
+    stats_.discarded_bytes += length_ - sent_;
+    length_ = sent_ = 0;
+    return taken;
+  }
+  in_flight_ = true;
+  stats_.max_in_flight = 1;
+  return taken;
+}
+
+PipeAction BulkOutQueue::complete(Status status, uint32_t bytes) {
+  if (!in_flight_) {
+    stopped_ = true;
+    return PipeAction::stop;
+  }
+  in_flight_ = false;
+  const uint32_t accepted = std::min(bytes, length_ - sent_);
+  sent_ += accepted;
+  stats_.bytes += accepted;
+  PipeAction action = action_for(status);
+  if (action == PipeAction::proceed) {
+    consecutive_errors_ = 0;
+    ++stats_.transfers;
+  } else if (action == PipeAction::clear_stall) {
+    ++stats_.stalls;
+  } else if (action == PipeAction::back_off) {
+    ++stats_.errors;
+    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+      action = PipeAction::stop;
+    } else {
+      backing_off_ = true;
+    }
+  }
+  if (discard_on_completion_ || action == PipeAction::stop) {
+    stats_.discarded_bytes += length_ - sent_;
+    length_ = sent_ = 0;
+    discard_on_completion_ = false;
+  }
+  if (action == PipeAction::stop) {
+    stopped_ = true;
+  }
+  return action;
+}
+
+uint32_t BulkOutQueue::discard() {
+  const uint32_t dropped = length_ - sent_;
+  if (in_flight_) {
+    discard_on_completion_ = true;
+    return 0;  // counted when the transfer completes
+  }
+  stats_.discarded_bytes += dropped;
+  length_ = sent_ = 0;
+  return dropped;
+}
+
+}  // namespace transport

@@ -1,0 +1,28 @@
+// ChipSet: storage for one protocol object of every family, so a port can
+// select its protocol at run time without heap allocation (DriverKit-safe).
+#pragma once
+
+#include "../chip_protocol.hpp"
+#include "../device_table.hpp"
+#include "cdc_acm.hpp"
+#include "ftdi.hpp"
+
+namespace transport::chips {
+
+class ChipSet {
+ public:
+  // The protocol object for a family; never null for a family in the table.
+  ChipProtocol* select(ChipFamily family) {
+    switch (family) {
+      case ChipFamily::cdc_acm: return &cdc_acm_;
+      case ChipFamily::ftdi: return &ftdi_;
+    }
+    return nullptr;
+  }
+
+ private:
+  CdcAcm cdc_acm_;
+  Ftdi ftdi_;
+};
+
+}  // namespace transport::chips

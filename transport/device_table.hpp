@@ -1,0 +1,89 @@
+// The one device table: VID/PID (+ bcdDevice and interface-class rules) -> chip
+// family and variant. The Info.plist personalities, the transport.usb
+// entitlement and the runtime prober are all generated from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "status.hpp"
+
+namespace transport {
+
+enum class ChipFamily : uint8_t { cdc_acm, ftdi };
+inline constexpr int kChipFamilyCount = 2;
+
+enum class ChipVariant : uint8_t {
+  cdc_acm,  // any CDC-ACM (PSTN) function
+  ft232bm,
+  ft232r,
+  ft_x,
+  ft2232c,  // FT2232C/D
+  ft232h,
+  ft2232h,
+  ft4232h,
+};
+inline constexpr int kChipVariantCount = 8;
+
+struct VariantInfo {
+  ChipVariant variant;
+  ChipFamily family;
+  const char* name;       // CLI and log name: "cdc-acm", "ft232r", ...
+  uint32_t max_baud;      // datasheet maximum (0: no chip limit, e.g. a CDC function)
+  uint8_t port_count;     // UART channels, one USB interface each
+  bool high_speed;        // a USB 2.0 high-speed part (512-byte bulk packets on an HS port)
+};
+
+const VariantInfo& variant_info(ChipVariant variant);
+std::span<const VariantInfo> all_variants();
+// Looks a variant up by its name; nullptr if unknown.
+const VariantInfo* find_variant(const char* name);
+
+const char* to_string(ChipFamily family);
+
+// How an entry's variant is decided.
+enum class VariantRule : uint8_t {
+  fixed,         // `variant` is the chip
+  ftdi_by_bcd,   // FTDI PIDs shared by several generations: decided by bcdDevice
+};
+
+struct DeviceEntry {
+  uint16_t vid;
+  uint16_t pid;
+  ChipFamily family;
+  VariantRule rule;
+  ChipVariant variant;     // when rule == fixed
+  uint8_t first_interface; // interface number of port 0 (CDC: the control interface)
+  uint8_t port_count;      // one personality per port: first_interface + i (CDC: 1)
+  const char* product;     // human name, used in personality names
+  const char* source;      // where the ID comes from
+};
+
+// Interface-class matching (CDC-ACM by class, as usb-serial-for-android and Linux do).
+struct ClassRule {
+  uint8_t interface_class;
+  uint8_t interface_subclass;
+  ChipFamily family;
+  ChipVariant variant;
+  // A class rule needs a transport.usb entitlement for every vendor, which Apple
+  // grants only as idVendor "*" in development profiles; so it is emitted only
+  // into development builds of the plists. hostkit always applies it.
+  bool development_only;
+  const char* product;
+};
+
+std::span<const DeviceEntry> device_entries();
+std::span<const ClassRule> class_rules();
+
+// Runtime prober: the entry for vid/pid, or nullptr.
+const DeviceEntry* find_device(uint16_t vid, uint16_t pid);
+
+// The class rule matching an interface triple, or nullptr.
+const ClassRule* find_class_rule(uint8_t interface_class, uint8_t interface_subclass);
+
+// Decides the variant of an entry for one device. ok, or unsupported for a
+// revision we do not drive (e.g. FT8U232AM, bcdDevice 0x0200), never a guess.
+Status resolve_variant(const DeviceEntry& entry, uint16_t bcd_device, ChipVariant& variant);
+
+}  // namespace transport
