@@ -7,20 +7,27 @@ namespace transport {
 
 const char* to_string(PipeAction action) {
   switch (action) {
-    case PipeAction::proceed: return "proceed";
-    case PipeAction::clear_stall: return "clear_stall";
-    case PipeAction::back_off: return "back_off";
-    case PipeAction::stop: return "stop";
+    case PipeAction::proceed:
+      return "proceed";
+    case PipeAction::clear_stall:
+      return "clear_stall";
+    case PipeAction::back_off:
+      return "back_off";
+    case PipeAction::stop:
+      return "stop";
   }
   return "unknown";
 }
 
 PipeAction action_for(Status completion_status) {
   switch (completion_status) {
-    case Status::ok: return PipeAction::proceed;
-    case Status::stall: return PipeAction::clear_stall;
+    case Status::ok:
+      return PipeAction::proceed;
+    case Status::stall:
+      return PipeAction::clear_stall;
     case Status::aborted:
-    case Status::no_device: return PipeAction::stop;
+    case Status::no_device:
+      return PipeAction::stop;
     // Transient or device-side trouble: cool down and retry (cdc-acm does the
     // same for -EPROTO/-EOVERFLOW, "cooling babbling device").
     case Status::timeout:
@@ -29,12 +36,14 @@ PipeAction action_for(Status completion_status) {
     case Status::malformed:
     case Status::busy:
     case Status::no_space:
-    case Status::io_error: return PipeAction::back_off;
+    case Status::io_error:
+      return PipeAction::back_off;
     // Host-side refusals cannot get better by retrying.
     case Status::unsupported:
     case Status::invalid_argument:
     case Status::baud_unreachable:
-    case Status::not_open: return PipeAction::stop;
+    case Status::not_open:
+      return PipeAction::stop;
   }
   return PipeAction::stop;
 }
@@ -42,15 +51,20 @@ PipeAction action_for(Status completion_status) {
 // ---------------------------------------------------------------- BulkInQueue
 
 Status BulkInQueue::configure(const InQueueConfig& config, uint16_t max_packet,
-                              std::span<uint8_t> storage) {
+                              std::span<uint8_t* const> slot_buffers) {
   *this = BulkInQueue{};
   if (config.depth == 0 || config.depth > kMaxDepth || max_packet == 0 ||
       config.transfer_size == 0 || config.transfer_size % max_packet != 0 ||
-      storage.size() < static_cast<size_t>(config.depth) * config.transfer_size) {
+      slot_buffers.size() != config.depth) {
     return Status::invalid_argument;
   }
+  for (uint8_t i = 0; i < config.depth; ++i) {
+    if (slot_buffers[i] == nullptr) {
+      return Status::invalid_argument;
+    }
+    buffers_[i] = slot_buffers[i];
+  }
   config_ = config;
-  storage_ = storage;
   stopped_ = false;
   return Status::ok;
 }
@@ -59,12 +73,27 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
   if (stopped_ || backing_off_) {
     return Status::ok;
   }
+  // In rearm_only_with_room mode, room the consumer has is already promised to
+  // every transfer that may still reach the ring: those in flight or completed
+  // (up to transfer_size each) and the payload parked in slots.
+  uint64_t room = consumer_room;
+  if (config_.rearm_only_with_room) {
+    uint64_t claimed = 0;
+    for (uint8_t i = 0; i < config_.depth; ++i) {
+      const Slot& s = slots_[i];
+      claimed += s.state == SlotState::parked ? s.length
+                 : s.state == SlotState::idle ? 0
+                                              : config_.transfer_size;
+    }
+    room = room > claimed ? room - claimed : 0;
+  }
+  const uint8_t start = next_submit_;
   for (uint8_t n = 0; n < config_.depth; ++n) {
-    const uint8_t slot = static_cast<uint8_t>((next_submit_ + n) % config_.depth);
+    const uint8_t slot = static_cast<uint8_t>((start + n) % config_.depth);
     if (slots_[slot].state != SlotState::idle) {
       continue;
     }
-    if (config_.rearm_only_with_room && consumer_room < config_.transfer_size) {
+    if (config_.rearm_only_with_room && room < config_.transfer_size) {
       break;
     }
     const Status status = io.submit_in(slot, slot_buffer(slot));
@@ -77,7 +106,7 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
     stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
     next_submit_ = static_cast<uint8_t>((slot + 1) % config_.depth);
     if (config_.rearm_only_with_room) {
-      consumer_room -= config_.transfer_size;
+      room -= config_.transfer_size;
     }
   }
   return Status::ok;
@@ -212,7 +241,14 @@ uint32_t BulkOutQueue::pump(OutPipeIo& io, SpscRing& ring) {
   if (length_ == sent_) {
     return taken;
   }
-  const Status status = io.submit_out(storage_.subspan(sent_, length_ - sent_));
+  if (sent_ != 0) {
+    // What a partial or failed transfer left moves to the front: every
+    // transfer starts at the buffer's first byte.
+    std::memmove(storage_.data(), storage_.data() + sent_, length_ - sent_);
+    length_ -= sent_;
+    sent_ = 0;
+  }
+  const Status status = io.submit_out(storage_.first(length_));
   if (status != Status::ok) {
     stopped_ = true;
     stats_.discarded_bytes += length_ - sent_;

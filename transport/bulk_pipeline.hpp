@@ -9,8 +9,8 @@
 //       Apple's IOUserUSBSerial behaviour (one wMaxPacketSize read, re-armed only
 //       while the ring has that much room) is the configuration
 //       {depth 1, transfer_size = wMaxPacketSize, rearm_only_with_room}.
-//   TX: BulkOutQueue takes up to `transfer_size` bytes from the TX ring into its
-//       own buffer (so the ring frees at once) and keeps one bulk-OUT in flight;
+//   TX: BulkOutQueue takes up to its buffer's size from the TX ring into its own
+//       buffer (so the ring frees at once) and keeps one bulk-OUT in flight;
 //       bulk OUT stays strictly ordered.
 //
 // Every completion status maps to exactly one action (action_for):
@@ -67,31 +67,38 @@ class OutPipeIo {
 };
 
 struct PipeStats {
-  uint64_t transfers = 0;         // completions with ok
-  uint64_t bytes = 0;             // bytes moved by those completions
+  uint64_t transfers = 0;  // completions with ok
+  uint64_t bytes = 0;      // IN: bytes of ok completions; OUT: bytes the device
+                           // accepted, by any completion (they are never resent)
   uint64_t stalls = 0;
-  uint64_t errors = 0;            // completions mapped to back_off
-  uint64_t discarded_bytes = 0;   // bytes dropped by purge or by a failed transfer
-  uint32_t max_in_flight = 0;     // deepest queue reached
+  uint64_t errors = 0;           // completions mapped to back_off
+  uint64_t discarded_bytes = 0;  // bytes dropped by purge or by a failed transfer
+  uint32_t max_in_flight = 0;    // deepest queue reached
 };
 
 struct InQueueConfig {
-  uint8_t depth = 8;               // transfers in flight, 1..BulkInQueue::kMaxDepth
-  uint32_t transfer_size = 0;      // bytes per transfer; a non-zero multiple of max_packet
-  bool rearm_only_with_room = false;  // submit only while the consumer has transfer_size room
+  uint8_t depth = 8;           // transfers in flight, 1..BulkInQueue::kMaxDepth
+  uint32_t transfer_size = 0;  // bytes per transfer; a non-zero multiple of max_packet
+  // Submit a transfer only while `consumer_room` (BulkInQueue::pump) holds its
+  // transfer_size on top of what transfers in flight (transfer_size each) and
+  // parked payload may still put into the ring, so nothing ever has to park.
+  bool rearm_only_with_room = false;
 };
 
 class BulkInQueue {
  public:
   static constexpr uint8_t kMaxDepth = 32;
 
-  // storage must hold depth * transfer_size bytes and outlive the queue.
-  // invalid_argument on any inconsistency. Resets all state.
-  Status configure(const InQueueConfig& config, uint16_t max_packet, std::span<uint8_t> storage);
+  // One buffer of transfer_size bytes per slot (slot_buffers.size() == depth),
+  // each outliving the queue: a dext needs one IOBufferMemoryDescriptor per
+  // transfer. invalid_argument on any inconsistency. Resets all state.
+  Status configure(const InQueueConfig& config, uint16_t max_packet,
+                   std::span<uint8_t* const> slot_buffers);
 
   // Submits every idle slot (unless stopped, backing off, or — in
-  // rearm_only_with_room mode — `consumer_room` is short). Returns ok, or the
-  // first submit error (the queue then stops; the owner decides what to log).
+  // rearm_only_with_room mode — `consumer_room`, the free space of the ring
+  // drain() fills, is short; see InQueueConfig). Returns ok, or the first
+  // submit error (the queue then stops; the owner decides what to log).
   Status pump(InPipeIo& io, uint32_t consumer_room);
 
   // A transfer finished. Returns the action for the pipe. On proceed,
@@ -135,14 +142,11 @@ class BulkInQueue {
     uint32_t length = 0;
   };
 
-  std::span<uint8_t> slot_buffer(uint8_t slot) {
-    return storage_.subspan(static_cast<size_t>(slot) * config_.transfer_size,
-                            config_.transfer_size);
-  }
+  std::span<uint8_t> slot_buffer(uint8_t slot) { return {buffers_[slot], config_.transfer_size}; }
   void make_idle(uint8_t slot);
 
   InQueueConfig config_{};
-  std::span<uint8_t> storage_{};
+  std::array<uint8_t*, kMaxDepth> buffers_{};
   std::array<Slot, kMaxDepth> slots_{};
   std::array<uint8_t, kMaxDepth> parked_order_{};  // FIFO of parked slots
   uint8_t parked_head_ = 0;
@@ -157,7 +161,8 @@ class BulkInQueue {
 
 class BulkOutQueue {
  public:
-  // storage.size() is the largest transfer; it must be non-zero.
+  // storage.size() is the largest transfer; it must be non-zero. Every transfer
+  // starts at storage[0] (a partial completion moves the unsent rest to the front).
   Status configure(std::span<uint8_t> storage);
 
   // If no transfer is in flight: resubmits what a partial or failed transfer

@@ -50,16 +50,25 @@ class ControlSink {
   ~ControlSink() = default;
 };
 
-// An OUT request without a data stage.
+// An OUT request without a data stage. invalid_argument (nothing sent) for an
+// IN request or a non-zero wLength; otherwise what the sink returns.
 inline Status control_out(ControlSink& sink, const ControlRequest& request) {
+  if (request.is_in() || request.wLength != 0) {
+    return Status::invalid_argument;
+  }
   uint16_t transferred = 0;
   return sink.control(request, {}, transferred);
 }
 
-// An OUT request with a data stage; all of data must be accepted.
+// An OUT request with a data stage; all of data must be accepted
+// (short_transfer otherwise). invalid_argument (nothing sent) for an IN request,
+// data.size() != wLength, or more than 64 bytes of data (the requests on this
+// path carry a few dozen at most; they are staged in a 64-byte buffer).
 Status control_out(ControlSink& sink, const ControlRequest& request, std::span<const uint8_t> data);
 
-// An IN request that must return exactly data.size() bytes (short_transfer otherwise).
+// An IN request that must return exactly data.size() bytes (short_transfer
+// otherwise). invalid_argument (nothing sent) for an OUT request or
+// data.size() != wLength.
 Status control_in_exact(ControlSink& sink, const ControlRequest& request, std::span<uint8_t> data);
 
 }  // namespace transport

@@ -34,7 +34,9 @@ void record_cdc_functional(const uint8_t* d, size_t length, CdcFunctional& cdc) 
       }
       break;
     case kCdcUnion:
-      if (length >= 5) {
+      // The first union wins: Linux cdc_parse_cdc_header (drivers/usb/core/message.c)
+      // skips later ones ("More than one union descriptor, skipping ...").
+      if (length >= 5 && !cdc.has_union) {
         cdc.has_union = true;
         cdc.union_control_interface = d[3];
         cdc.union_subordinate_interface = d[4];

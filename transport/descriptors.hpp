@@ -52,9 +52,9 @@ struct DeviceDescriptor {
 };
 
 struct Endpoint {
-  uint8_t address = 0;     // bEndpointAddress: bit 7 = IN
-  uint8_t attributes = 0;  // bmAttributes: bits 1:0 = transfer type
-  uint16_t max_packet = 0; // wMaxPacketSize bits 10:0
+  uint8_t address = 0;      // bEndpointAddress: bit 7 = IN
+  uint8_t attributes = 0;   // bmAttributes: bits 1:0 = transfer type
+  uint16_t max_packet = 0;  // wMaxPacketSize bits 10:0
   uint8_t interval = 0;
 
   constexpr bool is_in() const { return (address & 0x80) != 0; }
@@ -70,7 +70,7 @@ struct CdcFunctional {
   uint8_t call_management_capabilities = 0;
   uint8_t call_management_data_interface = 0;
   uint8_t acm_capabilities = 0;
-  uint8_t union_control_interface = 0;     // bControlInterface (master)
+  uint8_t union_control_interface = 0;      // bControlInterface (master)
   uint8_t union_subordinate_interface = 0;  // bSubordinateInterface0
 };
 
@@ -82,9 +82,9 @@ struct Interface {
   uint8_t interface_class = 0;
   uint8_t interface_subclass = 0;
   uint8_t interface_protocol = 0;
-  uint8_t name_index = 0;       // iInterface
+  uint8_t name_index = 0;          // iInterface
   uint8_t declared_endpoints = 0;  // bNumEndpoints as the device claims it
-  uint8_t endpoint_count = 0;   // endpoint descriptors actually present (at most kMaxEndpoints)
+  uint8_t endpoint_count = 0;      // endpoint descriptors actually present (at most kMaxEndpoints)
   std::array<Endpoint, kMaxEndpoints> endpoints{};
   CdcFunctional cdc;
 
@@ -112,10 +112,13 @@ struct Configuration {
 Status parse_device_descriptor(std::span<const uint8_t> bytes, DeviceDescriptor& out);
 
 // Parses a whole configuration descriptor set (wTotalLength bytes).
-// ok, or malformed when any descriptor overruns the buffer, has a bLength of 0
-// or 1, when wTotalLength disagrees with the buffer, or when an interface or
-// endpoint descriptor is shorter than its fixed part. Alternate settings other
-// than 0 are validated and skipped.
+// ok, or malformed when any descriptor overruns wTotalLength, has a bLength of
+// 0 or 1, when wTotalLength is larger than the buffer (a truncated read) or
+// smaller than the configuration descriptor, or when an interface or endpoint
+// descriptor is shorter than its fixed part. Bytes past wTotalLength are not
+// part of the set and are ignored. Alternate settings other than 0 are
+// validated and skipped. Of several Union descriptors on one interface the
+// first is kept, as Linux does.
 Status parse_configuration(std::span<const uint8_t> bytes, Configuration& out);
 
 // Decodes a string descriptor (UTF-16LE) to ASCII: code units 0x20..0x7E are

@@ -80,7 +80,9 @@ const VariantInfo& variant_info(ChipVariant variant) {
   return kVariants[index < kVariants.size() ? index : 0];
 }
 
-std::span<const VariantInfo> all_variants() { return kVariants; }
+std::span<const VariantInfo> all_variants() {
+  return kVariants;
+}
 
 const VariantInfo* find_variant(const char* name) {
   if (name == nullptr) {
@@ -96,14 +98,20 @@ const VariantInfo* find_variant(const char* name) {
 
 const char* to_string(ChipFamily family) {
   switch (family) {
-    case ChipFamily::cdc_acm: return "cdc-acm";
-    case ChipFamily::ftdi: return "ftdi";
+    case ChipFamily::cdc_acm:
+      return "cdc-acm";
+    case ChipFamily::ftdi:
+      return "ftdi";
   }
   return "unknown";
 }
 
-std::span<const DeviceEntry> device_entries() { return kDevices; }
-std::span<const ClassRule> class_rules() { return kClassRules; }
+std::span<const DeviceEntry> device_entries() {
+  return kDevices;
+}
+std::span<const ClassRule> class_rules() {
+  return kClassRules;
+}
 
 const DeviceEntry* find_device(uint16_t vid, uint16_t pid) {
   for (const DeviceEntry& entry : kDevices) {

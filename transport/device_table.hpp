@@ -29,10 +29,10 @@ inline constexpr int kChipVariantCount = 8;
 struct VariantInfo {
   ChipVariant variant;
   ChipFamily family;
-  const char* name;       // CLI and log name: "cdc-acm", "ft232r", ...
-  uint32_t max_baud;      // datasheet maximum (0: no chip limit, e.g. a CDC function)
-  uint8_t port_count;     // UART channels, one USB interface each
-  bool high_speed;        // a USB 2.0 high-speed part (512-byte bulk packets on an HS port)
+  const char* name;    // CLI and log name: "cdc-acm", "ft232r", ...
+  uint32_t max_baud;   // datasheet maximum (0: no chip limit, e.g. a CDC function)
+  uint8_t port_count;  // UART channels, one USB interface each
+  bool high_speed;     // a USB 2.0 high-speed part (512-byte bulk packets on an HS port)
 };
 
 const VariantInfo& variant_info(ChipVariant variant);
@@ -44,8 +44,8 @@ const char* to_string(ChipFamily family);
 
 // How an entry's variant is decided.
 enum class VariantRule : uint8_t {
-  fixed,         // `variant` is the chip
-  ftdi_by_bcd,   // FTDI PIDs shared by several generations: decided by bcdDevice
+  fixed,        // `variant` is the chip
+  ftdi_by_bcd,  // FTDI PIDs shared by several generations: decided by bcdDevice
 };
 
 struct DeviceEntry {
@@ -53,11 +53,11 @@ struct DeviceEntry {
   uint16_t pid;
   ChipFamily family;
   VariantRule rule;
-  ChipVariant variant;     // when rule == fixed
-  uint8_t first_interface; // interface number of port 0 (CDC: the control interface)
-  uint8_t port_count;      // one personality per port: first_interface + i (CDC: 1)
-  const char* product;     // human name, used in personality names
-  const char* source;      // where the ID comes from
+  ChipVariant variant;      // when rule == fixed
+  uint8_t first_interface;  // interface number of port 0 (CDC: the control interface)
+  uint8_t port_count;       // one personality per port: first_interface + i (CDC: 1)
+  const char* product;      // human name, used in personality names
+  const char* source;       // where the ID comes from
 };
 
 // Interface-class matching (CDC-ACM by class, as usb-serial-for-android and Linux do).

@@ -37,8 +37,8 @@ struct ModemStatus {
 // Flow-control modes; several may be requested, a chip refuses combinations it cannot do.
 namespace flow {
 inline constexpr uint8_t kNone = 0;
-inline constexpr uint8_t kRtsCts = 1 << 0;    // RTS/CTS hardware handshake
-inline constexpr uint8_t kDtrDsr = 1 << 1;    // DTR/DSR hardware handshake
+inline constexpr uint8_t kRtsCts = 1 << 0;      // RTS/CTS hardware handshake
+inline constexpr uint8_t kDtrDsr = 1 << 1;      // DTR/DSR hardware handshake
 inline constexpr uint8_t kXonXoffOut = 1 << 2;  // obey XON/XOFF received from the line (IXON)
 inline constexpr uint8_t kXonXoffIn = 1 << 3;   // send XOFF/XON when our buffer fills (IXOFF)
 }  // namespace flow

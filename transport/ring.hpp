@@ -36,8 +36,14 @@ class SpscRing {
   SpscRing& operator=(const SpscRing&) = delete;
 
   // storage.size() must be a non-zero power of two no larger than 2^31. Returns
-  // false (and leaves the ring unusable) otherwise. Not thread-safe: call before use.
+  // false otherwise, and the ring is then unusable: capacity 0, empty, every
+  // span empty, write() and read() move nothing. Either way it starts empty.
+  // Not thread-safe: call before use.
   bool attach(std::span<uint8_t> storage) {
+    // Both counters restart, also on rejection: stale counters over capacity 0
+    // would make free_space() huge and write_span() point past a null base.
+    head_.store(0, std::memory_order_relaxed);
+    tail_.store(0, std::memory_order_relaxed);
     const size_t n = storage.size();
     if (n == 0 || n > (size_t{1} << 31) || (n & (n - 1)) != 0) {
       data_ = nullptr;
@@ -46,8 +52,6 @@ class SpscRing {
     }
     data_ = storage.data();
     capacity_ = static_cast<uint32_t>(n);
-    head_.store(0, std::memory_order_relaxed);
-    tail_.store(0, std::memory_order_relaxed);
     return true;
   }
 

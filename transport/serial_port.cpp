@@ -7,21 +7,39 @@ namespace transport {
 Status parity_from_pd(uint8_t pd_parity, Parity& out) {
   switch (pd_parity) {
     case pd::kParityDefault:
-    case pd::kParityNone: out = Parity::none; return Status::ok;
-    case pd::kParityOdd: out = Parity::odd; return Status::ok;
-    case pd::kParityEven: out = Parity::even; return Status::ok;
-    case pd::kParityMark: out = Parity::mark; return Status::ok;
-    case pd::kParitySpace: out = Parity::space; return Status::ok;
-    default: return Status::invalid_argument;  // PD_RS232_PARITY_ANY and unknown codes
+    case pd::kParityNone:
+      out = Parity::none;
+      return Status::ok;
+    case pd::kParityOdd:
+      out = Parity::odd;
+      return Status::ok;
+    case pd::kParityEven:
+      out = Parity::even;
+      return Status::ok;
+    case pd::kParityMark:
+      out = Parity::mark;
+      return Status::ok;
+    case pd::kParitySpace:
+      out = Parity::space;
+      return Status::ok;
+    default:
+      return Status::invalid_argument;  // PD_RS232_PARITY_ANY and unknown codes
   }
 }
 
 Status stop_bits_from_half(uint8_t half_stop_bits, StopBits& out) {
   switch (half_stop_bits) {
-    case pd::kHalfStopBitsOne: out = StopBits::one; return Status::ok;
-    case pd::kHalfStopBitsOneAndHalf: out = StopBits::one_and_half; return Status::ok;
-    case pd::kHalfStopBitsTwo: out = StopBits::two; return Status::ok;
-    default: return Status::invalid_argument;
+    case pd::kHalfStopBitsOne:
+      out = StopBits::one;
+      return Status::ok;
+    case pd::kHalfStopBitsOneAndHalf:
+      out = StopBits::one_and_half;
+      return Status::ok;
+    case pd::kHalfStopBitsTwo:
+      out = StopBits::two;
+      return Status::ok;
+    default:
+      return Status::invalid_argument;
   }
 }
 
@@ -73,7 +91,9 @@ Status SerialPort::activate() {
     return status;
   }
   active_ = true;
-  if (line_set_ && !hung_up_) {
+  // Also while hung up (B0): the rate and framing stay in force then, only
+  // DTR and RTS are dropped (apply_mcr), and the open may have reset the chip.
+  if (line_set_) {
     status = apply_line(line_);
     if (status != Status::ok) {
       return status;
@@ -145,37 +165,45 @@ Status SerialPort::program_uart(uint32_t baud, uint8_t data_bits, uint8_t half_s
     hung_up_ = true;
     return (active_ && !was_hung_up) ? apply_mcr() : Status::ok;
   }
-  const bool leaving_hang_up = hung_up_;
-  hung_up_ = false;
   if (!active_) {
+    hung_up_ = false;
     line_ = wanted;
     line_set_ = true;
     return Status::ok;
   }
   status = apply_line(wanted);
-  if (status == Status::ok) {
-    line_set_ = true;
+  if (status != Status::ok) {
+    return status;  // nothing changes: the previous rate, and a hang-up, stay in force
   }
-  if (leaving_hang_up) {
-    const Status mcr_status = apply_mcr();
-    if (status == Status::ok) {
-      status = mcr_status;
-    }
+  line_set_ = true;
+  if (hung_up_) {
+    hung_up_ = false;
+    return apply_mcr();  // leaving B0 raises DTR/RTS again as last programmed
   }
-  return status;
+  return Status::ok;
 }
 
 Status SerialPort::program_baud(uint32_t baud) {
-  const uint8_t half_stops = line_.stop_bits == StopBits::one ? pd::kHalfStopBitsOne
+  const uint8_t half_stops = line_.stop_bits == StopBits::one   ? pd::kHalfStopBitsOne
                              : line_.stop_bits == StopBits::two ? pd::kHalfStopBitsTwo
                                                                 : pd::kHalfStopBitsOneAndHalf;
   uint8_t parity = pd::kParityNone;
   switch (line_.parity) {
-    case Parity::none: parity = pd::kParityNone; break;
-    case Parity::odd: parity = pd::kParityOdd; break;
-    case Parity::even: parity = pd::kParityEven; break;
-    case Parity::mark: parity = pd::kParityMark; break;
-    case Parity::space: parity = pd::kParitySpace; break;
+    case Parity::none:
+      parity = pd::kParityNone;
+      break;
+    case Parity::odd:
+      parity = pd::kParityOdd;
+      break;
+    case Parity::even:
+      parity = pd::kParityEven;
+      break;
+    case Parity::mark:
+      parity = pd::kParityMark;
+      break;
+    case Parity::space:
+      parity = pd::kParitySpace;
+      break;
   }
   return program_uart(baud, line_.data_bits, half_stops, parity);
 }

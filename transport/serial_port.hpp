@@ -28,15 +28,15 @@ namespace transport {
 inline constexpr uint8_t kDefaultLatencyMs = 1;
 
 struct PortStats {
-  uint64_t rx_bytes = 0;        // payload bytes after in-band framing was stripped
+  uint64_t rx_bytes = 0;  // payload bytes after in-band framing was stripped
   uint64_t rx_transfers = 0;
-  LineErrors errors;            // cumulative line errors reported by the chip
+  LineErrors errors;  // cumulative line errors reported by the chip
   uint32_t modem_changes = 0;
   uint32_t status_only_packets = 0;
-  uint32_t malformed = 0;       // rejected status packets / notifications
+  uint32_t malformed = 0;  // rejected status packets / notifications
   uint32_t control_failures = 0;
   uint32_t requested_baud = 0;
-  uint32_t actual_baud = 0;     // 0 until a rate has been programmed
+  uint32_t actual_baud = 0;  // 0 until a rate has been programmed
   Status last_error = Status::ok;
 };
 
@@ -44,7 +44,7 @@ struct PortStats {
 struct RxEvents {
   bool modem_changed = false;  // call SetModemStatus(modem)
   ModemStatus modem;
-  LineErrors errors;           // call RxError when errors.any()
+  LineErrors errors;  // call RxError when errors.any()
 };
 
 class SerialPort {
@@ -53,13 +53,20 @@ class SerialPort {
   // configures the protocol. Resets settings to 9600 8N1, DTR/RTS low, no flow.
   Status attach(ChipProtocol& chip, ControlSink& sink, const PortConfig& config);
 
-  // HwActivate: opens the chip, then applies line, flow, latency and modem control.
+  // HwActivate: opens the chip, then applies, in this order and stopping at the
+  // first failure: the line (if a rate was programmed since attach; also while
+  // hung up), the latency timer (chips with kLatencyTimer), flow control (unless
+  // none) and modem control (DTR/RTS low while hung up). Returns that status.
   Status activate();
   // HwDeactivate: quiets the chip (flow off, DTR/RTS low).
   Status deactivate();
   bool active() const { return active_; }
 
   // HwProgramUART. half_stop_bits: 2, 3 or 4. parity: a pd::kParity* value.
+  // invalid_argument for anything else (nothing sent). Inactive: cached for
+  // activate(). baud 0: hang-up (DTR/RTS low, line unchanged). A rate the chip
+  // refuses (baud_unreachable, ...) changes nothing: the previous line, actual
+  // rate and hang-up state stay. Leaving a hang-up re-applies DTR/RTS.
   Status program_uart(uint32_t baud, uint8_t data_bits, uint8_t half_stop_bits, uint8_t parity);
   // HwProgramBaudRate.
   Status program_baud(uint32_t baud);
@@ -101,9 +108,9 @@ class SerialPort {
   ControlSink* sink_ = nullptr;
   Capabilities caps_{};
   bool active_ = false;
-  bool hung_up_ = false;    // baud 0 programmed
-  bool line_set_ = false;   // a rate has been programmed since attach
-  LineSettings line_{};     // in force (or to apply at activate)
+  bool hung_up_ = false;   // baud 0 programmed
+  bool line_set_ = false;  // a rate has been programmed since attach
+  LineSettings line_{};    // in force (or to apply at activate)
   FlowControl flow_{};
   ModemControl mcr_{};
   uint8_t latency_ms_ = kDefaultLatencyMs;

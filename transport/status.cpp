@@ -6,9 +6,9 @@ namespace transport {
 namespace {
 
 constexpr std::array<const char*, kStatusCount> kNames = {
-    "ok",        "unsupported",    "invalid_argument", "baud_unreachable", "stall",
-    "timeout",   "no_device",      "aborted",          "overflow",         "short_transfer",
-    "malformed", "busy",           "no_space",         "not_open",         "io_error",
+    "ok",        "unsupported", "invalid_argument", "baud_unreachable", "stall",
+    "timeout",   "no_device",   "aborted",          "overflow",         "short_transfer",
+    "malformed", "busy",        "no_space",         "not_open",         "io_error",
 };
 
 }  // namespace

@@ -4,8 +4,8 @@ namespace transport {
 namespace {
 
 constexpr bool keep(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 constexpr char kHex[] = "0123456789ABCDEF";

@@ -10,11 +10,21 @@ std::string json_escape(std::string_view text) {
   out.reserve(text.size() + 2);
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char esc[8];
@@ -67,7 +77,9 @@ JsonWriter& JsonWriter::close_scope(char closer) {
   return *this;
 }
 
-JsonWriter& JsonWriter::end_object() { return close_scope('}'); }
+JsonWriter& JsonWriter::end_object() {
+  return close_scope('}');
+}
 
 JsonWriter& JsonWriter::begin_array() {
   before_value();
@@ -76,7 +88,9 @@ JsonWriter& JsonWriter::begin_array() {
   return *this;
 }
 
-JsonWriter& JsonWriter::end_array() { return close_scope(']'); }
+JsonWriter& JsonWriter::end_array() {
+  return close_scope(']');
+}
 
 JsonWriter& JsonWriter::key(std::string_view name) {
   before_value();

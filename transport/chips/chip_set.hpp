@@ -14,8 +14,10 @@ class ChipSet {
   // The protocol object for a family; never null for a family in the table.
   ChipProtocol* select(ChipFamily family) {
     switch (family) {
-      case ChipFamily::cdc_acm: return &cdc_acm_;
-      case ChipFamily::ftdi: return &ftdi_;
+      case ChipFamily::cdc_acm:
+        return &cdc_acm_;
+      case ChipFamily::ftdi:
+        return &ftdi_;
     }
     return nullptr;
   }

@@ -1,0 +1,228 @@
+#include "encode.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tools/common/json_writer.hpp"
+#include "tools/common/recording_sink.hpp"
+#include "transport/chip_protocol.hpp"
+#include "transport/chips/chip_set.hpp"
+#include "transport/chips/ftdi.hpp"
+#include "transport/line.hpp"
+
+namespace usbserialctl {
+namespace {
+
+using transport::ChipFamily;
+using transport::Status;
+
+std::string hex(unsigned value, int digits) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%0*X", digits, value);
+  return text;
+}
+
+std::string hex_bytes(const std::vector<uint8_t>& bytes) {
+  std::string text;
+  for (const uint8_t b : bytes) {
+    char pair[3];
+    std::snprintf(pair, sizeof pair, "%02x", b);
+    text += pair;
+  }
+  return text;
+}
+
+// The PortConfig the dext would build for this chip from its descriptors.
+transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t port_index) {
+  transport::PortConfig config;
+  config.variant = chip.variant;
+  config.port_index = port_index;
+  if (chip.family == ChipFamily::cdc_acm) {
+    // A typical two-interface ACM function: communication interface 0 with a 16-byte
+    // interrupt IN, data interface 1 with 64-byte full-speed bulk pipes; bmCapabilities D1
+    // (line coding, control line state, SERIAL_STATE: PSTN 1.20 Table 4).
+    config.interface_number = 0;
+    config.data_interface = 1;
+    config.bulk_in_max_packet = 64;
+    config.interrupt_max_packet = 16;
+    config.acm_capabilities = 0x02;
+  } else {
+    // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
+    // 512 on the high-speed H series (reference §0).
+    config.interface_number = port_index;
+    config.data_interface = port_index;
+    config.bulk_in_max_packet = chip.high_speed ? 512 : 64;
+  }
+  return config;
+}
+
+void write_request(hostutil::JsonWriter& json, const hostutil::RecordedTransfer& t) {
+  const transport::ControlRequest& r = t.request;
+  json.begin_object();
+  json.field("direction", r.is_in() ? "in" : "out");
+  json.field("bmRequestType", unsigned{r.bmRequestType});
+  json.field("bmRequestType_hex", hex(r.bmRequestType, 2));
+  json.field("bRequest", unsigned{r.bRequest});
+  json.field("bRequest_hex", hex(r.bRequest, 2));
+  json.field("wValue", unsigned{r.wValue});
+  json.field("wValue_hex", hex(r.wValue, 4));
+  json.field("wIndex", unsigned{r.wIndex});
+  json.field("wIndex_hex", hex(r.wIndex, 4));
+  json.field("wLength", unsigned{r.wLength});
+  json.field("data", hex_bytes(t.data));  // OUT: bytes sent; IN: bytes the fake returned
+  json.end_object();
+}
+
+double percent_off(double actual, uint32_t requested) {
+  return (actual - requested) * 100.0 / requested;
+}
+
+// Rounds to 4 decimals so the report does not show binary noise.
+double round4(double value) {
+  return static_cast<double>(std::llround(value * 1e4)) / 1e4;
+}
+
+const char* reason_for(Status status, const transport::VariantInfo& chip) {
+  switch (status) {
+    case Status::ok:
+      return "";
+    case Status::baud_unreachable:
+      return chip.family == ChipFamily::ftdi
+                 ? "no divisor gives a rate within 3 % of the request inside the chip's range"
+                 : "the device reported a rate more than 3 % away from the request";
+    case Status::invalid_argument:
+      return "the rate is not a valid request (0 is hang-up)";
+    default:
+      return "the protocol refused the request";
+  }
+}
+
+}  // namespace
+
+bool parse_port(const std::string& text, uint8_t& port_index) {
+  if (text.size() != 1) {
+    return false;
+  }
+  const char c = text[0];
+  if (c >= 'A' && c <= 'H') {
+    port_index = static_cast<uint8_t>(c - 'A');
+  } else if (c >= 'a' && c <= 'h') {
+    port_index = static_cast<uint8_t>(c - 'a');
+  } else if (c >= '0' && c <= '7') {
+    port_index = static_cast<uint8_t>(c - '0');
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool parse_baud(const std::string& text, uint32_t& baud) {
+  if (text.empty() || text.size() > 10) {
+    return false;
+  }
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() ||
+      value > std::numeric_limits<uint32_t>::max()) {
+    return false;
+  }
+  baud = static_cast<uint32_t>(value);
+  return true;
+}
+
+EncodeOutcome run_encode(const EncodeRequest& request) {
+  EncodeOutcome outcome;
+  const transport::VariantInfo& chip = *request.chip;
+
+  transport::chips::ChipSet chips;
+  transport::ChipProtocol* protocol = chips.select(chip.family);
+  if (protocol == nullptr) {
+    outcome.usage_error = true;
+    outcome.message = std::string("no protocol for chip ") + chip.name;
+    return outcome;
+  }
+  const Status configured = protocol->configure(port_config(chip, request.port_index));
+  if (configured != Status::ok) {
+    outcome.usage_error = true;
+    outcome.message = std::string(chip.name) + " has no port " +
+                      static_cast<char>('A' + request.port_index) + " (it has " +
+                      std::to_string(chip.port_count) + ")";
+    return outcome;
+  }
+
+  hostutil::RecordingSink sink;
+  transport::LineSettings line;  // 8N1
+  line.baud = request.baud;
+  uint32_t actual = 0;
+  outcome.status = protocol->set_line(sink, line, actual);
+
+  hostutil::JsonWriter json;
+  json.begin_object();
+  json.field("command", "encode");
+  json.field("chip", chip.name);
+  json.field("family", transport::to_string(chip.family));
+  json.field("port", std::string(1, static_cast<char>('A' + request.port_index)));
+  json.field("port_index", unsigned{request.port_index});
+  json.field("requested_baud", request.baud);
+  json.field("line", "8N1");
+  json.field("status", transport::to_string(outcome.status));
+
+  // The exact rate: FTDI knows it as a rational (reference * 8 / divisor-in-eighths); other
+  // protocols report whole bit/s.
+  transport::chips::ftdi::BaudEncoding divisor;
+  if (chip.family == ChipFamily::ftdi) {
+    divisor = transport::chips::ftdi::encode_baud(chip.variant, request.port_index, request.baud);
+  }
+  const bool have_divisor = chip.family == ChipFamily::ftdi && divisor.has_divisor();
+  const double exact =
+      have_divisor ? static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths
+                   : static_cast<double>(actual);
+
+  if (outcome.status == Status::ok) {
+    json.field("actual_baud", actual);
+    json.field("actual_baud_exact", round4(exact));
+    json.field("error_percent", round4(percent_off(exact, request.baud)));
+  } else {
+    json.key("actual_baud").null();
+    json.key("actual_baud_exact").null();
+    json.key("error_percent").null();
+    json.field("reason", reason_for(outcome.status, chip));
+  }
+  if (have_divisor) {
+    // The divisor the FTDI encoder chose (for an unreachable rate: the closest one, not sent).
+    json.key("divisor").begin_object();
+    json.field("reference_hz", divisor.reference_hz);
+    json.field("value", divisor.divisor_eighths / 8.0);
+    json.field("encoded", divisor.encoded);
+    json.field("encoded_hex", hex(divisor.encoded, 5));
+    json.field("rate_baud", round4(exact));
+    json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  json.key("requests").begin_array();
+  for (const hostutil::RecordedTransfer& t : sink.transcript()) {
+    write_request(json, t);
+  }
+  json.end_array();
+  json.end_object();
+  outcome.json = json.str();
+  return outcome;
+}
+
+int exit_code(const EncodeOutcome& outcome) {
+  if (outcome.usage_error) {
+    return 2;
+  }
+  return outcome.status == Status::ok ? 0 : 1;
+}
+
+}  // namespace usbserialctl

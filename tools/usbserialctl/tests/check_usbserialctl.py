@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Runs usbserialctl and checks its exit status and JSON.
+
+Usage: check_usbserialctl.py <path to usbserialctl> <case>
+
+Expected requests come from reference/usb-serial-protocols.md (FTDI §2.2/§2.4: 9600 Bd on a
+3 MHz part is divisor 312.5 -> 0x4138; 12 MBd on an H part is the divisor-1 special with the
+12 MHz bit 17, i.e. wValue 0, wIndex bit 9; CDC §1.2: SET_LINE_CODING 0x21/0x20 with the
+7-byte little-endian line coding).
+"""
+import json
+import re
+import subprocess
+import sys
+
+FTDI_OUT = 0x40
+SIO_SET_BAUD_RATE = 0x03
+SIO_SET_DATA = 0x04
+DATA_8N1 = 0x0008
+
+
+def run(binary, *args):
+    proc = subprocess.run([binary, *args], capture_output=True, text=True, timeout=30)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def encode(binary, *args, want_exit):
+    code, out, err = run(binary, "encode", *args)
+    check(code == want_exit, f"exit {code}, wanted {want_exit}; stderr: {err!r}")
+    report = json.loads(out)
+    check(report["command"] == "encode", report)
+    return report
+
+
+def check_request(req, bm, b_request, w_value, w_index, w_length=0, data=""):
+    want = {
+        "bmRequestType": bm,
+        "bRequest": b_request,
+        "wValue": w_value,
+        "wIndex": w_index,
+        "wLength": w_length,
+        "data": data,
+        "bmRequestType_hex": f"0x{bm:02X}",
+        "bRequest_hex": f"0x{b_request:02X}",
+        "wValue_hex": f"0x{w_value:04X}",
+        "wIndex_hex": f"0x{w_index:04X}",
+    }
+    for key, value in want.items():
+        check(req[key] == value, f"{key}: got {req[key]!r}, wanted {value!r} in {req}")
+
+
+def check_ftdi_rate(report, chip, baud, actual, w_value, w_index, channel):
+    check(report["chip"] == chip, report)
+    check(report["family"] == "ftdi", report)
+    check(report["requested_baud"] == baud, report)
+    check(report["status"] == "ok", report)
+    check(report["actual_baud"] == actual, report)
+    check(abs(report["error_percent"] - (actual - baud) * 100.0 / baud) < 1e-3, report)
+    reqs = report["requests"]
+    check(len(reqs) == 2, reqs)
+    check_request(reqs[0], FTDI_OUT, SIO_SET_BAUD_RATE, w_value, w_index)
+    check_request(reqs[1], FTDI_OUT, SIO_SET_DATA, DATA_8N1, channel)
+
+
+def case_ft232r_9600(binary):
+    report = encode(binary, "--chip", "ft232r", "--baud", "9600", want_exit=0)
+    # FT232R: channel 0, so wIndex holds only the divisor's bit 16 (0 here).
+    check_ftdi_rate(report, "ft232r", 9600, 9600, 0x4138, 0x0000, 0)
+    check(report["divisor"]["value"] == 312.5, report)
+    check(report["divisor"]["reference_hz"] == 3_000_000, report)
+
+
+def case_ft232h_12000000(binary):
+    report = encode(binary, "--chip", "ft232h", "--baud", "12000000", want_exit=0)
+    # Divisor 1 -> encoded 0, plus bit 17 (12 MHz): wIndex = (0b10 << 8) | channel 1.
+    check_ftdi_rate(report, "ft232h", 12_000_000, 12_000_000, 0x0000, 0x0201, 1)
+    check(report["error_percent"] == 0, report)
+
+
+def case_ft232r_2500000_unreachable(binary):
+    report = encode(binary, "--chip", "ft232r", "--baud", "2500000", want_exit=1)
+    # Between 2 MBd (divisor 1.5) and 3 MBd (divisor 1): 20 % either way; nothing is sent.
+    check(report["status"] == "baud_unreachable", report)
+    check(report["requests"] == [], report)
+    check(report["actual_baud"] is None, report)
+    check(report["reason"], report)
+    closest = report["divisor"]["rate_baud"]
+    check(closest in (2_000_000, 3_000_000), report)
+    check(abs(report["divisor"]["error_percent"]) == 20, report)
+
+
+def case_cdc_acm_250000(binary):
+    report = encode(binary, "--chip", "cdc-acm", "--baud", "250000", want_exit=0)
+    check(report["chip"] == "cdc-acm", report)
+    check(report["status"] == "ok", report)
+    check(report["actual_baud"] == 250000, report)
+    check(report["error_percent"] == 0, report)
+    # SET_LINE_CODING: dwDTERate 250000 = 0x0003D090 LE, 1 stop (0), no parity (0), 8 bits.
+    sets = [r for r in report["requests"] if r["bmRequestType"] == 0x21 and r["bRequest"] == 0x20]
+    check(len(sets) == 1, report["requests"])
+    check_request(sets[0], 0x21, 0x20, 0, 0, 7, "90d00300000008")
+    check(report["requests"][0] == sets[0], report["requests"])
+    # Anything else may only be a read-back (GET_LINE_CODING, class IN).
+    for req in report["requests"][1:]:
+        check(req["bmRequestType"] == 0xA1 and req["bRequest"] == 0x21, req)
+
+
+def case_ft4232h_port_c(binary):
+    report = encode(binary, "--chip", "ft4232h", "--baud", "9600", "--port", "C", want_exit=0)
+    check(report["port"] == "C", report)
+    # 12 MHz / 9600 = 1250 = 0x4E2, bit 17 -> wIndex bit 9; channel 3.
+    check_ftdi_rate(report, "ft4232h", 9600, 9600, 0x04E2, 0x0203, 3)
+
+
+def case_ft2232h_port_b(binary):
+    report = encode(binary, "--chip", "ft2232h", "--baud", "3000000", "--port", "1", want_exit=0)
+    check(report["port"] == "B", report)
+    # 12 MHz / 3 MBd = 4: encoded 0x20004; channel 2.
+    check_ftdi_rate(report, "ft2232h", 3_000_000, 3_000_000, 0x0004, 0x0202, 2)
+
+
+def expect_usage_error(binary, *args):
+    code, out, err = run(binary, *args)
+    check(code == 2, f"{args}: exit {code}, wanted 2")
+    check(out == "", f"{args}: stdout should be empty, got {out!r}")
+    check(err.strip() != "", f"{args}: no message on stderr")
+
+
+def case_unknown_chip(binary):
+    expect_usage_error(binary, "encode", "--chip", "pl2303", "--baud", "9600")
+
+
+def case_bad_usage(binary):
+    expect_usage_error(binary)
+    expect_usage_error(binary, "frobnicate")
+    expect_usage_error(binary, "--bogus")
+    expect_usage_error(binary, "encode", "--baud", "9600")
+    expect_usage_error(binary, "encode", "--chip", "ft232r")
+    expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "fast")
+    expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "-9600")
+    expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "99999999999")
+    expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "9600", "--port", "B")
+    expect_usage_error(binary, "encode", "--chip", "ft4232h", "--baud", "9600", "--port", "E")
+    expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "9600", "--speed", "1")
+
+
+def case_version(binary):
+    code, out, _ = run(binary, "--version")
+    check(code == 0, code)
+    check(re.fullmatch(r"usbserialctl \d+\.\d+\.\d+\n", out), repr(out))
+
+
+def case_help(binary):
+    for args in (["--help"], ["encode", "--help"]):
+        code, out, _ = run(binary, *args)
+        check(code == 0, (args, code))
+        check("encode" in out and "--chip" in out and "--baud" in out, out)
+
+
+def main():
+    binary, case = sys.argv[1], sys.argv[2]
+    globals()["case_" + case](binary)
+    print(f"{case}: ok")
+
+
+if __name__ == "__main__":
+    main()

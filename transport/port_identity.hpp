@@ -1,0 +1,30 @@
+// identify_port: which chip, variant and channel drive a matched interface,
+// decided from the device table and the (parsed, untrusted) descriptors. The
+// dext's Start calls it and does what it says.
+#pragma once
+
+#include <cstdint>
+
+#include "chip_protocol.hpp"
+#include "descriptors.hpp"
+#include "device_table.hpp"
+#include "status.hpp"
+
+namespace transport {
+
+struct PortIdentity {
+  ChipFamily family = ChipFamily::cdc_acm;
+  uint8_t port_count = 1;  // ports of the chip (for the tty suffix's port letter)
+  const char* product = "";
+  PortConfig config;  // variant, interfaces, packet sizes, port index
+};
+
+// ok; invalid_argument when `config` has no interface `interface_number`;
+// unsupported when nothing in the table claims the interface (including an
+// interface number outside a listed device's ports) or the chip revision is one
+// we refuse; malformed when the interface lacks the pipes its family needs
+// (e.g. a bulk endpoint with wMaxPacketSize 0, FTDI and CDC-ACM alike).
+Status identify_port(const usb::DeviceDescriptor& device, const usb::Configuration& config,
+                     uint8_t interface_number, PortIdentity& out);
+
+}  // namespace transport
