@@ -22,6 +22,8 @@
 #define kIOReturnOverrun (::transport::kern::kOverrun)
 #define kIOReturnAborted (::transport::kern::kAborted)
 #define kIOReturnNotResponding (::transport::kern::kNotResponding)
+#define kIOReturnNotFound (::transport::kern::kNotFound)
+#define kIOReturnExclusiveAccess (::transport::kern::kExclusiveAccess)
 #define kIOUSBPipeStalled (::transport::kern::kUsbPipeStalled)
 #define kIOUSBTransactionTimeout (::transport::kern::kUsbTransactionTimeout)
 #endif

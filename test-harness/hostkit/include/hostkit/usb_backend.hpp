@@ -58,8 +58,7 @@ class UsbDeviceBackend {
 
   // Queues a bulk or interrupt transfer on `endpoint` (bEndpointAddress, bit 7 =
   // IN). Returns kIOReturnSuccess when accepted; `done` then runs later.
-  virtual IOReturnValue submit(uint8_t endpoint, std::span<uint8_t> buffer,
-                               UsbCompletion done) = 0;
+  virtual IOReturnValue submit(uint8_t endpoint, std::span<uint8_t> buffer, UsbCompletion done) = 0;
 
   // Completes every queued transfer on the endpoint with kIOReturnAborted.
   virtual void abort(uint8_t endpoint) = 0;

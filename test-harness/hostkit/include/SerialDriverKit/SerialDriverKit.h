@@ -1,0 +1,7 @@
+// hostkit: SerialDriverKit constants (driverkit.md §1.1, §3.3).
+#pragma once
+
+#include "SerialDriverKit/IOUserSerial.h"
+
+#define kIOTTYBaseNameKey "IOTTYBaseName"
+#define kIOTTYSuffixKey "IOTTYSuffix"

@@ -1,0 +1,5 @@
+#pragma once
+#include "USBDriverKit/AppleUSBDescriptorParsing.h"
+#include "USBDriverKit/IOUSBHostDevice.h"
+#include "USBDriverKit/IOUSBHostInterface.h"
+#include "USBDriverKit/IOUSBHostPipe.h"

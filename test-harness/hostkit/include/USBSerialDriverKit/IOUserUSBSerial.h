@@ -1,0 +1,48 @@
+// hostkit: USBSerialDriverKit's IOUserUSBSerial.
+//
+// Like Apple's class it owns the USB data path: HwActivate opens the provider
+// interface and its pipes and starts the reads, TxDataAvailable and
+// RxFreeSpaceAvailable are final, and each finished bulk-IN transfer passes
+// through handleRxPacket before its bytes reach the RX ring; interrupt-IN
+// transfers go to handleInterruptPacket. The data path is transport's bulk
+// pipeline (transport/bulk_pipeline.hpp) with the depth set by
+// hostkit::UsbSerialTuning; `apple_rx` reproduces Apple's one-wMaxPacketSize
+// read in flight.
+//
+// Endpoints [U: how Apple's class chooses them is unknown, driverkit.md §1.6 and
+// §7 item 1]: the first bulk IN, bulk OUT and interrupt IN of the matched
+// interface; when the matched interface is a CDC communication interface without
+// bulk endpoints, the bulk pair of its data interface (union descriptor and the
+// Linux fallbacks, transport/chips/cdc_acm.hpp).
+#pragma once
+
+#include <memory>
+
+#include "SerialDriverKit/IOUserSerial.h"
+
+namespace hostkit {
+struct UsbSerialDataPath;
+}
+
+class IOUserUSBSerial : public IOUserSerial {
+ public:
+  kern_return_t Start_Impl(IOService* provider) override;
+  kern_return_t Stop_Impl(IOService* provider) override;
+  kern_return_t HwActivate_Impl() override;
+  kern_return_t HwDeactivate_Impl() override;
+  void TxDataAvailable_Impl() final;
+  void RxFreeSpaceAvailable_Impl() final;
+
+  virtual void handleRxPacket(uint8_t*& packet, uint32_t& size);
+  virtual void handleInterruptPacket(const uint8_t* packet, uint32_t size);
+
+  // hostkit: the kernel discards what it had queued for transmission (TCOFLUSH).
+  void hostkitDiscardTx();
+  // hostkit: the data path's counters, as registry-style properties.
+  OSDictionary* hostkitCopyDataPathStatistics() const;
+  void free() override;
+
+ private:
+  friend struct hostkit::UsbSerialDataPath;
+  std::shared_ptr<hostkit::UsbSerialDataPath> path_;
+};

@@ -1,0 +1,3 @@
+#pragma once
+#include "SerialDriverKit/SerialDriverKit.h"
+#include "USBSerialDriverKit/IOUserUSBSerial.h"

@@ -1,0 +1,108 @@
+// Runtime: hostkit's "kernel" for one dext process. It owns the driver queue,
+// matches attached USB devices against the device table (transport's runtime
+// prober, the same table the Info.plist personalities come from), instantiates
+// the driver class by name, runs its lifecycle on the queue, and tells
+// observers (the Linux tty side) when serial services register and terminate.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hostkit/driver_queue.hpp"
+#include "hostkit/tuning.hpp"
+#include "hostkit/usb_backend.hpp"
+
+class IOService;
+class IOUserSerial;
+class OSDictionary;
+
+namespace hostkit {
+
+class UsbDevice;
+
+// Class registry: the iig generator's .iig.cpp registers each driver class.
+using ServiceFactory = IOService* (*)();
+bool register_class(const char* name, ServiceFactory factory);
+IOService* create_instance(const char* name);
+
+class SerialFamilyObserver {
+ public:
+  virtual ~SerialFamilyObserver() = default;
+  // A serial service called RegisterService (on the driver queue).
+  virtual void serial_registered(IOUserSerial* service) = 0;
+  // The service is about to Stop (device gone or runtime shutting down).
+  virtual void serial_terminating(IOUserSerial* service) = 0;
+};
+
+struct RuntimeOptions {
+  std::string driver_class;  // IOUserClass of every personality
+  UsbSerialTuning tuning;
+};
+
+// One matched interface of an attached device.
+struct MatchedService {
+  uint8_t interface_number = 0;
+  IOService* service = nullptr;  // null when Start failed
+  int32_t start_result = 0;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options);
+  ~Runtime();  // terminates every attached device, then stops the queue
+
+  DriverQueue& queue() { return queue_; }
+  const UsbSerialTuning& tuning() const { return options_.tuning; }
+  void set_serial_observer(SerialFamilyObserver* observer);
+  SerialFamilyObserver* serial_observer() const { return observer_; }
+
+  // Attaches a device: reads and parses its descriptors, creates the nubs,
+  // matches every interface, and starts a driver on each match. Returns the
+  // matches (Start results included). A device with malformed descriptors gets
+  // no driver and a log line saying why.
+  std::vector<MatchedService> attach(std::shared_ptr<UsbDeviceBackend> backend);
+
+  // Terminates the drivers of every attached device whose backend is `backend`
+  // (as on unplug): serial clients first, then Stop, then release.
+  void detach(UsbDeviceBackend* backend);
+
+  // Registry snapshot: every live service's name and a copy of its properties
+  // (called from any thread; runs on the queue).
+  struct RegistryEntry {
+    std::string name;
+    uint8_t interface_number = 0;
+    OSDictionary* properties = nullptr;  // retained; caller releases
+  };
+  std::vector<RegistryEntry> registry_snapshot();
+
+  // hostkit internals used by the IOKit classes.
+  uint64_t next_registry_id();
+  void service_registered(IOService* service);
+
+ private:
+  struct Attached {
+    std::shared_ptr<UsbDevice> device;
+    std::vector<MatchedService> services;
+  };
+  void terminate_on_queue(Attached& attached);
+
+  RuntimeOptions options_;
+  DriverQueue queue_;
+  SerialFamilyObserver* observer_ = nullptr;
+  std::mutex mutex_;  // guards attached_
+  std::vector<Attached> attached_;
+  uint64_t registry_ids_ = 0x100000100;
+};
+
+// Log sink for os_log / IOLog lines (default: stderr).
+void set_log_sink(std::function<void(int type, const std::string& line)> sink);
+
+}  // namespace hostkit
+
+#define HOSTKIT_REGISTER_CLASS(Class)            \
+  static const bool hostkit_registered_##Class = \
+      ::hostkit::register_class(#Class, []() -> IOService* { return new Class(); })

@@ -1,0 +1,211 @@
+// hostkit: the runtime ("kernel") of one dext process: matching, lifecycle, registry.
+#include "hostkit/runtime.hpp"
+
+#include <DriverKit/DriverKit.h>
+#include <SerialDriverKit/SerialDriverKit.h>
+#include <USBDriverKit/USBDriverKit.h>
+#include <os/log.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include "hostkit/usb_device.hpp"
+#include "transport/descriptors.hpp"
+#include "transport/device_table.hpp"
+
+#define LOG_PREFIX "hostkit"
+
+namespace hostkit {
+namespace {
+
+std::map<std::string, ServiceFactory>& class_registry() {
+  static std::map<std::string, ServiceFactory> registry;
+  return registry;
+}
+
+// IOKit matching against the device table: a VID/PID entry claims the
+// interfaces [first_interface, first_interface + port_count); a device with no
+// entry is matched interface by interface against the class rules.
+bool interface_matches(const transport::usb::DeviceDescriptor& device,
+                       const transport::usb::Interface& itf) {
+  if (const transport::DeviceEntry* entry =
+          transport::find_device(device.vendor_id, device.product_id)) {
+    return itf.number >= entry->first_interface &&
+           itf.number < entry->first_interface + entry->port_count;
+  }
+  return transport::find_class_rule(itf.interface_class, itf.interface_subclass) != nullptr;
+}
+
+}  // namespace
+
+void assert_on_driver_queue(const char* method) {
+  if (current_queue() == nullptr) {
+    std::fprintf(stderr, "hostkit: %s called off the driver queue\n", method);
+    std::abort();
+  }
+}
+
+bool register_class(const char* name, ServiceFactory factory) {
+  class_registry()[name] = factory;
+  return true;
+}
+
+IOService* create_instance(const char* name) {
+  const auto it = class_registry().find(name);
+  return it == class_registry().end() ? nullptr : it->second();
+}
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+
+Runtime::~Runtime() {
+  queue_.sync([this] {
+    std::lock_guard lock(mutex_);
+    for (Attached& attached : attached_) {
+      terminate_on_queue(attached);
+    }
+    attached_.clear();
+  });
+  queue_.stop();
+}
+
+void Runtime::set_serial_observer(SerialFamilyObserver* observer) {
+  observer_ = observer;
+}
+
+uint64_t Runtime::next_registry_id() {
+  return ++registry_ids_;
+}
+
+void Runtime::service_registered(IOService*) {}
+
+std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> backend) {
+  std::vector<MatchedService> matches;
+  auto device = std::make_shared<UsbDevice>(*this, backend);
+  transport::usb::DeviceDescriptor descriptor;
+  transport::usb::Configuration config;
+  if (transport::usb::parse_device_descriptor(device->device_descriptor(), descriptor) !=
+      transport::Status::ok) {
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " device descriptor is malformed (%zu bytes); not matched",
+           device->device_descriptor().size());
+    return matches;
+  }
+  const transport::Status parsed =
+      transport::usb::parse_configuration(device->configuration_descriptor(), config);
+  if (parsed != transport::Status::ok) {
+    os_log(OS_LOG_DEFAULT,
+           LOG_PREFIX " %04x:%04x configuration descriptor is %s (%zu bytes); not matched",
+           descriptor.vendor_id, descriptor.product_id, transport::to_string(parsed),
+           device->configuration_descriptor().size());
+    return matches;
+  }
+
+  auto* device_nub = new IOUSBHostDevice(device);
+  device_nub->hostkitAttach(*this, nullptr, next_registry_id());
+  std::vector<IOUSBHostInterface*> interface_nubs;
+  for (size_t i = 0; i < config.interface_count; ++i) {
+    auto* nub = new IOUSBHostInterface(device, config.interfaces[i].number);
+    nub->hostkitAttach(*this, device_nub, next_registry_id());
+    interface_nubs.push_back(nub);
+  }
+  device->set_nubs(device_nub, interface_nubs);
+
+  Attached attached{device, {}};
+  queue_.sync([&] {
+    for (size_t i = 0; i < config.interface_count; ++i) {
+      const transport::usb::Interface& itf = config.interfaces[i];
+      if (!interface_matches(descriptor, itf)) {
+        continue;
+      }
+      MatchedService match;
+      match.interface_number = itf.number;
+      IOService* service = create_instance(options_.driver_class.c_str());
+      if (service == nullptr) {
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %s is not linked in",
+               options_.driver_class.c_str());
+        match.start_result = kIOReturnNotFound;
+        matches.push_back(match);
+        continue;
+      }
+      IOUSBHostInterface* nub = device->interface_nub(itf.number);
+      service->hostkitAttach(*this, nub, next_registry_id());
+      service->SetName(options_.driver_class.c_str());
+      match.start_result = service->init() ? service->Start(nub) : kIOReturnNoMemory;
+      if (match.start_result != kIOReturnSuccess) {
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " %s on interface %u: Start failed 0x%x",
+               options_.driver_class.c_str(), itf.number, match.start_result);
+        if (auto* serial = OSDynamicCast(IOUserSerial, service);
+            serial != nullptr && observer_ != nullptr) {
+          observer_->serial_terminating(serial);
+        }
+        service->release();
+      } else {
+        match.service = service;
+      }
+      matches.push_back(match);
+    }
+  });
+  attached.services = matches;
+  {
+    std::lock_guard lock(mutex_);
+    attached_.push_back(std::move(attached));
+  }
+  // Unplug arrives on the backend's thread; termination runs on the queue.
+  UsbDeviceBackend* raw = backend.get();
+  backend->set_detach_handler([this, raw] { queue_.post([this, raw] { detach(raw); }); });
+  return matches;
+}
+
+void Runtime::terminate_on_queue(Attached& attached) {
+  attached.device->mark_detached();
+  attached.device->backend().set_detach_handler({});
+  for (MatchedService& match : attached.services) {
+    if (match.service == nullptr) {
+      continue;
+    }
+    if (auto* serial = OSDynamicCast(IOUserSerial, match.service);
+        serial != nullptr && observer_ != nullptr) {
+      observer_->serial_terminating(serial);
+    }
+    match.service->Stop(match.service->hostkitProvider());
+    match.service->release();
+    match.service = nullptr;
+  }
+  attached.device->release_nubs();
+}
+
+void Runtime::detach(UsbDeviceBackend* backend) {
+  queue_.sync([this, backend] {
+    std::lock_guard lock(mutex_);
+    for (auto it = attached_.begin(); it != attached_.end(); ++it) {
+      if (&it->device->backend() == backend) {
+        terminate_on_queue(*it);
+        attached_.erase(it);
+        return;
+      }
+    }
+  });
+}
+
+std::vector<Runtime::RegistryEntry> Runtime::registry_snapshot() {
+  std::vector<RegistryEntry> entries;
+  queue_.sync([&] {
+    std::lock_guard lock(mutex_);
+    for (const Attached& attached : attached_) {
+      for (const MatchedService& match : attached.services) {
+        if (match.service == nullptr) {
+          continue;
+        }
+        RegistryEntry entry;
+        entry.name = match.service->hostkitName();
+        entry.interface_number = match.interface_number;
+        match.service->CopyProperties(&entry.properties);
+        entries.push_back(entry);
+      }
+    }
+  });
+  return entries;
+}
+
+}  // namespace hostkit

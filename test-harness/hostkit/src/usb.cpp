@@ -1,0 +1,272 @@
+// hostkit: IOUSBHostDevice, IOUSBHostInterface, IOUSBHostPipe over a UsbDeviceBackend.
+#include <DriverKit/IOLib.h>
+#include <USBDriverKit/USBDriverKit.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "hostkit/runtime.hpp"
+#include "hostkit/usb_device.hpp"
+
+namespace {
+
+const void* copy_bytes(const std::vector<uint8_t>& bytes) {
+  if (bytes.empty()) {
+    return nullptr;
+  }
+  void* copy = std::malloc(bytes.size());
+  std::memcpy(copy, bytes.data(), bytes.size());
+  return copy;
+}
+
+// A configuration descriptor is usable only when its wTotalLength fits what was read.
+bool configuration_usable(const std::vector<uint8_t>& bytes) {
+  return bytes.size() >= 9 && bytes[1] == transport::usb::kDescriptorConfiguration &&
+         static_cast<size_t>(bytes[2] | (bytes[3] << 8)) <= bytes.size();
+}
+
+}  // namespace
+
+void IOUSBHostFreeDescriptor(const void* descriptor) {
+  std::free(const_cast<void*>(descriptor));
+}
+
+namespace hostkit {
+
+UsbDevice::UsbDevice(Runtime& runtime, std::shared_ptr<UsbDeviceBackend> backend)
+    : runtime_(runtime),
+      backend_(std::move(backend)),
+      device_descriptor_(backend_->device_descriptor()),
+      configuration_descriptor_(backend_->configuration_descriptor()) {}
+
+UsbDevice::~UsbDevice() {
+  release_nubs();
+}
+
+IOUSBHostInterface* UsbDevice::interface_nub(uint8_t number) const {
+  for (IOUSBHostInterface* nub : interfaces_) {
+    if (nub->hostkitNumber() == number) {
+      return nub;
+    }
+  }
+  return nullptr;
+}
+
+void UsbDevice::set_nubs(IOUSBHostDevice* device, std::vector<IOUSBHostInterface*> interfaces) {
+  device_nub_ = device;
+  interfaces_ = std::move(interfaces);
+}
+
+void UsbDevice::release_nubs() {
+  for (IOUSBHostInterface*& nub : interfaces_) {
+    OSSafeReleaseNULL(nub);
+  }
+  interfaces_.clear();
+  OSSafeReleaseNULL(device_nub_);
+}
+
+}  // namespace hostkit
+
+// ----------------------------------------------------------------- IOUSBHostDevice
+
+const IOUSBDeviceDescriptor* IOUSBHostDevice::CopyDeviceDescriptor() {
+  const auto& bytes = device_->device_descriptor();
+  if (bytes.size() < sizeof(IOUSBDeviceDescriptor)) {
+    return nullptr;
+  }
+  return static_cast<const IOUSBDeviceDescriptor*>(copy_bytes(bytes));
+}
+
+const IOUSBConfigurationDescriptor* IOUSBHostDevice::CopyConfigurationDescriptor(uint8_t index) {
+  const auto& bytes = device_->configuration_descriptor();
+  if (index != 0 || !configuration_usable(bytes)) {
+    return nullptr;
+  }
+  return static_cast<const IOUSBConfigurationDescriptor*>(copy_bytes(bytes));
+}
+
+const IOUSBStringDescriptor* IOUSBHostDevice::CopyStringDescriptor(uint8_t index) {
+  if (index == 0 || device_->detached()) {
+    return nullptr;
+  }
+  return static_cast<const IOUSBStringDescriptor*>(
+      copy_bytes(device_->backend().string_descriptor(index)));
+}
+
+// -------------------------------------------------------------- IOUSBHostInterface
+
+IOUSBHostInterface::IOUSBHostInterface(std::shared_ptr<hostkit::UsbDevice> device, uint8_t number)
+    : device_(std::move(device)), number_(number) {}
+
+kern_return_t IOUSBHostInterface::Open(IOService* forClient, IOOptionBits, uint8_t*) {
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  if (opener_ != nullptr && opener_ != forClient) {
+    return kIOReturnExclusiveAccess;  // one opener at a time (driverkit.md §2.3)
+  }
+  opener_ = forClient;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostInterface::Close(IOService* forClient, IOOptionBits) {
+  if (opener_ != forClient) {
+    return kIOReturnNotOpen;
+  }
+  opener_ = nullptr;
+  return kIOReturnSuccess;
+}
+
+const IOUSBConfigurationDescriptor* IOUSBHostInterface::CopyConfigurationDescriptor() {
+  const auto& bytes = device_->configuration_descriptor();
+  if (!configuration_usable(bytes)) {
+    return nullptr;
+  }
+  return static_cast<const IOUSBConfigurationDescriptor*>(copy_bytes(bytes));
+}
+
+const IOUSBInterfaceDescriptor* IOUSBHostInterface::GetInterfaceDescriptor(
+    const IOUSBConfigurationDescriptor* configDescriptor) {
+  if (configDescriptor == nullptr) {
+    return nullptr;
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(configDescriptor);
+  const size_t total = configDescriptor->wTotalLength;
+  size_t offset = configDescriptor->bLength;
+  while (offset + 2 <= total) {
+    const uint8_t length = bytes[offset];
+    if (length < 2 || offset + length > total) {
+      return nullptr;
+    }
+    if (bytes[offset + 1] == transport::usb::kDescriptorInterface &&
+        length >= sizeof(IOUSBInterfaceDescriptor) && bytes[offset + 2] == number_ &&
+        bytes[offset + 3] == 0) {
+      return reinterpret_cast<const IOUSBInterfaceDescriptor*>(bytes + offset);
+    }
+    offset += length;
+  }
+  return nullptr;
+}
+
+const IOUSBStringDescriptor* IOUSBHostInterface::CopyStringDescriptor(uint8_t index) {
+  IOUSBHostDevice* device = device_->device_nub();
+  return device != nullptr ? device->CopyStringDescriptor(index) : nullptr;
+}
+
+kern_return_t IOUSBHostInterface::CopyPipe(uint8_t address, IOUSBHostPipe** pipe) {
+  if (pipe == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  if (opener_ == nullptr) {
+    return kIOReturnNotOpen;
+  }
+  transport::usb::Configuration config;
+  if (transport::usb::parse_configuration(device_->configuration_descriptor(), config) !=
+      transport::Status::ok) {
+    return kIOReturnError;
+  }
+  const transport::usb::Interface* itf = config.find_interface(number_);
+  if (itf == nullptr) {
+    return kIOReturnNotFound;
+  }
+  for (size_t i = 0; i < itf->endpoint_count; ++i) {
+    if (itf->endpoints[i].address == address) {
+      *pipe = new IOUSBHostPipe(device_, address, itf->endpoints[i].max_packet);
+      return kIOReturnSuccess;
+    }
+  }
+  return kIOReturnNotFound;
+}
+
+kern_return_t IOUSBHostInterface::CopyDevice(IOUSBHostDevice** device) {
+  if (device == nullptr || device_->device_nub() == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  device_->device_nub()->retain();
+  *device = device_->device_nub();
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostInterface::CreateIOBuffer(IOOptionBits options, uint64_t capacity,
+                                                 IOBufferMemoryDescriptor** buffer) {
+  return IOBufferMemoryDescriptor::Create(options, capacity, 0, buffer);
+}
+
+kern_return_t IOUSBHostInterface::DeviceRequest(uint8_t bmRequestType, uint8_t bRequest,
+                                                uint16_t wValue, uint16_t wIndex, uint16_t wLength,
+                                                IOMemoryDescriptor* dataBuffer,
+                                                uint16_t* bytesTransferred, uint32_t) {
+  if (bytesTransferred != nullptr) {
+    *bytesTransferred = 0;
+  }
+  if (wLength != 0 && (dataBuffer == nullptr || dataBuffer->hostkitLength() < wLength)) {
+    return kIOReturnBadArgument;
+  }
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  const hostkit::UsbSetup setup{bmRequestType, bRequest, wValue, wIndex, wLength};
+  uint16_t actual = 0;
+  std::span<uint8_t> data;
+  if (wLength != 0) {
+    data = {dataBuffer->hostkitBytes(), wLength};
+  }
+  const kern_return_t result = device_->backend().control(setup, data, actual);
+  if (bytesTransferred != nullptr) {
+    *bytesTransferred = actual;
+  }
+  return result;
+}
+
+IOUSBHostInterface* IOUSBHostInterface::hostkitSibling(uint8_t number) const {
+  return device_->interface_nub(number);
+}
+
+// ------------------------------------------------------------------- IOUSBHostPipe
+
+IOUSBHostPipe::IOUSBHostPipe(std::shared_ptr<hostkit::UsbDevice> device, uint8_t address,
+                             uint16_t maxPacket)
+    : device_(std::move(device)), address_(address), max_packet_(maxPacket) {}
+
+kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t dataBufferLength,
+                                     OSAction* completion, uint32_t) {
+  if (dataBuffer == nullptr || completion == nullptr ||
+      dataBuffer->hostkitLength() < dataBufferLength) {
+    return kIOReturnBadArgument;
+  }
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  dataBuffer->retain();
+  completion->retain();
+  hostkit::DriverQueue& queue = device_->runtime().queue();
+  const kern_return_t result = device_->backend().submit(
+      address_, {dataBuffer->hostkitBytes(), dataBufferLength},
+      [&queue, dataBuffer, completion](hostkit::IOReturnValue status, uint32_t actual) {
+        queue.post([dataBuffer, completion, status, actual] {
+          completion->hostkitInvoke(status, actual, mach_absolute_time());
+          completion->release();
+          dataBuffer->release();
+        });
+      });
+  if (result != kIOReturnSuccess) {
+    completion->release();
+    dataBuffer->release();
+  }
+  return result;
+}
+
+kern_return_t IOUSBHostPipe::Abort(IOOptionBits, kern_return_t, IOService*) {
+  device_->backend().abort(address_);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostPipe::ClearStall(bool) {
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  return device_->backend().clear_halt(address_);
+}

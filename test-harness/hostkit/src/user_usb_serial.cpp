@@ -1,0 +1,516 @@
+// hostkit: IOUserUSBSerial's data path, built on transport's bulk pipeline.
+#include <USBDriverKit/USBDriverKit.h>
+#include <USBSerialDriverKit/USBSerialDriverKit.h>
+#include <os/log.h>
+
+#include <memory>
+#include <vector>
+
+#include "hostkit/runtime.hpp"
+#include "hostkit/serial_client.hpp"
+#include "hostkit/usb_device.hpp"
+#include "transport/bulk_pipeline.hpp"
+#include "transport/chips/cdc_acm.hpp"
+#include "transport/descriptors.hpp"
+#include "transport/kern_status.hpp"
+
+#define LOG_PREFIX "hostkit IOUserUSBSerial"
+
+namespace hostkit {
+
+struct Endpoints {
+  uint8_t data_interface = 0;
+  transport::usb::Endpoint in;
+  transport::usb::Endpoint out;
+  bool has_interrupt = false;
+  transport::usb::Endpoint interrupt;
+};
+
+// Chooses the pipes of a port [U: Apple's rule is unknown]: the matched
+// interface's own bulk pair, else (a CDC communication interface) its data
+// interface's, found the way Linux cdc-acm does.
+static bool choose_endpoints(const std::vector<uint8_t>& configuration, uint8_t number,
+                             Endpoints& out) {
+  transport::usb::Configuration config;
+  if (transport::usb::parse_configuration(configuration, config) != transport::Status::ok) {
+    return false;
+  }
+  const transport::usb::Interface* itf = config.find_interface(number);
+  if (itf == nullptr) {
+    return false;
+  }
+  using transport::usb::TransferType;
+  const transport::usb::Endpoint* in = itf->find_endpoint(TransferType::bulk, true);
+  const transport::usb::Endpoint* out_ep = itf->find_endpoint(TransferType::bulk, false);
+  if (in != nullptr && out_ep != nullptr) {
+    out.data_interface = number;
+    out.in = *in;
+    out.out = *out_ep;
+    const transport::usb::Endpoint* irq = itf->find_endpoint(TransferType::interrupt, true);
+    out.has_interrupt = irq != nullptr;
+    if (irq != nullptr) {
+      out.interrupt = *irq;
+    }
+    return in->max_packet != 0 && out_ep->max_packet != 0;
+  }
+  transport::chips::CdcAcmPort port;
+  if (transport::chips::find_cdc_acm_port(config, number, port) != transport::Status::ok) {
+    return false;
+  }
+  out.data_interface = port.data_interface;
+  out.in = port.data_in;
+  out.out = port.data_out;
+  out.has_interrupt = port.has_notification;
+  out.interrupt = port.notification;
+  return out.in.max_packet != 0 && out.out.max_packet != 0;
+}
+
+struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
+  struct InIo final : transport::InPipeIo {
+    UsbSerialDataPath* path = nullptr;
+    bool interrupt = false;
+    transport::Status submit_in(uint8_t slot, std::span<uint8_t> buffer) override {
+      return path->submit_in(interrupt, slot, buffer);
+    }
+  };
+  struct OutIo final : transport::OutPipeIo {
+    UsbSerialDataPath* path = nullptr;
+    transport::Status submit_out(std::span<const uint8_t> data) override {
+      return path->submit_out(data);
+    }
+  };
+
+  IOUserUSBSerial* owner = nullptr;
+  IOUSBHostInterface* control_interface = nullptr;  // the provider; not retained
+  IOUSBHostInterface* data_interface = nullptr;
+  Endpoints endpoints;
+  UsbSerialTuning tuning;
+  DriverQueue* queue = nullptr;
+
+  IOUSBHostPipe* in_pipe = nullptr;
+  IOUSBHostPipe* out_pipe = nullptr;
+  IOUSBHostPipe* interrupt_pipe = nullptr;
+  std::vector<IOBufferMemoryDescriptor*> in_buffers;
+  std::vector<IOBufferMemoryDescriptor*> interrupt_buffers;
+  IOBufferMemoryDescriptor* out_buffer = nullptr;
+
+  transport::BulkInQueue rx;
+  transport::BulkInQueue interrupts;
+  transport::BulkOutQueue tx;
+  InIo rx_io;
+  InIo interrupt_io;
+  OutIo tx_io;
+  bool active = false;
+  uint64_t generation = 0;  // completions from an earlier activation are ignored
+
+  UsbSerialDataPath() {
+    rx_io.path = this;
+    interrupt_io.path = this;
+    interrupt_io.interrupt = true;
+    tx_io.path = this;
+  }
+  ~UsbSerialDataPath() { release_resources(); }
+
+  hostkit::SerialQueues* rings() const {
+    return owner != nullptr ? owner->hostkitQueues() : nullptr;
+  }
+
+  transport::Status submit_in(bool interrupt, uint8_t slot, std::span<uint8_t>) {
+    IOUSBHostPipe* pipe = interrupt ? interrupt_pipe : in_pipe;
+    IOBufferMemoryDescriptor* buffer = interrupt ? interrupt_buffers[slot] : in_buffers[slot];
+    const uint32_t length = static_cast<uint32_t>(buffer->hostkitLength());
+    std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
+    const uint64_t gen = generation;
+    OSAction* action = OSAction::hostkitCreate(
+        [weak, gen, interrupt, slot](IOReturn status, uint32_t actual, uint64_t) {
+          if (auto self = weak.lock(); self && self->generation == gen) {
+            if (interrupt) {
+              self->interrupt_complete(slot, status, actual);
+            } else {
+              self->rx_complete(slot, status, actual);
+            }
+          }
+        });
+    const kern_return_t result = pipe->AsyncIO(buffer, length, action, 0);
+    action->release();
+    return transport::kern::to_status(result);
+  }
+
+  transport::Status submit_out(std::span<const uint8_t> data) {
+    // BulkOutQueue hands out spans of out_buffer starting at its first byte.
+    std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
+    const uint64_t gen = generation;
+    OSAction* action =
+        OSAction::hostkitCreate([weak, gen](IOReturn status, uint32_t actual, uint64_t) {
+          if (auto self = weak.lock(); self && self->generation == gen) {
+            self->tx_complete(status, actual);
+          }
+        });
+    const kern_return_t result =
+        out_pipe->AsyncIO(out_buffer, static_cast<uint32_t>(data.size()), action, 0);
+    action->release();
+    return transport::kern::to_status(result);
+  }
+
+  void back_off(std::function<void()> resume) {
+    std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
+    const uint64_t gen = generation;
+    queue->post_after(std::chrono::milliseconds(transport::kBackOffMs), [weak, gen, resume] {
+      if (auto self = weak.lock(); self && self->generation == gen && self->active) {
+        resume();
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ RX
+  void rx_complete(uint8_t slot, IOReturn status, uint32_t actual) {
+    if (!active || owner == nullptr) {
+      return;
+    }
+    std::span<uint8_t> payload;
+    const transport::PipeAction action =
+        rx.complete(slot, transport::kern::to_status(status), actual, payload);
+    switch (action) {
+      case transport::PipeAction::proceed: {
+        uint8_t* packet = payload.data();
+        uint32_t size = static_cast<uint32_t>(payload.size());
+        owner->handleRxPacket(packet, size);
+        rx.park(slot, {packet, size});
+        break;
+      }
+      case transport::PipeAction::clear_stall:
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk IN 0x%02x stalled; clearing",
+               endpoints.in.address);
+        in_pipe->ClearStall(true);
+        break;
+      case transport::PipeAction::back_off:
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk IN error 0x%x; retrying in %u ms", status,
+               transport::kBackOffMs);
+        back_off([this] {
+          rx.end_back_off();
+          pump_rx();
+        });
+        break;
+      case transport::PipeAction::stop:
+        if (status != kIOReturnAborted) {
+          os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk IN stopped: 0x%x", status);
+        }
+        break;
+    }
+    deliver_rx();
+    pump_rx();
+  }
+
+  void deliver_rx() {
+    hostkit::SerialQueues* q = rings();
+    if (q == nullptr) {
+      return;
+    }
+    if (rx.drain(q->rx) > 0) {
+      owner->RxDataAvailable();
+    }
+  }
+
+  void pump_rx() {
+    hostkit::SerialQueues* q = rings();
+    if (!active || q == nullptr) {
+      return;
+    }
+    const transport::Status status = rx.pump(rx_io, q->rx.free_space());
+    if (status != transport::Status::ok) {
+      os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot queue bulk IN: %s", transport::to_string(status));
+    }
+  }
+
+  // ------------------------------------------------------------ interrupt
+  void interrupt_complete(uint8_t slot, IOReturn status, uint32_t actual) {
+    if (!active || owner == nullptr) {
+      return;
+    }
+    std::span<uint8_t> payload;
+    const transport::PipeAction action =
+        interrupts.complete(slot, transport::kern::to_status(status), actual, payload);
+    if (action == transport::PipeAction::proceed) {
+      owner->handleInterruptPacket(payload.data(), static_cast<uint32_t>(payload.size()));
+      interrupts.release(slot);
+    } else if (action == transport::PipeAction::clear_stall) {
+      interrupt_pipe->ClearStall(true);
+    } else if (action == transport::PipeAction::back_off) {
+      back_off([this] {
+        interrupts.end_back_off();
+        pump_interrupts();
+      });
+    }
+    pump_interrupts();
+  }
+
+  void pump_interrupts() {
+    if (active && interrupt_pipe != nullptr) {
+      (void)interrupts.pump(interrupt_io, UINT32_MAX);
+    }
+  }
+
+  // ------------------------------------------------------------------ TX
+  void pump_tx() {
+    hostkit::SerialQueues* q = rings();
+    if (!active || q == nullptr) {
+      return;
+    }
+    if (tx.pump(tx_io, q->tx) > 0) {
+      owner->TxFreeSpaceAvailable();
+    }
+  }
+
+  void tx_complete(IOReturn status, uint32_t actual) {
+    if (!active || owner == nullptr) {
+      return;
+    }
+    const transport::PipeAction action = tx.complete(transport::kern::to_status(status), actual);
+    if (action == transport::PipeAction::clear_stall) {
+      os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk OUT 0x%02x stalled; clearing",
+             endpoints.out.address);
+      out_pipe->ClearStall(true);
+    } else if (action == transport::PipeAction::back_off) {
+      back_off([this] {
+        tx.end_back_off();
+        pump_tx();
+      });
+    } else if (action == transport::PipeAction::stop && status != kIOReturnAborted) {
+      os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk OUT stopped: 0x%x", status);
+    }
+    pump_tx();
+  }
+
+  // ------------------------------------------------------------ lifecycle
+  kern_return_t activate() {
+    if (rings() == nullptr) {
+      return kIOReturnNotOpen;  // the kernel calls ConnectQueues before HwActivate
+    }
+    ++generation;
+    kern_return_t result = control_interface->Open(owner, 0, nullptr);
+    if (result == kIOReturnSuccess && data_interface != control_interface) {
+      result = data_interface->Open(owner, 0, nullptr);
+    }
+    if (result == kIOReturnSuccess) {
+      result = data_interface->CopyPipe(endpoints.in.address, &in_pipe);
+    }
+    if (result == kIOReturnSuccess) {
+      result = data_interface->CopyPipe(endpoints.out.address, &out_pipe);
+    }
+    if (result == kIOReturnSuccess && endpoints.has_interrupt) {
+      result = control_interface->CopyPipe(endpoints.interrupt.address, &interrupt_pipe);
+    }
+    if (result != kIOReturnSuccess) {
+      os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot open the pipes: 0x%x", result);
+      release_resources();
+      return result;
+    }
+
+    transport::InQueueConfig rx_config;
+    if (tuning.apple_rx) {
+      rx_config = {1, endpoints.in.max_packet, true};
+    } else {
+      rx_config = {tuning.rx_depth,
+                   static_cast<uint32_t>(endpoints.in.max_packet) * tuning.rx_packets_per_transfer,
+                   false};
+    }
+    std::vector<uint8_t*> slots;
+    for (uint8_t i = 0; i < rx_config.depth; ++i) {
+      IOBufferMemoryDescriptor* buffer = nullptr;
+      result =
+          control_interface->CreateIOBuffer(kIOMemoryDirectionIn, rx_config.transfer_size, &buffer);
+      if (result != kIOReturnSuccess) {
+        release_resources();
+        return result;
+      }
+      in_buffers.push_back(buffer);
+      slots.push_back(buffer->hostkitBytes());
+    }
+    const uint32_t out_size =
+        static_cast<uint32_t>(endpoints.out.max_packet) * tuning.tx_packets_per_transfer;
+    result = control_interface->CreateIOBuffer(kIOMemoryDirectionOut, out_size, &out_buffer);
+    if (result != kIOReturnSuccess) {
+      release_resources();
+      return result;
+    }
+    if (rx.configure(rx_config, endpoints.in.max_packet, slots) != transport::Status::ok ||
+        tx.configure({out_buffer->hostkitBytes(), out_size}) != transport::Status::ok) {
+      release_resources();
+      return kIOReturnBadArgument;
+    }
+    if (interrupt_pipe != nullptr) {
+      IOBufferMemoryDescriptor* buffer = nullptr;
+      result = control_interface->CreateIOBuffer(kIOMemoryDirectionIn,
+                                                 endpoints.interrupt.max_packet, &buffer);
+      if (result != kIOReturnSuccess) {
+        release_resources();
+        return result;
+      }
+      interrupt_buffers.push_back(buffer);
+      uint8_t* slot = buffer->hostkitBytes();
+      (void)interrupts.configure({1, endpoints.interrupt.max_packet, false},
+                                 endpoints.interrupt.max_packet,
+                                 std::span<uint8_t* const>(&slot, 1));
+    }
+    active = true;
+    pump_rx();
+    pump_interrupts();
+    pump_tx();
+    return kIOReturnSuccess;
+  }
+
+  void deactivate() {
+    if (!active) {
+      return;
+    }
+    active = false;
+    rx.stop();
+    tx.stop();
+    interrupts.stop();
+    ++generation;  // pending completions now belong to the past
+    for (IOUSBHostPipe* pipe : {in_pipe, out_pipe, interrupt_pipe}) {
+      if (pipe != nullptr) {
+        pipe->Abort(0, kIOReturnAborted, owner);
+      }
+    }
+    release_resources();
+  }
+
+  void release_resources() {
+    OSSafeReleaseNULL(in_pipe);
+    OSSafeReleaseNULL(out_pipe);
+    OSSafeReleaseNULL(interrupt_pipe);
+    for (IOBufferMemoryDescriptor*& buffer : in_buffers) {
+      OSSafeReleaseNULL(buffer);
+    }
+    for (IOBufferMemoryDescriptor*& buffer : interrupt_buffers) {
+      OSSafeReleaseNULL(buffer);
+    }
+    in_buffers.clear();
+    interrupt_buffers.clear();
+    OSSafeReleaseNULL(out_buffer);
+    if (control_interface != nullptr && owner != nullptr) {
+      control_interface->Close(owner, 0);
+      if (data_interface != nullptr && data_interface != control_interface) {
+        data_interface->Close(owner, 0);
+      }
+    }
+  }
+};
+
+}  // namespace hostkit
+
+kern_return_t IOUserUSBSerial::Start_Impl(IOService* provider) {
+  kern_return_t result = IOUserSerial::Start_Impl(provider);
+  if (result != kIOReturnSuccess) {
+    return result;
+  }
+  // IOUserUSBSerial works only on an interface nub; with an IOUSBHostDevice
+  // provider Start fails with kIOReturnUnsupported (0xE00002C7, driverkit.md §3.2).
+  auto* interface = OSDynamicCast(IOUSBHostInterface, provider);
+  if (interface == nullptr || hostkitRuntime() == nullptr) {
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " provider is not an IOUSBHostInterface");
+    return kIOReturnUnsupported;
+  }
+  auto path = std::make_shared<hostkit::UsbSerialDataPath>();
+  if (!hostkit::choose_endpoints(interface->hostkitDevice()->configuration_descriptor(),
+                                 interface->hostkitNumber(), path->endpoints)) {
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " interface %u has no usable bulk IN/OUT pair",
+           interface->hostkitNumber());
+    return kIOReturnUnsupported;
+  }
+  path->control_interface = interface;
+  path->data_interface = interface->hostkitSibling(path->endpoints.data_interface);
+  if (path->data_interface == nullptr) {
+    return kIOReturnUnsupported;
+  }
+  path->owner = this;
+  path->tuning = hostkitRuntime()->tuning();
+  path->queue = &hostkitRuntime()->queue();
+  path_ = std::move(path);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUserUSBSerial::Stop_Impl(IOService* provider) {
+  if (path_) {
+    path_->deactivate();
+    path_->owner = nullptr;
+  }
+  return IOUserSerial::Stop_Impl(provider);
+}
+
+kern_return_t IOUserUSBSerial::HwActivate_Impl() {
+  const kern_return_t result = IOUserSerial::HwActivate_Impl();
+  if (result != kIOReturnSuccess || !path_) {
+    return result != kIOReturnSuccess ? result : kIOReturnNotOpen;
+  }
+  return path_->activate();
+}
+
+kern_return_t IOUserUSBSerial::HwDeactivate_Impl() {
+  if (path_) {
+    path_->deactivate();
+  }
+  return IOUserSerial::HwDeactivate_Impl();
+}
+
+void IOUserUSBSerial::TxDataAvailable_Impl() {
+  if (path_) {
+    path_->pump_tx();
+  }
+}
+
+void IOUserUSBSerial::RxFreeSpaceAvailable_Impl() {
+  if (path_) {
+    path_->deliver_rx();
+    path_->pump_rx();
+  }
+}
+
+void IOUserUSBSerial::handleRxPacket(uint8_t*&, uint32_t&) {}
+void IOUserUSBSerial::handleInterruptPacket(const uint8_t*, uint32_t) {}
+
+void IOUserUSBSerial::hostkitDiscardTx() {
+  if (path_) {
+    path_->tx.discard();
+  }
+}
+
+OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
+  OSDictionary* stats = OSDictionary::withCapacity(16);
+  if (!path_) {
+    return stats;
+  }
+  auto put = [stats](const char* key, uint64_t value) {
+    OSNumber* number = OSNumber::withNumber(value, 64);
+    stats->setObject(key, number);
+    number->release();
+  };
+  const transport::PipeStats& rx = path_->rx.stats();
+  const transport::PipeStats& tx = path_->tx.stats();
+  put("RxDepth", path_->rx.config().depth);
+  put("RxTransferSize", path_->rx.config().transfer_size);
+  put("RxTransfers", rx.transfers);
+  put("RxBytes", rx.bytes);
+  put("RxStalls", rx.stalls);
+  put("RxErrors", rx.errors);
+  put("RxMaxInFlight", rx.max_in_flight);
+  put("RxDiscardedBytes", rx.discarded_bytes);
+  put("TxTransfers", tx.transfers);
+  put("TxBytes", tx.bytes);
+  put("TxStalls", tx.stalls);
+  put("TxErrors", tx.errors);
+  put("TxDiscardedBytes", tx.discarded_bytes);
+  put("InterruptTransfers", path_->interrupts.stats().transfers);
+  put("AppleRxMode", path_->tuning.apple_rx ? 1 : 0);
+  return stats;
+}
+
+void IOUserUSBSerial::free() {
+  if (path_) {
+    path_->deactivate();
+    path_->owner = nullptr;
+  }
+  path_.reset();
+  IOUserSerial::free();
+}

@@ -1,0 +1,206 @@
+// hostkit's IOUserUSBSerial data path, driven the way the kernel drives it, on a
+// fake USB device: depth of reads in flight, Apple's one-read mode, lossless
+// parking when the RX ring is full, handleRxPacket moving the packet pointer,
+// stall recovery, and unplug.
+#include <gtest/gtest.h>
+
+#include <DriverKit/DriverKit.h>
+#include <USBDriverKit/USBDriverKit.h>
+#include <USBSerialDriverKit/USBSerialDriverKit.h>
+
+#include <numeric>
+
+#include "fake_usb_device.hpp"
+#include "hostkit/runtime.hpp"
+#include "hostkit/serial_client.hpp"
+#include "hostkit/usb_device.hpp"
+#include "hostkit_test_driver.hpp"
+
+namespace {
+
+using hostkit_test::FakeUsbDevice;
+
+class Recorder final : public hostkit::SerialClient {
+ public:
+  void rx_data_available() override { ++rx_available; }
+  void tx_free_space_available() override { ++tx_free; }
+  void modem_status_changed(bool, bool, bool, bool) override {}
+  void rx_error(bool, bool, bool, bool) override {}
+  int rx_available = 0;
+  int tx_free = 0;
+};
+
+class DataPath : public ::testing::Test {
+ protected:
+  void start(hostkit::UsbSerialTuning tuning = {}) {
+    hostkit_test::driver_log().strip_first_byte = false;
+    runtime_ =
+        std::make_unique<hostkit::Runtime>(hostkit::RuntimeOptions{"HostkitTestDriver", tuning});
+    device_ = std::make_shared<FakeUsbDevice>(
+        hostkit_test::vendor_device_descriptor(0x0403, 0x6001, 0x0600),
+        hostkit_test::vendor_configuration(64), 0x81, 0x02);
+    const auto matches = runtime_->attach(device_);
+    ASSERT_EQ(matches.size(), 1u);
+    ASSERT_EQ(matches[0].start_result, kIOReturnSuccess);
+    serial_ = OSDynamicCast(IOUserUSBSerial, matches[0].service);
+    ASSERT_NE(serial_, nullptr);
+    on_queue([&] {
+      serial_->hostkitSetClient(&recorder_);
+      ASSERT_EQ(serial_->ConnectQueues(nullptr, nullptr, nullptr, nullptr, nullptr, 0, 0, 0, 0),
+                kIOReturnSuccess);
+      ASSERT_EQ(serial_->HwActivate(), kIOReturnSuccess);
+    });
+  }
+
+  void TearDown() override {
+    if (serial_ != nullptr) {
+      on_queue([&] { serial_->hostkitSetClient(nullptr); });
+    }
+    runtime_.reset();
+    device_.reset();
+  }
+
+  void on_queue(const std::function<void()>& work) { runtime_->queue().sync(work); }
+
+  // Plays the kernel: feeds `data` through the TX ring and collects what comes
+  // back in the RX ring until `expected` bytes arrived (or nothing moves for 5 s).
+  std::vector<uint8_t> pump(const std::vector<uint8_t>& data, size_t expected) {
+    std::vector<uint8_t> received;
+    size_t sent = 0;
+    auto last_progress = std::chrono::steady_clock::now();
+    while (received.size() < expected &&
+           std::chrono::steady_clock::now() - last_progress < std::chrono::seconds(5)) {
+      size_t before = received.size() + sent;
+      on_queue([&] {
+        hostkit::SerialQueues* q = serial_->hostkitQueues();
+        if (sent < data.size()) {
+          sent += q->tx.write({data.data() + sent, data.size() - sent});
+          serial_->TxDataAvailable();
+        }
+        std::vector<uint8_t> chunk(q->rx.size());
+        q->rx.read(chunk);
+        received.insert(received.end(), chunk.begin(), chunk.end());
+        serial_->RxFreeSpaceAvailable();
+      });
+      if (received.size() + sent != before) {
+        last_progress = std::chrono::steady_clock::now();
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    return received;
+  }
+
+  std::unique_ptr<hostkit::Runtime> runtime_;
+  std::shared_ptr<FakeUsbDevice> device_;
+  IOUserUSBSerial* serial_ = nullptr;
+  Recorder recorder_;
+};
+
+std::vector<uint8_t> pattern(size_t n) {
+  std::vector<uint8_t> bytes(n);
+  for (size_t i = 0; i < n; ++i) {
+    bytes[i] = static_cast<uint8_t>((i * 131) ^ (i >> 9));
+  }
+  return bytes;
+}
+
+TEST_F(DataPath, KeepsTheConfiguredNumberOfReadsInFlight) {
+  start();
+  ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 8; }))
+      << device_->pending_in();
+  EXPECT_EQ(device_->in_transfer_size(), 16u * 64u);
+}
+
+TEST_F(DataPath, AppleModeKeepsOneMaxPacketReadInFlight) {
+  hostkit::UsbSerialTuning tuning;
+  tuning.apple_rx = true;
+  start(tuning);
+  const auto data = pattern(5000);
+  device_->set_loopback(true);
+  EXPECT_EQ(pump(data, data.size()), data);
+  EXPECT_EQ(device_->max_pending_in(), 1u);
+  EXPECT_EQ(device_->in_transfer_size(), 64u);
+}
+
+TEST_F(DataPath, LoopsBackAMegabyteByteForByte) {
+  start();
+  device_->set_loopback(true);
+  const auto data = pattern(1 << 20);
+  EXPECT_EQ(pump(data, data.size()), data);
+  EXPECT_GT(recorder_.rx_available, 0);
+  EXPECT_GT(recorder_.tx_free, 0);
+}
+
+TEST_F(DataPath, ParksPayloadWhenTheRingIsFullAndLosesNothing) {
+  start();
+  // 80 KiB arrives while nobody reads: the 16 KiB ring fills, the rest waits
+  // in the eight 1 KiB read slots, and the device is held off.
+  const auto data = pattern(80 * 1024);
+  device_->push_in(data);
+  ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  on_queue([&] { EXPECT_EQ(serial_->hostkitQueues()->rx.free_space(), 0u); });
+  EXPECT_EQ(pump({}, data.size()), data);
+}
+
+TEST_F(DataPath, HandleRxPacketMayMoveThePacketPointer) {
+  start();
+  hostkit_test::driver_log().strip_first_byte = true;
+  device_->push_in({'H', 'a', 'b', 'c'});
+  const auto received = pump({}, 3);
+  EXPECT_EQ(received, (std::vector<uint8_t>{'a', 'b', 'c'}));
+}
+
+TEST_F(DataPath, ClearsAStalledBulkInAndCarriesOn) {
+  start();
+  ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 8; }));
+  device_->stall(0x81);
+  ASSERT_TRUE(device_->wait_for([this] { return device_->clear_halts() >= 1; }));
+  const auto data = pattern(3000);
+  device_->push_in(data);
+  EXPECT_EQ(pump({}, data.size()), data);
+}
+
+TEST_F(DataPath, UnplugStopsTheDriverAndFailsControlRequests) {
+  start();
+  device_->unplug();
+  // The runtime terminates the driver on its queue.
+  for (int i = 0; i < 500 && !hostkit_test::driver_log().saw("Stop"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(hostkit_test::driver_log().saw("Stop"));
+  serial_ = nullptr;  // released by the runtime
+}
+
+TEST_F(DataPath, SuperdispatchReachesTheBaseClass) {
+  start();
+  on_queue([&] { EXPECT_EQ(serial_->HwResetFIFO(true, true), kIOReturnSuccess); });
+  EXPECT_TRUE(hostkit_test::driver_log().saw("HwResetFIFO"));
+  EXPECT_EQ(hostkit_test::driver_log().reset_fifo_super_result, kIOReturnUnsupported);
+}
+
+TEST_F(DataPath, DriverMethodsOffTheQueueAbort) {
+  start();
+  EXPECT_DEATH(serial_->HwActivate(), "called off the driver queue");
+}
+
+TEST(HostkitStart, IOUserUSBSerialOnADeviceProviderIsUnsupported) {
+  hostkit::Runtime runtime(hostkit::RuntimeOptions{"HostkitTestDriver", {}});
+  auto backend = std::make_shared<FakeUsbDevice>(
+      hostkit_test::vendor_device_descriptor(0x0403, 0x6001, 0x0600),
+      hostkit_test::vendor_configuration(64), 0x81, 0x02);
+  auto device = std::make_shared<hostkit::UsbDevice>(runtime, backend);
+  auto* nub = new IOUSBHostDevice(device);
+  IOService* driver = hostkit::create_instance("HostkitTestDriver");
+  ASSERT_NE(driver, nullptr);
+  driver->hostkitAttach(runtime, nub, 1);
+  runtime.queue().sync([&] {
+    ASSERT_TRUE(driver->init());
+    EXPECT_EQ(driver->Start(nub), kIOReturnUnsupported);  // 0xE00002C7
+  });
+  driver->release();
+  nub->release();
+}
+
+}  // namespace
