@@ -1,0 +1,106 @@
+// usbserial-plistgen: Info.plist.in + the device table -> Info.plist and Entitlements.plist.
+//
+//   usbserial-plistgen --template Info.plist.in --info-plist OUT/Info.plist
+//                      --entitlements OUT/Entitlements.plist --bundle-id ID
+//                      --driver-class CLASS --version X.Y.Z [--bundle-name NAME] [--development]
+//
+// A file is rewritten only when its content changes, so its timestamp means something.
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "plistgen.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return true;
+}
+
+bool write_if_changed(const std::string& path, const std::string& content) {
+  std::string existing;
+  if (read_file(path, existing) && existing == content) {
+    return true;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string template_path;
+  std::string info_out;
+  std::string entitlements_out;
+  plistgen::Identity identity;
+  bool development = false;
+
+  po::options_description options("usbserial-plistgen options");
+  options.add_options()("help,h", "show this help")("template", po::value(&template_path),
+                                                    "Info.plist.in template")(
+      "info-plist", po::value(&info_out), "where to write Info.plist")(
+      "entitlements", po::value(&entitlements_out), "where to write Entitlements.plist")(
+      "bundle-id", po::value(&identity.bundle_id), "CFBundleIdentifier (USBSERIAL_BUNDLE_ID)")(
+      "driver-class", po::value(&identity.driver_class), "IOUserClass (USBSERIAL_DRIVER_CLASS)")(
+      "version", po::value(&identity.version), "CFBundleShortVersionString / CFBundleVersion")(
+      "bundle-name", po::value(&identity.bundle_name)->default_value("USBSerialBridge"),
+      "CFBundleName")("development", po::bool_switch(&development),
+                      "add the class-matching personalities and the idVendor \"*\" entitlement "
+                      "(development-signed builds only)");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "usbserial-plistgen: " << e.what() << "\n" << options;
+    return 2;
+  }
+  if (vm.count("help") != 0) {
+    std::cout << options;
+    return 0;
+  }
+  if (info_out.empty() && entitlements_out.empty()) {
+    std::cerr << "usbserial-plistgen: nothing to do (give --info-plist and/or --entitlements)\n";
+    return 2;
+  }
+  if (!info_out.empty()) {
+    if (template_path.empty() || identity.bundle_id.empty() || identity.driver_class.empty() ||
+        identity.version.empty()) {
+      std::cerr << "usbserial-plistgen: --info-plist needs --template, --bundle-id, "
+                   "--driver-class and --version\n";
+      return 2;
+    }
+    std::string template_text;
+    if (!read_file(template_path, template_text)) {
+      std::cerr << "usbserial-plistgen: cannot read " << template_path << "\n";
+      return 1;
+    }
+    std::string xml;
+    std::string error;
+    if (!plistgen::build_info_plist(template_text, identity, development, xml, error)) {
+      std::cerr << "usbserial-plistgen: " << template_path << ": " << error << "\n";
+      return 1;
+    }
+    if (!write_if_changed(info_out, xml)) {
+      std::cerr << "usbserial-plistgen: cannot write " << info_out << "\n";
+      return 1;
+    }
+  }
+  if (!entitlements_out.empty() &&
+      !write_if_changed(entitlements_out, plistgen::build_entitlements_xml(development))) {
+    std::cerr << "usbserial-plistgen: cannot write " << entitlements_out << "\n";
+    return 1;
+  }
+  return 0;
+}

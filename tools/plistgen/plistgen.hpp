@@ -1,0 +1,119 @@
+// usbserial-plistgen library: the dext's IOKitPersonalities and entitlements, built from the one
+// device table (transport/device_table.hpp). Used by the usbserial-plistgen tool, its tests and
+// usbserial-doctor's `personality` command, so there is one definition of what a personality of
+// this project looks like.
+//
+// Key sets and values: reference/driverkit.md §3.2 (Apple's own AppleUSBSLCOM/AppleUSBCHCOM
+// personalities, IOREG), §3.4 (interface matching tiers), §3.5 (entitlements).
+#pragma once
+
+#include <plist/plist.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plistgen {
+
+// Owning handle of a libplist node (plist_free on destruction).
+struct PlistDeleter {
+  void operator()(plist_t node) const {
+    if (node != nullptr) {
+      plist_free(node);
+    }
+  }
+};
+using PlistPtr = std::unique_ptr<void, PlistDeleter>;
+
+// The product identity (root CMakeLists.txt: USBSERIAL_BUNDLE_ID, USBSERIAL_DRIVER_CLASS,
+// PROJECT_VERSION).
+struct Identity {
+  std::string bundle_id;     // CFBundleIdentifier == IOUserServerName == CFBundleExecutable
+  std::string driver_class;  // IOUserClass
+  std::string bundle_name;   // CFBundleName
+  std::string version;       // CFBundleShortVersionString / CFBundleVersion
+};
+
+// Fixed personality values of a serial dext (reference/driverkit.md §3.2, as Apple's own
+// IOUserUSBSerial dexts carry them).
+inline constexpr const char* kIOClassSerial = "IOUserSerial";
+inline constexpr const char* kSerialKernelBundle = "com.apple.driver.driverkit.serial";
+inline constexpr const char* kProviderInterface = "IOUSBHostInterface";
+inline constexpr const char* kTtyBaseName = "usbserial-";
+// bConfigurationValue of every device in the table: they have one configuration, value 1
+// (reference/driverkit.md §3.4: "bConfigurationValue = 1").
+inline constexpr int64_t kConfigurationValue = 1;
+// IOProbeScore. Apple's in-box serial dexts use 89999 (AppleUSBSLCOM, IOREG; driverkit.md §3.2).
+// 95000 is above it with room on both sides; that a higher score beats the in-box driver for the
+// same VID/PID is standard IOKit ranking but unverified on a Mac [U] (driverkit.md §7 item 6).
+inline constexpr int64_t kProbeScore = 95000;
+
+// Entitlement keys (reference/driverkit.md §3.5).
+inline constexpr const char* kEntDriverKit = "com.apple.developer.driverkit";
+inline constexpr const char* kEntFamilySerial = "com.apple.developer.driverkit.family.serial";
+inline constexpr const char* kEntTransportUsb = "com.apple.developer.driverkit.transport.usb";
+
+// One personality, before it becomes a plist dictionary.
+struct PersonalitySpec {
+  std::string name;  // unique IOKitPersonalities key, e.g. "FTDI FT2232C/D/H port B"
+  bool class_based = false;
+  // class_based == false: the 90000-tier key set.
+  uint16_t vid = 0;
+  uint16_t pid = 0;
+  uint8_t interface_number = 0;
+  // class_based == true: the 50000-tier key set (bInterfaceClass + bInterfaceSubClass).
+  uint8_t interface_class = 0;
+  uint8_t interface_subclass = 0;
+};
+
+// Personalities of the device table: one per port of every DeviceEntry (interface number
+// first_interface + port), then, with `development`, one per class rule marked development_only
+// (non-development class rules are always emitted). Names are unique; order is table order.
+std::vector<PersonalitySpec> table_personalities(bool development);
+
+// "port A".."port Z" style suffix for multi-port devices (FTDI names its channels A, B, C, D:
+// FT2232H/FT4232H datasheets).
+std::string port_letter_name(std::string_view product, unsigned port, unsigned port_count);
+
+// The personality dictionary for one spec.
+PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec);
+
+// Vendors the entitlement must cover: every idVendor of the non-class personalities, sorted.
+std::set<uint16_t> vendors_of(const std::vector<PersonalitySpec>& specs);
+
+// One transport.usb entry: {idVendor = vid} or, for the wildcard, {idVendor = "*"}.
+PlistPtr make_usb_entitlement_entry(std::optional<uint16_t> vid);
+
+// The dext entitlements: driverkit, family.serial, transport.usb (one {idVendor} per vendor;
+// with `development` also {idVendor = "*"}, which class matching needs and which only
+// development profiles grant: DTS in FORUM:798049, reference/driverkit.md §3.5).
+PlistPtr make_entitlements(const std::set<uint16_t>& vendors, bool development);
+
+// Replaces every @NAME@ token of `text` with tokens[NAME]. Returns false (and says which token)
+// when the text holds an unknown or unterminated token.
+struct Token {
+  std::string name;
+  std::string value;
+};
+bool substitute_tokens(std::string_view text, const std::vector<Token>& tokens, std::string& out,
+                       std::string& error);
+
+// Template text -> complete Info.plist (XML). False with a message when the template does not
+// parse, lacks an empty IOKitPersonalities dictionary, or holds an unknown token.
+bool build_info_plist(std::string_view template_text, const Identity& identity, bool development,
+                      std::string& xml_out, std::string& error);
+
+// Entitlements plist (XML) for the table.
+std::string build_entitlements_xml(bool development);
+
+// Serialises a node as an XML plist.
+std::string to_xml(plist_t node);
+
+// Parses XML or binary plist text; null on failure.
+PlistPtr parse_plist(std::string_view data);
+
+}  // namespace plistgen
