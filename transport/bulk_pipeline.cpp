@@ -269,6 +269,11 @@ PipeAction BulkOutQueue::complete(Status status, uint32_t bytes) {
   const uint32_t accepted = std::min(bytes, length_ - sent_);
   sent_ += accepted;
   stats_.bytes += accepted;
+  // A device that "completes" an OUT transfer without taking a byte would be
+  // resubmitted forever; it is an error like any other, and backs off.
+  if (status == Status::ok && accepted == 0 && sent_ < length_) {
+    status = Status::short_transfer;
+  }
   PipeAction action = action_for(status);
   if (action == PipeAction::proceed) {
     consecutive_errors_ = 0;

@@ -77,15 +77,17 @@ class SpscRing {
   void commit_write(uint32_t n) {
     head_.store(head_.load(std::memory_order_relaxed) + n, std::memory_order_release);
   }
-  // Copies as much of `bytes` as fits; returns the count.
+  // Copies as much of `bytes` as fits; returns the count. At most 2^32 - 1
+  // bytes per call (what the count can say), even while the consumer drains.
   uint32_t write(std::span<const uint8_t> bytes) {
+    const size_t total = std::min<size_t>(bytes.size(), UINT32_MAX);
     uint32_t done = 0;
-    while (done < bytes.size()) {
+    while (done < total) {
       const std::span<uint8_t> span = write_span();
       if (span.empty()) {
         break;
       }
-      const auto n = static_cast<uint32_t>(std::min<size_t>(span.size(), bytes.size() - done));
+      const auto n = static_cast<uint32_t>(std::min<size_t>(span.size(), total - done));
       std::memcpy(span.data(), bytes.data() + done, n);
       commit_write(n);
       done += n;
@@ -107,15 +109,17 @@ class SpscRing {
   void commit_read(uint32_t n) {
     tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
   }
-  // Copies up to out.size() bytes out; returns the count.
+  // Copies up to out.size() bytes out; returns the count. At most 2^32 - 1
+  // bytes per call (what the count can say), even while the producer refills.
   uint32_t read(std::span<uint8_t> out) {
+    const size_t total = std::min<size_t>(out.size(), UINT32_MAX);
     uint32_t done = 0;
-    while (done < out.size()) {
+    while (done < total) {
       const std::span<const uint8_t> span = read_span();
       if (span.empty()) {
         break;
       }
-      const auto n = static_cast<uint32_t>(std::min<size_t>(span.size(), out.size() - done));
+      const auto n = static_cast<uint32_t>(std::min<size_t>(span.size(), total - done));
       std::memcpy(out.data() + done, span.data(), n);
       commit_read(n);
       done += n;

@@ -834,6 +834,26 @@ TEST_F(OutFixture, PartialCompletionResubmitsTheRestFromTheStart) {
   EXPECT_EQ(queue_.stats().transfers, 3u);
 }
 
+TEST_F(OutFixture, OkWithNothingTakenBacksOffAndEventuallyStops) {
+  // An untrusted device that reports success without taking a byte must not be
+  // resubmitted forever: each such completion counts as an error.
+  put(sequence(8, 0));
+  ASSERT_EQ(queue_.pump(io_, ring_), 8u);
+  for (uint32_t i = 1; i < transport::kMaxConsecutiveErrors; ++i) {
+    ASSERT_EQ(queue_.complete(Status::ok, 0), PipeAction::back_off) << i;
+    EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+    EXPECT_EQ(io_.transfers.size(), i) << "no resubmission while backing off";
+    queue_.end_back_off();
+    EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+    ASSERT_EQ(io_.transfers.size(), i + 1);
+    EXPECT_EQ(io_.transfers.back(), sequence(8, 0)) << "the same bytes go again";
+  }
+  EXPECT_EQ(queue_.complete(Status::ok, 0), PipeAction::stop);
+  EXPECT_TRUE(queue_.stopped());
+  EXPECT_EQ(queue_.stats().errors, transport::kMaxConsecutiveErrors);
+  EXPECT_EQ(queue_.stats().discarded_bytes, 8u);
+}
+
 TEST_F(OutFixture, OverlongCountIsClamped) {
   put(sequence(8, 0));
   ASSERT_EQ(queue_.pump(io_, ring_), 8u);
