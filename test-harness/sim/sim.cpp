@@ -1,0 +1,26 @@
+#include "sim/sim.hpp"
+
+#include "sim/cdc_acm.hpp"
+#include "sim/ftdi.hpp"
+
+namespace sim {
+
+std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const SimOptions& options) {
+  if (chip == "cdc-acm") {
+    return std::make_unique<cdc::CdcAcmDevice>(bus, options);
+  }
+  if (const ftdi::Variant* v = ftdi::find_variant(chip)) {
+    return std::make_unique<ftdi::FtdiDevice>(bus, *v, options);
+  }
+  return nullptr;
+}
+
+std::vector<std::string> chip_names() {
+  std::vector<std::string> names{"cdc-acm"};
+  for (auto& n : ftdi::variant_names()) {
+    names.push_back(n);
+  }
+  return names;
+}
+
+}  // namespace sim

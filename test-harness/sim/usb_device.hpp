@@ -1,0 +1,208 @@
+// SimDevice: the USB side of a simulated chip, behind hostkit's UsbDeviceBackend.
+//
+// The base class owns the endpoint queues, endpoint 0's standard requests
+// (USB 2.0 §9.4), descriptors and fault injection; a chip subclass answers its
+// vendor/class requests and moves bytes between its endpoints and its UARTs.
+//
+// USB semantics modelled (USB 2.0 §5.8.3, §8.5): an IN transfer completes when
+// the device sends a short packet (including a zero-length one) or when the
+// buffer is full; a packet larger than the space left is babble
+// (kIOReturnOverrun). An OUT transfer is consumed packet by packet
+// (wMaxPacketSize each) as the device accepts them; while it cannot, the host
+// sees NAKs and the transfer simply stays pending. Transfers on one endpoint
+// complete in submission order. Bus bandwidth (packets per frame) is not
+// modelled.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hostkit/ioreturn.hpp"
+#include "hostkit/usb_backend.hpp"
+#include "sim/bus.hpp"
+#include "sim/port.hpp"
+
+namespace sim {
+
+using hostkit::IOReturnValue;
+using hostkit::UsbCompletion;
+using hostkit::UsbSetup;
+using hostkit::UsbSpeed;
+
+struct SimOptions {
+  bool paced = false;                // UART timing at the programmed rate (else: unpaced, lossless)
+  std::string serial = "";           // iSerialNumber string; empty -> iSerialNumber = 0 (no string)
+  std::optional<uint16_t> vid, pid;  // override the default IDs
+  bool full_speed_port = false;      // an H part on a full-speed port: 64-byte bulk packets
+  uint8_t cdc_interrupt_max_packet = 16;  // CDC notification endpoint; 8 splits SERIAL_STATE
+};
+
+// USB 2.0 Table 9-13 bmAttributes transfer types.
+inline constexpr uint8_t kEndpointBulk = 0x02;
+inline constexpr uint8_t kEndpointInterrupt = 0x03;
+
+class SimDevice;
+
+// One non-control endpoint and its queue of host transfers (bus thread only).
+class Endpoint {
+ public:
+  Endpoint(SimDevice& device, uint8_t address, uint8_t type, uint16_t max_packet);
+
+  uint8_t address() const { return address_; }
+  bool is_in() const { return (address_ & 0x80) != 0; }
+  uint8_t type() const { return type_; }
+  uint16_t max_packet() const { return max_packet_; }
+  bool halted() const { return halted_; }
+
+  // IN: a transfer is waiting for data.
+  bool in_waiting() const { return is_in() && !queue_.empty(); }
+  size_t in_filled() const { return queue_.empty() ? 0 : queue_.front().actual; }
+  // Sends one packet (at most wMaxPacketSize bytes) into the head transfer.
+  void send_packet(std::span<const uint8_t> packet);
+
+  // OUT: a transfer has a packet for the device.
+  bool out_waiting() const { return !is_in() && !queue_.empty(); }
+  // The next packet of the head transfer (empty for a zero-length transfer).
+  std::span<const uint8_t> out_packet() const;
+  void consume_out_packet();
+
+ private:
+  friend class SimDevice;
+  struct Transfer {
+    std::span<uint8_t> buffer;
+    UsbCompletion done;
+    size_t actual = 0;
+  };
+  void complete_head(IOReturnValue status);
+  void fail_all(IOReturnValue status);
+
+  SimDevice& device_;
+  uint8_t address_;
+  uint8_t type_;
+  uint16_t max_packet_;
+  bool halted_ = false;
+  bool babble_ = false;
+  std::deque<Transfer> queue_;
+};
+
+class SimDevice : public hostkit::UsbDeviceBackend {
+ public:
+  ~SimDevice() override;
+
+  virtual std::string_view chip() const = 0;  // "ft232r", "cdc-acm", ...
+  virtual size_t port_count() const = 0;
+  virtual UartPort& port(size_t index) = 0;
+
+  // Fault injection (any thread).
+  void unplug();                 // detach: pending -> kIOReturnNoDevice, handler runs
+  void stall(uint8_t endpoint);  // halt until clear_halt() (endpoint 0: STALL the next request)
+  void inject_babble(uint8_t endpoint);  // next IN transfer completes with kIOReturnOverrun
+  void inject_interrupt(std::vector<uint8_t> raw);  // raw bytes on the notification endpoint (CDC)
+  void override_descriptors(std::optional<std::vector<uint8_t>> device,
+                            std::optional<std::vector<uint8_t>> configuration);
+
+  bool detached() const { return detached_.load(); }
+  Bus& bus() const { return bus_; }
+  const SimOptions& options() const { return options_; }
+
+  // hostkit::UsbDeviceBackend
+  std::vector<uint8_t> device_descriptor() override;
+  std::vector<uint8_t> configuration_descriptor() override;
+  std::vector<uint8_t> string_descriptor(uint8_t index) override;
+  UsbSpeed speed() const override { return speed_; }
+  IOReturnValue control(const UsbSetup& setup, std::span<uint8_t> data, uint16_t& actual) override;
+  IOReturnValue submit(uint8_t endpoint, std::span<uint8_t> buffer, UsbCompletion done) override;
+  void abort(uint8_t endpoint) override;
+  IOReturnValue clear_halt(uint8_t endpoint) override;
+  void set_detach_handler(std::function<void()> handler) override;
+
+ protected:
+  SimDevice(Bus& bus, SimOptions options, UsbSpeed speed);
+
+  // Set up by the subclass constructor (before the device is shared).
+  void set_descriptors(std::vector<uint8_t> device, std::vector<uint8_t> configuration,
+                       std::vector<std::string> strings);  // strings[i] is index i + 1
+  Endpoint& add_endpoint(uint8_t address, uint8_t type, uint16_t max_packet);
+  Endpoint* endpoint(uint8_t address);
+
+  // Bus thread hooks.
+  // A vendor or class request on endpoint 0 (standard ones are handled here).
+  virtual IOReturnValue device_request(const UsbSetup& setup, std::span<uint8_t> data,
+                                       uint16_t& actual) = 0;
+  // A transfer was queued on `ep`, or its halt was cleared.
+  virtual void endpoint_activity(Endpoint& ep) = 0;
+  // inject_interrupt(); chips without a notification endpoint ignore it.
+  virtual void interrupt_injected(std::vector<uint8_t> raw);
+  // Destroys the chip's ports and timers; called once, on the bus thread, by shutdown().
+  virtual void teardown() = 0;
+
+  // The subclass destructor calls this first: fails every transfer with
+  // kIOReturnNoDevice and runs teardown() on the bus thread.
+  void shutdown();
+
+ private:
+  friend class Endpoint;
+  IOReturnValue standard_request(const UsbSetup& setup, std::span<uint8_t> data, uint16_t& actual);
+  void post_completion(UsbCompletion done, IOReturnValue status, uint32_t actual);
+  void fail_everything(IOReturnValue status);
+  IOReturnValue do_clear_halt(uint8_t endpoint);
+
+  Bus& bus_;
+  SimOptions options_;
+  UsbSpeed speed_;
+  std::atomic<bool> detached_{false};
+  bool shut_down_ = false;
+  std::function<void()> detach_handler_;
+  bool detach_handler_ran_ = false;
+  bool stall_next_control_ = false;
+  uint8_t configuration_ = 0;
+
+  mutable std::mutex desc_mu_;
+  std::vector<uint8_t> device_desc_;
+  std::vector<uint8_t> config_desc_;
+  std::optional<std::vector<uint8_t>> device_override_;
+  std::optional<std::vector<uint8_t>> config_override_;
+  std::vector<std::string> strings_;
+
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+};
+
+// Descriptor builders (USB 2.0 §9.6).
+namespace usbdesc {
+
+std::vector<uint8_t> device(uint16_t bcd_usb, uint8_t device_class, uint8_t subclass,
+                            uint8_t protocol, uint8_t max_packet0, uint16_t vid, uint16_t pid,
+                            uint16_t bcd_device, uint8_t i_manufacturer, uint8_t i_product,
+                            uint8_t i_serial);
+
+class ConfigBuilder {
+ public:
+  ConfigBuilder(uint8_t attributes, uint8_t max_power_2ma);
+  ConfigBuilder& interface(uint8_t number, uint8_t num_endpoints, uint8_t cls, uint8_t subclass,
+                           uint8_t protocol, uint8_t i_interface);
+  ConfigBuilder& endpoint(uint8_t address, uint8_t attributes, uint16_t max_packet,
+                          uint8_t interval);
+  ConfigBuilder& raw(std::initializer_list<uint8_t> bytes);
+  // Fills in wTotalLength and bNumInterfaces.
+  std::vector<uint8_t> finish() const;
+
+ private:
+  std::vector<uint8_t> bytes_;
+  uint8_t interfaces_ = 0;
+};
+
+// A string descriptor from ASCII/Latin-1 text (UTF-16LE), at most 126 characters.
+std::vector<uint8_t> string(std::string_view text);
+
+}  // namespace usbdesc
+
+}  // namespace sim
