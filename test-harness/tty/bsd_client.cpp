@@ -303,7 +303,10 @@ void BsdClient::activate() {
   service_->HwResetFIFO(true, false);
   service_->HwResetFIFO(false, true);
   service_->HwGetModemStatus(&cts_, &dsr_, &ri_, &dcd_);
-  apply_termios(true);
+  // The chip first gets the line in force (the power-on line, or what the last
+  // session left), then the client's termios is applied as an ordinary change.
+  apply_line(line_);
+  apply_termios();
   arm_read();
 }
 
@@ -320,7 +323,17 @@ void BsdClient::deactivate() {
   rx_pending_ = false;
 }
 
-void BsdClient::apply_termios(bool force) {
+void BsdClient::apply_line(const LineState& line) {
+  const kern_return_t uart =
+      service_->HwProgramUART(line.baud, line.data_bits, line.half_stop_bits, line.parity);
+  const kern_return_t flow = service_->HwProgramFlowControl(line.flow, line.xon, line.xoff);
+  if (uart != kIOReturnSuccess || flow != kIOReturnSuccess) {
+    os_log(OS_LOG_DEFAULT, "tty %s: the driver refused the line in force (0x%x, 0x%x)",
+           name_.c_str(), uart, flow);
+  }
+}
+
+void BsdClient::apply_termios() {
   termios2 t{};
   if (::ioctl(master_, TCGETS2, &t) != 0) {
     return;
@@ -332,9 +345,9 @@ void BsdClient::apply_termios(bool force) {
     put_back = true;
   }
   const LineState wanted = line_from(t);
-  if (force || !same_uart(wanted, line_)) {
+  if (!same_uart(wanted, line_)) {
     ++counters_.termios_changes;
-    const bool speed_only = !force && wanted.data_bits == line_.data_bits &&
+    const bool speed_only = wanted.data_bits == line_.data_bits &&
                             wanted.half_stop_bits == line_.half_stop_bits &&
                             wanted.parity == line_.parity;
     const kern_return_t result =
@@ -354,7 +367,7 @@ void BsdClient::apply_termios(bool force) {
       put_back = true;
     }
   }
-  if (force || !same_flow(wanted, line_)) {
+  if (!same_flow(wanted, line_)) {
     const kern_return_t result =
         service_->HwProgramFlowControl(wanted.flow, wanted.xon, wanted.xoff);
     if (result == kIOReturnSuccess) {
@@ -459,7 +472,7 @@ void BsdClient::handle_packet_status(uint8_t status) {
     service_->HwResetFIFO(true, false);
   }
   if ((status & kPacketIoctl) != 0) {
-    apply_termios(false);
+    apply_termios();
   }
 }
 

@@ -40,9 +40,12 @@ class OSDictionary;
 
 namespace tty {
 
-// The line as the driver has accepted it.
+// The line as the driver has accepted it. Before the first open it is the
+// port's power-on line, 9600 8N1 without flow control (what publish() puts in
+// the slave's termios): a first rate the driver refuses leaves the port there,
+// as a refused tcsetattr on macOS leaves the previous settings in force.
 struct LineState {
-  uint32_t baud = 0;
+  uint32_t baud = 9600;
   uint8_t data_bits = 8;
   uint8_t half_stop_bits = 2;
   uint8_t parity = 1;  // PD_RS232_PARITY_NONE
@@ -104,7 +107,8 @@ class BsdClient final : public hostkit::SerialClient {
   void arm_read();
   void on_readable();
   void handle_packet_status(uint8_t status);
-  void apply_termios(bool force);
+  void apply_line(const LineState& line);
+  void apply_termios();
   void write_rx();
   void poll_status_later();
 

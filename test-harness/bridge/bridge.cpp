@@ -1,0 +1,275 @@
+#include "bridge.hpp"
+
+#include <DriverKit/DriverKit.h>
+
+#include <stdexcept>
+
+#include "common/json_writer.hpp"
+#include "hostkit/ioreturn.hpp"
+
+#ifndef USBSERIAL_DRIVER_CLASS
+#define USBSERIAL_DRIVER_CLASS "org_usbserialbridge_SerialDriver"
+#endif
+#ifndef USBSERIAL_VERSION
+#define USBSERIAL_VERSION "unknown"
+#endif
+
+namespace bridge {
+namespace {
+
+void write_object(hostutil::JsonWriter& json, const OSObject* object);
+
+void write_dictionary(hostutil::JsonWriter& json, const OSDictionary* dictionary) {
+  json.begin_object();
+  if (dictionary != nullptr) {
+    dictionary->forEach([&json](const std::string& key, OSObject* value) {
+      json.key(key);
+      write_object(json, value);
+    });
+  }
+  json.end_object();
+}
+
+void write_object(hostutil::JsonWriter& json, const OSObject* object) {
+  auto* mutable_object = const_cast<OSObject*>(object);
+  if (auto* string = OSDynamicCast(OSString, mutable_object)) {
+    json.value(string->getCStringNoCopy());
+  } else if (auto* number = OSDynamicCast(OSNumber, mutable_object)) {
+    json.value(number->unsigned64BitValue());
+  } else if (auto* boolean = OSDynamicCast(OSBoolean, mutable_object)) {
+    json.value(boolean->isTrue());
+  } else if (auto* dictionary = OSDynamicCast(OSDictionary, mutable_object)) {
+    write_dictionary(json, dictionary);
+  } else {
+    json.null();
+  }
+}
+
+void write_sim_port(hostutil::JsonWriter& json, const sim::PortSnapshot& p) {
+  json.begin_object();
+  json.field("name", p.name);
+  json.field("paced", p.paced);
+  json.key("line").begin_object();
+  json.field("baud", p.line.baud);
+  json.field("data_bits", static_cast<unsigned>(p.line.data_bits));
+  json.field("parity", sim::to_string(p.line.parity));
+  json.field("stop_bits", sim::to_string(p.line.stop_bits));
+  json.end_object();
+  json.field("garbled", p.garbled);
+  json.field("baud_invalid", p.chip.baud_invalid);
+  json.field("format_invalid", p.chip.format_invalid);
+  json.field("baud_encoded", static_cast<uint64_t>(p.chip.baud_encoded));
+  json.field("latency_ms", static_cast<unsigned>(p.chip.latency_ms));
+  json.field("bitmode", static_cast<unsigned>(p.chip.bitmode));
+  json.field("flow", static_cast<unsigned>(p.flow));
+  json.field("xon", static_cast<unsigned>(p.xon));
+  json.field("xoff", static_cast<unsigned>(p.xoff));
+  json.field("dtr", p.dtr);
+  json.field("rts", p.rts);
+  json.field("break_on", p.break_on);
+  json.field("cts", p.cts);
+  json.field("dsr", p.dsr);
+  json.field("ri", p.ri);
+  json.field("dcd", p.dcd);
+  json.key("counters").begin_object();
+  json.field("tx_line_bytes", p.counters.tx_line_bytes);
+  json.field("rx_line_bytes", p.counters.rx_line_bytes);
+  json.field("usb_in_bytes", p.counters.usb_in_bytes);
+  json.field("usb_out_bytes", p.counters.usb_out_bytes);
+  json.field("usb_in_packets", p.counters.usb_in_packets);
+  json.field("framing_errors", p.counters.framing_errors);
+  json.field("parity_errors", p.counters.parity_errors);
+  json.field("overruns", p.counters.overruns);
+  json.field("breaks", p.counters.breaks);
+  json.field("invalid_settings", p.counters.invalid_settings);
+  json.field("control_requests", p.counters.control_requests);
+  json.field("stalled_requests", p.counters.stalled_requests);
+  json.end_object();
+  json.end_object();
+}
+
+void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int device) {
+  json.begin_object();
+  json.field("name", port.name);
+  json.field("callout", port.callout_path);
+  json.field("dialin", port.dialin_path);
+  json.field("pts", port.pts_path);
+  json.field("device", device);
+  json.field("interface", static_cast<unsigned>(port.interface_number));
+  json.field("active", port.active);
+  json.key("line").begin_object();
+  json.field("baud", static_cast<uint64_t>(port.line.baud));
+  json.field("data_bits", static_cast<unsigned>(port.line.data_bits));
+  json.field("half_stop_bits", static_cast<unsigned>(port.line.half_stop_bits));
+  json.field("parity", static_cast<unsigned>(port.line.parity));
+  json.field("flow", static_cast<uint64_t>(port.line.flow));
+  json.field("xon", static_cast<unsigned>(port.line.xon));
+  json.field("xoff", static_cast<unsigned>(port.line.xoff));
+  json.end_object();
+  json.key("modem").begin_object();
+  json.field("cts", port.cts);
+  json.field("dsr", port.dsr);
+  json.field("ri", port.ri);
+  json.field("dcd", port.dcd);
+  json.end_object();
+  const tty::PortCounters& c = port.counters;
+  json.key("counters").begin_object();
+  json.field("bytes_to_device", c.bytes_to_device);
+  json.field("bytes_to_client", c.bytes_to_client);
+  json.field("opens", c.opens);
+  json.field("termios_changes", c.termios_changes);
+  json.field("refused_changes", c.refused_changes);
+  json.field("flushes", c.flushes);
+  json.field("overruns", c.overruns);
+  json.field("breaks", c.breaks);
+  json.field("framing_errors", c.framing_errors);
+  json.field("parity_errors", c.parity_errors);
+  json.end_object();
+  json.key("registry");
+  write_dictionary(json, port.properties.get());
+  json.key("data_path");
+  write_dictionary(json, port.data_path.get());
+  json.end_object();
+}
+
+}  // namespace
+
+Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
+  if (options_.chips.empty() || options_.chips.size() > 2) {
+    throw std::runtime_error("give one simulated adapter, or two for a null-modem cable");
+  }
+  if (options_.chips.size() == 2 && options_.wiring == Wiring::loopback) {
+    options_.wiring = Wiring::null_modem;
+  }
+  bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
+  for (size_t i = 0; i < options_.chips.size(); ++i) {
+    sim::SimOptions sim_options = options_.sim;
+    sim_options.serial =
+        i < options_.serials.size() ? options_.serials[i] : "SIM" + std::to_string(i + 1);
+    std::unique_ptr<sim::SimDevice> device =
+        sim::make_device(options_.chips[i], *bus_, sim_options);
+    if (!device) {
+      std::string known;
+      for (const std::string& name : sim::chip_names()) {
+        known += " " + name;
+      }
+      throw std::runtime_error("unknown chip '" + options_.chips[i] + "' (known:" + known + ")");
+    }
+    devices_.push_back(std::move(device));
+    attached_.push_back(false);
+  }
+  if (options_.wiring == Wiring::loopback) {
+    for (auto& device : devices_) {
+      for (size_t p = 0; p < device->port_count(); ++p) {
+        sim::connect_loopback(device->port(p));
+      }
+    }
+  } else if (options_.wiring == Wiring::null_modem) {
+    if (devices_.size() != 2) {
+      throw std::runtime_error("a null-modem cable needs two adapters");
+    }
+    const size_t pairs = std::min(devices_[0]->port_count(), devices_[1]->port_count());
+    for (size_t p = 0; p < pairs; ++p) {
+      sim::connect_null_modem(devices_[0]->port(p), devices_[1]->port(p));
+    }
+  }
+
+  runtime_ = std::make_unique<hostkit::Runtime>(
+      hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning});
+  family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir);
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    const std::vector<hostkit::MatchedService> matches = runtime_->attach(devices_[i]);
+    attached_[i] = true;
+    if (matches.empty()) {
+      throw std::runtime_error("no driver matched the simulated " + options_.chips[i]);
+    }
+    for (const hostkit::MatchedService& match : matches) {
+      if (match.start_result != kIOReturnSuccess) {
+        char code[16];
+        std::snprintf(code, sizeof code, "0x%08x", static_cast<uint32_t>(match.start_result));
+        throw std::runtime_error("the driver did not start on " + options_.chips[i] +
+                                 " interface " + std::to_string(match.interface_number) + ": " +
+                                 code);
+      }
+    }
+  }
+  size_t expected_ports = 0;
+  for (const auto& device : devices_) {
+    expected_ports += device->port_count();
+  }
+  if (family_->ports().size() != expected_ports) {
+    throw std::runtime_error("not every port was published (see the log above)");
+  }
+}
+
+Bridge::~Bridge() {
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (attached_[i]) {
+      runtime_->detach(devices_[i].get());
+    }
+  }
+  family_.reset();
+  runtime_.reset();
+  devices_.clear();
+  bus_.reset();
+}
+
+std::vector<tty::PortInfo> Bridge::ports() {
+  return family_->ports();
+}
+
+std::vector<std::string> Bridge::callout_paths() {
+  std::vector<std::string> paths;
+  for (const tty::PortInfo& port : ports()) {
+    paths.push_back(port.callout_path);
+  }
+  return paths;
+}
+
+void Bridge::unplug(size_t device) {
+  // The simulator completes pending transfers with kIOReturnNoDevice and runs
+  // the detach handler, which terminates the drivers on the runtime's queue.
+  devices_.at(device)->unplug();
+  attached_.at(device) = false;
+}
+
+void Bridge::stall(size_t device, uint8_t endpoint) {
+  devices_.at(device)->stall(endpoint);
+}
+
+std::string Bridge::status_json() {
+  hostutil::JsonWriter json;
+  json.begin_object();
+  json.field("version", USBSERIAL_VERSION);
+  json.field("run_dir", options_.run_dir.string());
+  json.key("devices").begin_array();
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    sim::SimDevice& device = *devices_[i];
+    json.begin_object();
+    json.field("index", static_cast<unsigned>(i));
+    json.field("chip", std::string(device.chip()));
+    json.field("attached", !device.detached());
+    json.key("ports").begin_array();
+    for (size_t p = 0; p < device.port_count(); ++p) {
+      write_sim_port(json, device.port(p).snapshot());
+    }
+    json.end_array();
+    json.end_object();
+  }
+  json.end_array();
+  json.key("ports").begin_array();
+  for (const tty::PortInfo& port : ports()) {
+    int device_index = -1;
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      if (port.backend == static_cast<const hostkit::UsbDeviceBackend*>(devices_[i].get())) {
+        device_index = static_cast<int>(i);
+      }
+    }
+    write_port(json, port, device_index);
+  }
+  json.end_array();
+  json.end_object();
+  return json.str();
+}
+
+}  // namespace bridge

@@ -1,0 +1,63 @@
+// Bridge: the real driver (SerialDext compiled against hostkit) on simulated
+// adapters, published as ptys. One object holds the whole stack:
+//
+//   sim::Bus + SimDevices (loopback plug or null-modem cable)
+//     -> hostkit::Runtime (matching, the dext's lifecycle, IOUserUSBSerial data path)
+//     -> tty::SerialFamily (a pty per port under <run-dir>/cu.usbserial-<suffix>)
+//
+// usbserial-bridge wraps it in a process; tests and benchmarks use it in-process.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hostkit/runtime.hpp"
+#include "sim/sim.hpp"
+#include "tty/bsd_client.hpp"
+
+namespace bridge {
+
+enum class Wiring { loopback, null_modem, none };
+
+struct BridgeOptions {
+  std::vector<std::string> chips;    // one or two simulated adapters
+  std::vector<std::string> serials;  // per adapter; missing -> "SIM<n>"
+  Wiring wiring = Wiring::loopback;  // two adapters: null_modem, port i <-> port i
+  std::filesystem::path run_dir;
+  sim::SimOptions sim;  // paced, full_speed_port, cdc_interrupt_max_packet
+  hostkit::UsbSerialTuning tuning;
+};
+
+class Bridge {
+ public:
+  // Builds and starts everything; throws std::runtime_error with a clear message
+  // when a chip is unknown, a driver does not start, or a port is not published.
+  explicit Bridge(BridgeOptions options);
+  ~Bridge();  // unplugs everything, stops the drivers, removes the ports
+
+  std::vector<tty::PortInfo> ports();
+  std::vector<std::string> callout_paths();
+  size_t device_count() const { return devices_.size(); }
+  sim::SimDevice& device(size_t index) { return *devices_.at(index); }
+  hostkit::Runtime& runtime() { return *runtime_; }
+
+  // Fault injection by device index.
+  void unplug(size_t device);
+  void stall(size_t device, uint8_t endpoint);
+
+  // The whole state as JSON: devices (simulator snapshots), ports (tty side,
+  // line in force, modem lines, counters) and each port's registry properties.
+  std::string status_json();
+
+ private:
+  BridgeOptions options_;
+  std::unique_ptr<sim::Bus> bus_;
+  std::vector<std::shared_ptr<sim::SimDevice>> devices_;
+  std::vector<bool> attached_;
+  std::unique_ptr<hostkit::Runtime> runtime_;
+  std::unique_ptr<tty::SerialFamily> family_;
+};
+
+}  // namespace bridge
