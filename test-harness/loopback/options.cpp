@@ -1,0 +1,265 @@
+#include "options.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#ifndef USBSERIAL_VERSION
+#define USBSERIAL_VERSION "unknown"
+#endif
+
+namespace po = boost::program_options;
+
+namespace loopback {
+
+namespace {
+
+po::options_description visible_options() {
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("sim", po::value<std::string>()->value_name("CHIP"),
+       "chip the simulated adapter emulates when no TTY is given (default ft232r)")
+      ("bytes", po::value<std::string>()->value_name("N"),
+       "bytes to send; suffixes K, M, G are powers of 1024 (default 16M)")
+      ("baud", po::value<std::string>()->value_name("RATE"),
+       "line rate in baud, any integer (default 115200)")
+      ("rtscts", "RTS/CTS hardware flow control")
+      ("timeout", po::value<std::string>()->value_name("SECONDS"),
+       "fail when nothing has been received for this long; also the time the bridge "
+       "gets to become ready (default 10)")
+      ("chunk", po::value<std::string>()->value_name("BYTES"),
+       "bytes per write() (default 4096)")
+      ("json", po::value<std::string>()->value_name("FILE"), "also write a JSON report to FILE")
+      ("bridge", po::value<std::string>()->value_name("PATH"),
+       "the usbserial-bridge to run (default: the one next to this program)")
+      ("bridge-arg", po::value<std::vector<std::string>>()->value_name("ARG"),
+       "extra argument for the bridge, repeatable; write it as --bridge-arg=--paced")
+      ("quiet", "no progress line; print only the one-line verdict")
+      ("version", "print the version and exit")
+      ("help", "print this help and exit");
+  // clang-format on
+  return desc;
+}
+
+bool parse_uint32(const std::string& text, uint32_t* out) {
+  const std::optional<uint64_t> v = text.find_first_not_of("0123456789") == std::string::npos &&
+                                            !text.empty() && text.size() <= 10
+                                        ? std::optional<uint64_t>(std::stoull(text))
+                                        : std::nullopt;
+  if (!v || *v == 0 || *v > std::numeric_limits<uint32_t>::max()) {
+    return false;
+  }
+  *out = static_cast<uint32_t>(*v);
+  return true;
+}
+
+bool parse_seconds(const std::string& text, double* out) {
+  std::istringstream in(text);
+  double v = 0;
+  in >> v;
+  if (in.fail() || !in.eof() || !std::isfinite(v) || v <= 0 || v > 1e6) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+ParseResult error(std::string message) {
+  ParseResult r;
+  r.action = ParseAction::error;
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  unsigned shift = 0;
+  switch (text.back()) {
+    case 'k':
+    case 'K':
+      shift = 10;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      break;
+    default:
+      break;
+  }
+  if (shift != 0) {
+    text.remove_suffix(1);
+  }
+  if (text.empty() || text.size() > 20) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      return std::nullopt;
+    }
+    value = value * 10 + digit;
+  }
+  if (value == 0 || value > (std::numeric_limits<uint64_t>::max() >> shift)) {
+    return std::nullopt;
+  }
+  return value << shift;
+}
+
+ParseResult parse_options(int argc, const char* const* argv) {
+  po::options_description hidden;
+  hidden.add_options()("tty", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(visible_options()).add(hidden);
+  po::positional_options_description positional;
+  positional.add("tty", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return error(e.what());
+  }
+
+  ParseResult r;
+  if (vm.count("help") != 0) {
+    r.action = ParseAction::help;
+    return r;
+  }
+  if (vm.count("version") != 0) {
+    r.action = ParseAction::version;
+    return r;
+  }
+
+  Options& o = r.options;
+  if (vm.count("tty") != 0) {
+    const auto& ttys = vm["tty"].as<std::vector<std::string>>();
+    if (ttys.size() > 1) {
+      return error("one TTY at most (got '" + ttys[0] + "' and '" + ttys[1] + "')");
+    }
+    if (ttys[0].empty()) {
+      return error("the TTY path is empty");
+    }
+    o.tty = ttys[0];
+  }
+  if (vm.count("sim") != 0) {
+    o.sim = vm["sim"].as<std::string>();
+    if (o.sim.empty() || o.sim[0] == '-') {
+      return error("--sim needs a chip name such as ft232r");
+    }
+  }
+  if (vm.count("bytes") != 0) {
+    const std::string& text = vm["bytes"].as<std::string>();
+    const std::optional<uint64_t> v = parse_size(text);
+    if (!v) {
+      return error("--bytes '" + text +
+                   "' is not a positive byte count (examples: 4096, 64K, 16M, 1G)");
+    }
+    o.bytes = *v;
+  }
+  if (vm.count("baud") != 0) {
+    const std::string& text = vm["baud"].as<std::string>();
+    if (!parse_uint32(text, &o.baud)) {
+      return error("--baud '" + text + "' is not a positive integer rate");
+    }
+  }
+  o.rtscts = vm.count("rtscts") != 0;
+  if (vm.count("timeout") != 0) {
+    const std::string& text = vm["timeout"].as<std::string>();
+    if (!parse_seconds(text, &o.timeout_s)) {
+      return error("--timeout '" + text + "' is not a positive number of seconds");
+    }
+  }
+  if (vm.count("chunk") != 0) {
+    const std::string& text = vm["chunk"].as<std::string>();
+    const std::optional<uint64_t> v = parse_size(text);
+    if (!v || *v > kMaxChunk) {
+      return error("--chunk '" + text + "' must be between 1 and 16M bytes");
+    }
+    o.chunk = static_cast<size_t>(*v);
+  }
+  if (vm.count("json") != 0) {
+    o.json_path = vm["json"].as<std::string>();
+    if (o.json_path->empty()) {
+      return error("--json needs a file name");
+    }
+  }
+  if (vm.count("bridge") != 0) {
+    o.bridge_path = vm["bridge"].as<std::string>();
+    if (o.bridge_path->empty()) {
+      return error("--bridge needs a path");
+    }
+  }
+  if (vm.count("bridge-arg") != 0) {
+    o.bridge_args = vm["bridge-arg"].as<std::vector<std::string>>();
+  }
+  o.quiet = vm.count("quiet") != 0;
+
+  // A TTY means a port that already exists; the simulation options would be ignored, which
+  // hides a mistake, so they are refused.
+  if (o.tty && (vm.count("sim") != 0 || o.bridge_path || !o.bridge_args.empty())) {
+    return error(
+        "--sim, --bridge and --bridge-arg start a simulated adapter; they cannot be "
+        "combined with a TTY");
+  }
+  r.action = ParseAction::run;
+  return r;
+}
+
+const char* tool_version() {
+  return USBSERIAL_VERSION;
+}
+
+std::string version_text() {
+  return std::string(kToolName) + " " + USBSERIAL_VERSION + " (USBSerialBridge)\n";
+}
+
+std::string help_text() {
+  std::ostringstream out;
+  out << "Usage: " << kToolName << " [TTY] [options]\n"
+      << "\n"
+      << "Streams a verifiable pattern through a serial port in both directions at once,\n"
+      << "checks every byte, and prints bytes, MB/s (1 MB = 10^6 bytes) and a verdict.\n"
+      << "\n"
+      << "  TTY given   a port with a loopback plug (TX wired to RX): /dev/ttyUSB0,\n"
+      << "              /dev/cu.usbserial-XXXX, or a harness port. It is put in raw mode,\n"
+      << "              8N1, at --baud; the rate the driver reports back must be within\n"
+      << "              3 % of the request or the run is refused.\n"
+      << "  no TTY      runs 'usbserial-bridge --sim CHIP --run-dir DIR' (a simulated\n"
+      << "              adapter with a loopback plug), uses the first port it prints, and\n"
+      << "              stops it with SIGTERM at the end. Without --bridge-arg=--paced the\n"
+      << "              simulated port is unpaced: the figure measures the driver path, not\n"
+      << "              a UART.\n"
+      << "\n"
+      << visible_options() << "\n"
+      << "Pattern: byte i of the stream is byte (i mod 8), little-endian, of the (i div 8)-th\n"
+      << "output of SplitMix64 seeded with 0, i.e. of mix((i div 8 + 1) * 0x9E3779B97F4A7C15)\n"
+      << "with mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;\n"
+      << "z *= 0x94D049BB133111EB; z ^= z >> 31 (mod 2^64). The stream starts\n"
+      << "AF CD 1D 7B 39 A8 20 E2 F4 65 B9 A1 6A 9E 78 6E. The n-th byte received is\n"
+      << "compared with byte n, so a lost or inserted byte makes every later byte wrong;\n"
+      << "the report gives the offset of the first wrong byte, the wrong, lost (sent but\n"
+      << "not received) and extra (received but not sent) counts, and a CRC-32 of what\n"
+      << "was sent and of what was received.\n"
+      << "\n"
+      << "Exit status: 0 PASS; 1 FAIL (data error, loss, timeout, bridge failure);\n"
+      << "2 usage or setup error (bad option, cannot open the port, bridge missing).\n";
+  return out.str();
+}
+
+}  // namespace loopback
