@@ -1,0 +1,255 @@
+// usbserial-bench: figures, not tests. In one run it measures
+//   1. bytes/s through the driver's tty on a simulated FT232R (unpaced, loopback plug),
+//      and the same with Apple's one-read-in-flight RX path;
+//   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
+//      pty crossings with no driver and no simulator: the floor of our path);
+//   3. FTDI decode_rx bytes/s versus memcpy of the same buffer.
+// and prints the ratios. --json FILE writes the figures for tools.
+#include <asm/termbits.h>
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bridge/bridge.hpp"
+#include "common/json_writer.hpp"
+#include "hostkit/runtime.hpp"
+#include "transport/chips/ftdi.hpp"
+
+namespace {
+
+constexpr size_t kStreamBytes = 16u << 20;
+
+bool make_raw(int fd, uint32_t baud) {
+  termios2 t{};
+  if (::ioctl(fd, TCGETS2, &t) != 0) {
+    return false;
+  }
+  t.c_iflag = 0;
+  t.c_oflag = 0;
+  t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+  t.c_cflag &= ~(CSIZE | PARENB | CBAUD);
+  t.c_cflag |= CS8 | CREAD | CLOCAL | BOTHER;
+  t.c_ispeed = t.c_ospeed = baud;
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  return ::ioctl(fd, TCSETS2, &t) == 0;
+}
+
+// Writes `bytes` on `fd` from a second thread and reads them back on this one.
+// Returns the bytes that came back (all of them, or the run is an error).
+size_t stream_through(int fd, size_t bytes) {
+  std::vector<uint8_t> out(65536);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<uint8_t>(i * 131);
+  }
+  std::thread writer([&] {
+    size_t sent = 0;
+    while (sent < bytes) {
+      const ssize_t n = ::write(fd, out.data(), std::min(out.size(), bytes - sent));
+      if (n <= 0) {
+        return;
+      }
+      sent += static_cast<size_t>(n);
+    }
+  });
+  std::vector<uint8_t> in(65536);
+  size_t received = 0;
+  while (received < bytes) {
+    const ssize_t n = ::read(fd, in.data(), in.size());
+    if (n <= 0) {
+      break;
+    }
+    received += static_cast<size_t>(n);
+  }
+  writer.join();
+  return received;
+}
+
+void bridge_stream(benchmark::State& state, bool apple_rx) {
+  hostkit::set_log_sink([](int, const std::string&) {});
+  char dir[] = "/tmp/usbserial-bench.XXXXXX";
+  ::mkdtemp(dir);
+  bridge::BridgeOptions options;
+  options.chips = {"ft232r"};
+  options.run_dir = dir;
+  options.tuning.apple_rx = apple_rx;
+  {
+    bridge::Bridge stack(options);
+    const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
+    make_raw(fd, 3'000'000);
+    for (auto _ : state) {
+      if (stream_through(fd, kStreamBytes) != kStreamBytes) {
+        state.SkipWithError("bytes lost");
+        break;
+      }
+    }
+    ::close(fd);
+  }
+  std::filesystem::remove_all(dir);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kStreamBytes));
+}
+
+void BM_DriverTtyFt232r(benchmark::State& state) {
+  bridge_stream(state, false);
+}
+void BM_DriverTtyFt232rAppleRx(benchmark::State& state) {
+  bridge_stream(state, true);
+}
+
+// The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
+void BM_RawPtyEcho(benchmark::State& state) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ::grantpt(master);
+  ::unlockpt(master);
+  const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+  make_raw(slave, 3'000'000);
+  std::atomic<bool> stop{false};
+  std::thread echo([&] {
+    std::vector<uint8_t> buffer(65536);
+    while (!stop) {
+      const ssize_t n = ::read(master, buffer.data(), buffer.size());
+      if (n <= 0) {
+        return;
+      }
+      for (ssize_t done = 0; done < n;) {
+        const ssize_t w = ::write(master, buffer.data() + done, static_cast<size_t>(n - done));
+        if (w <= 0) {
+          return;
+        }
+        done += w;
+      }
+    }
+  });
+  for (auto _ : state) {
+    if (stream_through(slave, kStreamBytes) != kStreamBytes) {
+      state.SkipWithError("bytes lost");
+      break;
+    }
+  }
+  stop = true;
+  ::close(slave);
+  ::close(master);
+  echo.join();
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kStreamBytes));
+}
+
+// decode_rx over a transfer of 16 packets, status bytes in every packet, as the chip sends them.
+void BM_FtdiDecodeRx(benchmark::State& state) {
+  const auto packet = static_cast<uint32_t>(state.range(0));
+  transport::chips::Ftdi ftdi;
+  transport::PortConfig config;
+  config.variant = packet == 512 ? transport::ChipVariant::ft2232h : transport::ChipVariant::ft232r;
+  config.bulk_in_max_packet = static_cast<uint16_t>(packet);
+  if (ftdi.configure(config) != transport::Status::ok) {
+    state.SkipWithError("configure");
+    return;
+  }
+  std::vector<uint8_t> pristine(16 * packet);
+  for (size_t i = 0; i < pristine.size(); ++i) {
+    pristine[i] = (i % packet == 0) ? 0x01 : (i % packet == 1) ? 0x60 : static_cast<uint8_t>(i);
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());  // decode works in place
+    transport::RxReport report;
+    benchmark::DoNotOptimize(ftdi.decode_rx(transfer, report));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
+// The same copy as above without the decode: the cost decode_rx adds is the difference.
+void BM_MemcpyOnly(benchmark::State& state) {
+  const auto size = static_cast<size_t>(16 * state.range(0));
+  std::vector<uint8_t> pristine(size, 0x5A);
+  std::vector<uint8_t> transfer(size);
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), size);
+    benchmark::DoNotOptimize(transfer.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+}
+
+BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
+BENCHMARK(BM_MemcpyOnly)->Arg(64)->Arg(512);
+
+// Collects bytes/s per benchmark while printing the usual console table.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      const auto it = run.counters.find("bytes_per_second");
+      if (it != run.counters.end() && !run.error_occurred) {
+        rates[run.benchmark_name()] = it->second.value;
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> rates;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json_path;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+      json_path = argv[++i];
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+
+  auto rate = [&](const char* name) {
+    const auto it = collector.rates.find(name);
+    return it == collector.rates.end() ? 0.0 : it->second;
+  };
+  const double driver = rate("BM_DriverTtyFt232r/min_time:2.000/real_time");
+  const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
+  const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
+  std::printf("\nSummary (MB/s = 10^6 bytes/s, both directions counted once)\n");
+  std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
+  std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
+  std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
+  if (raw > 0) {
+    std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
+  }
+  hostutil::JsonWriter json;
+  json.begin_object();
+  json.field("driver_tty_ft232r_bytes_per_second", driver);
+  json.field("driver_tty_ft232r_apple_rx_bytes_per_second", apple);
+  json.field("raw_pty_echo_bytes_per_second", raw);
+  json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
+  for (const char* size : {"64", "512"}) {
+    const double decode = rate((std::string("BM_FtdiDecodeRx/") + size).c_str());
+    const double copy = rate((std::string("BM_MemcpyOnly/") + size).c_str());
+    std::printf(
+        "  FTDI decode_rx (%3s-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
+        "MB/s (ratio %.3f)\n",
+        size, decode / 1e6, copy / 1e6, copy > 0 ? decode / copy : 0.0);
+    json.field(std::string("ftdi_decode_rx_") + size + "_bytes_per_second", decode);
+    json.field(std::string("memcpy_") + size + "_bytes_per_second", copy);
+  }
+  json.end_object();
+  if (!json_path.empty()) {
+    std::ofstream(json_path) << json.str() << "\n";
+  }
+  return 0;
+}
