@@ -14,6 +14,15 @@ DriverQueue* current_queue() {
   return tls_queue;
 }
 
+void QueueLink::deliver(std::function<void()> work, const std::function<void()>& dropped) {
+  std::lock_guard lock(mutex_);
+  if (queue_ != nullptr) {
+    queue_->post(std::move(work));
+  } else {
+    dropped();
+  }
+}
+
 DriverQueue::DriverQueue() : guard_(boost::asio::make_work_guard(context_)) {
   std::promise<std::thread::id> started;
   auto id = started.get_future();
@@ -24,6 +33,7 @@ DriverQueue::DriverQueue() : guard_(boost::asio::make_work_guard(context_)) {
     tls_queue = nullptr;
   });
   thread_id_ = id.get();
+  link_->queue_ = this;
 }
 
 DriverQueue::~DriverQueue() {
@@ -33,6 +43,11 @@ DriverQueue::~DriverQueue() {
 void DriverQueue::stop() {
   if (!thread_.joinable()) {
     return;
+  }
+  {
+    // From now on late completions are dropped, not posted.
+    std::lock_guard lock(link_->mutex_);
+    link_->queue_ = nullptr;
   }
   guard_.reset();
   if (on_queue()) {

@@ -151,9 +151,12 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
     std::lock_guard lock(mutex_);
     attached_.push_back(std::move(attached));
   }
-  // Unplug arrives on the backend's thread; termination runs on the queue.
+  // Unplug arrives on the backend's thread; termination runs on the queue. The
+  // handler may run after this runtime is gone (the backend copies it), so it
+  // reaches the queue only through the link that outlives it.
   UsbDeviceBackend* raw = backend.get();
-  backend->set_detach_handler([this, raw] { queue_.post([this, raw] { detach(raw); }); });
+  backend->set_detach_handler(
+      [link = queue_.link(), this, raw] { link->deliver([this, raw] { detach(raw); }, [] {}); });
   return matches;
 }
 

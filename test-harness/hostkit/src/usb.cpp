@@ -242,15 +242,22 @@ kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t da
   }
   dataBuffer->retain();
   completion->retain();
-  hostkit::DriverQueue& queue = device_->runtime().queue();
+  // The completion runs on the driver queue; if that queue has gone (the
+  // runtime shut down with transfers pending) it only releases what it holds.
+  std::shared_ptr<hostkit::QueueLink> link = device_->runtime().queue().link();
   const kern_return_t result = device_->backend().submit(
       address_, {dataBuffer->hostkitBytes(), dataBufferLength},
-      [&queue, dataBuffer, completion](hostkit::IOReturnValue status, uint32_t actual) {
-        queue.post([dataBuffer, completion, status, actual] {
-          completion->hostkitInvoke(status, actual, mach_absolute_time());
+      [link, dataBuffer, completion](hostkit::IOReturnValue status, uint32_t actual) {
+        auto release = [dataBuffer, completion] {
           completion->release();
           dataBuffer->release();
-        });
+        };
+        link->deliver(
+            [release, completion, status, actual] {
+              completion->hostkitInvoke(status, actual, mach_absolute_time());
+              release();
+            },
+            release);
       });
   if (result != kIOReturnSuccess) {
     completion->release();

@@ -15,6 +15,9 @@ FakeUsbDevice::FakeUsbDevice(std::vector<uint8_t> device, std::vector<uint8_t> c
 }
 
 FakeUsbDevice::~FakeUsbDevice() {
+  // Like a real backend, every accepted transfer completes exactly once, even
+  // when the device goes away: pending ones with kIOReturnNoDevice.
+  unplug();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -27,8 +30,8 @@ void FakeUsbDevice::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-    if (stopping_) {
-      return;
+    if (work_.empty()) {
+      return;  // stopping, and every queued completion has run
     }
     auto work = std::move(work_.front());
     work_.pop_front();

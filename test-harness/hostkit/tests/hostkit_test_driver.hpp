@@ -14,6 +14,12 @@ struct DriverLog {
   bool strip_first_byte = false;  // handleRxPacket advances the packet pointer by one
   int reset_fifo_super_result = 0;
 
+  void reset() {
+    std::lock_guard lock(mutex);
+    calls.clear();
+    strip_first_byte = false;
+    reset_fifo_super_result = 0;
+  }
   void record(const std::string& call) {
     std::lock_guard lock(mutex);
     calls.push_back(call);

@@ -33,7 +33,7 @@ class Recorder final : public hostkit::SerialClient {
 class DataPath : public ::testing::Test {
  protected:
   void start(hostkit::UsbSerialTuning tuning = {}) {
-    hostkit_test::driver_log().strip_first_byte = false;
+    hostkit_test::driver_log().reset();
     runtime_ =
         std::make_unique<hostkit::Runtime>(hostkit::RuntimeOptions{"HostkitTestDriver", tuning});
     device_ = std::make_shared<FakeUsbDevice>(

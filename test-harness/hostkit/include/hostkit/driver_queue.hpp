@@ -8,9 +8,27 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace hostkit {
+
+class DriverQueue;
+
+// What a USB backend thread holds to deliver a completion to a driver queue.
+// It outlives the queue: once the queue has stopped, deliver() runs `dropped`
+// instead (on the calling thread), so a late completion releases what it holds
+// and never touches a destroyed queue.
+class QueueLink {
+ public:
+  void deliver(std::function<void()> work, const std::function<void()>& dropped);
+
+ private:
+  friend class DriverQueue;
+  std::mutex mutex_;
+  DriverQueue* queue_ = nullptr;
+};
 
 class DriverQueue {
  public:
@@ -26,6 +44,7 @@ class DriverQueue {
   void post_after(std::chrono::milliseconds delay, std::function<void()> work);
   bool on_queue() const;
   boost::asio::io_context& context() { return context_; }
+  const std::shared_ptr<QueueLink>& link() const { return link_; }
   // Lets queued work finish, then joins the thread. Idempotent.
   void stop();
 
@@ -34,6 +53,7 @@ class DriverQueue {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::thread thread_;
   std::thread::id thread_id_;
+  std::shared_ptr<QueueLink> link_ = std::make_shared<QueueLink>();
 };
 
 // The queue of the calling thread, or nullptr when not on a driver queue.
