@@ -6,5 +6,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 "$root/test-harness/scripts/deps.sh"
-"$root/test-harness/scripts/build.sh" "$root/build" >/dev/null
+"$root/test-harness/scripts/build.sh" "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 exec "$root/build/test-harness/loopback/usbserial-loopback" "$@"

@@ -79,6 +79,23 @@ bool parse_u16(const std::string& text, uint16_t& out) {
   }
 }
 
+// Reads and parses an ioreg dump; on failure prints why (with the position) and returns false.
+bool load_ioreg(const std::string& path, doctor::IoregParsed& parsed) {
+  std::string data;
+  std::string error;
+  if (!doctor::read_file(path, data, error, doctor::kMaxIoregBytes)) {
+    std::cerr << "usbserial-doctor: " << error << "\n";
+    return false;
+  }
+  parsed = doctor::parse_ioreg(data);
+  if (parsed.error.has_value()) {
+    std::cerr << "usbserial-doctor: " << path << ": " << parsed.error->position() << ": "
+              << parsed.error->message << "\n";
+    return false;
+  }
+  return true;
+}
+
 int run_check(const std::vector<std::string>& args) {
   std::string target;
   std::string entitlements_path;
@@ -168,16 +185,8 @@ int run_match(const std::vector<std::string>& args) {
     std::cerr << doctor::render_text(findings, false);
     return 2;
   }
-  std::string data;
-  std::string error;
-  if (!doctor::read_file(ioreg_path, data, error, doctor::kMaxIoregBytes)) {
-    std::cerr << "usbserial-doctor: " << error << "\n";
-    return 2;
-  }
-  doctor::IoregParsed parsed = doctor::parse_ioreg(data);
-  if (parsed.error.has_value()) {
-    std::cerr << "usbserial-doctor: " << ioreg_path << ": " << parsed.error->position() << ": "
-              << parsed.error->message << "\n";
+  doctor::IoregParsed parsed;
+  if (!load_ioreg(ioreg_path, parsed)) {
     return 2;
   }
   const auto reports = doctor::match_objects(info.root.get(), doctor::usb_objects(parsed.registry));
@@ -246,16 +255,8 @@ int run_personality(const std::vector<std::string>& args) {
   std::vector<doctor::DeviceDescription> devices;
   std::vector<std::string> notes;
   if (!ioreg_path.empty()) {
-    std::string data;
-    std::string error;
-    if (!doctor::read_file(ioreg_path, data, error, doctor::kMaxIoregBytes)) {
-      std::cerr << "usbserial-doctor: " << error << "\n";
-      return 2;
-    }
-    doctor::IoregParsed parsed = doctor::parse_ioreg(data);
-    if (parsed.error.has_value()) {
-      std::cerr << "usbserial-doctor: " << ioreg_path << ": " << parsed.error->position() << ": "
-                << parsed.error->message << "\n";
+    doctor::IoregParsed parsed;
+    if (!load_ioreg(ioreg_path, parsed)) {
       return 2;
     }
     devices = doctor::devices_from_objects(doctor::usb_objects(parsed.registry));
