@@ -48,6 +48,24 @@ PipeAction action_for(Status completion_status) {
   return PipeAction::stop;
 }
 
+PipeAction CompletionCounter::count(Status status, PipeStats& stats) {
+  PipeAction action = action_for(status);
+  if (action == PipeAction::proceed) {
+    consecutive_errors_ = 0;
+    ++stats.transfers;
+  } else if (action == PipeAction::clear_stall) {
+    ++stats.stalls;
+  } else if (action == PipeAction::back_off) {
+    ++stats.errors;
+    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+      action = PipeAction::stop;
+    } else {
+      backing_off_ = true;
+    }
+  }
+  return action;
+}
+
 // ---------------------------------------------------------------- BulkInQueue
 
 Status BulkInQueue::configure(const InQueueConfig& config, uint16_t max_packet,
@@ -70,7 +88,7 @@ Status BulkInQueue::configure(const InQueueConfig& config, uint16_t max_packet,
 }
 
 Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
-  if (stopped_ || backing_off_) {
+  if (stopped_ || counter_.backing_off()) {
     return Status::ok;
   }
   // In rearm_only_with_room mode, room the consumer has is already promised to
@@ -122,28 +140,16 @@ PipeAction BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes,
     return PipeAction::stop;
   }
   --in_flight_;
-  PipeAction action = action_for(status);
+  const uint32_t length = std::min(bytes, config_.transfer_size);
+  const PipeAction action = counter_.count(status, stats_);
   if (action == PipeAction::proceed) {
-    consecutive_errors_ = 0;
-    const uint32_t length = std::min(bytes, config_.transfer_size);
     slots_[slot].state = SlotState::completed;
     payload = slot_buffer(slot).first(length);
-    ++stats_.transfers;
     stats_.bytes += length;
     return action;
   }
-  stats_.discarded_bytes += std::min(bytes, config_.transfer_size);
+  stats_.discarded_bytes += length;
   make_idle(slot);
-  if (action == PipeAction::clear_stall) {
-    ++stats_.stalls;
-  } else if (action == PipeAction::back_off) {
-    ++stats_.errors;
-    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
-      action = PipeAction::stop;
-    } else {
-      backing_off_ = true;
-    }
-  }
   if (action == PipeAction::stop) {
     stopped_ = true;
   }
@@ -229,7 +235,7 @@ Status BulkOutQueue::configure(std::span<uint8_t> storage) {
 }
 
 uint32_t BulkOutQueue::pump(OutPipeIo& io, SpscRing& ring) {
-  if (stopped_ || backing_off_ || in_flight_) {
+  if (stopped_ || counter_.backing_off() || in_flight_) {
     return 0;
   }
   uint32_t taken = 0;
@@ -274,20 +280,7 @@ PipeAction BulkOutQueue::complete(Status status, uint32_t bytes) {
   if (status == Status::ok && accepted == 0 && sent_ < length_) {
     status = Status::short_transfer;
   }
-  PipeAction action = action_for(status);
-  if (action == PipeAction::proceed) {
-    consecutive_errors_ = 0;
-    ++stats_.transfers;
-  } else if (action == PipeAction::clear_stall) {
-    ++stats_.stalls;
-  } else if (action == PipeAction::back_off) {
-    ++stats_.errors;
-    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
-      action = PipeAction::stop;
-    } else {
-      backing_off_ = true;
-    }
-  }
+  const PipeAction action = counter_.count(status, stats_);
   if (discard_on_completion_ || action == PipeAction::stop) {
     stats_.discarded_bytes += length_ - sent_;
     length_ = sent_ = 0;

@@ -76,6 +76,19 @@ struct PipeStats {
   uint32_t max_in_flight = 0;    // deepest queue reached
 };
 
+// What both queues do with a completion: map its status (action_for), count it
+// in `stats`, and turn the kMaxConsecutiveErrors-th back_off in a row into stop.
+class CompletionCounter {
+ public:
+  PipeAction count(Status status, PipeStats& stats);
+  void end_back_off() { backing_off_ = false; }
+  bool backing_off() const { return backing_off_; }
+
+ private:
+  uint32_t consecutive_errors_ = 0;
+  bool backing_off_ = false;
+};
+
 struct InQueueConfig {
   uint8_t depth = 8;           // transfers in flight, 1..BulkInQueue::kMaxDepth
   uint32_t transfer_size = 0;  // bytes per transfer; a non-zero multiple of max_packet
@@ -120,8 +133,8 @@ class BulkInQueue {
   // Bytes waiting in parked slots.
   uint32_t parked_bytes() const;
 
-  void end_back_off() { backing_off_ = false; }
-  bool backing_off() const { return backing_off_; }
+  void end_back_off() { counter_.end_back_off(); }
+  bool backing_off() const { return counter_.backing_off(); }
 
   // No more submissions until configure(); in-flight transfers may still complete.
   void stop() { stopped_ = true; }
@@ -153,8 +166,7 @@ class BulkInQueue {
   uint8_t parked_count_ = 0;
   uint8_t next_submit_ = 0;  // round-robin start, keeps submission order stable
   uint8_t in_flight_ = 0;
-  uint32_t consecutive_errors_ = 0;
-  bool backing_off_ = false;
+  CompletionCounter counter_;
   bool stopped_ = true;
   PipeStats stats_{};
 };
@@ -182,7 +194,7 @@ class BulkOutQueue {
   bool busy() const { return in_flight_; }
   // Bytes accepted from the ring and not yet confirmed sent.
   uint32_t pending() const { return length_ - sent_; }
-  void end_back_off() { backing_off_ = false; }
+  void end_back_off() { counter_.end_back_off(); }
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
   const PipeStats& stats() const { return stats_; }
@@ -193,9 +205,8 @@ class BulkOutQueue {
   uint32_t sent_ = 0;    // of those, confirmed sent
   bool in_flight_ = false;
   bool discard_on_completion_ = false;
-  bool backing_off_ = false;
   bool stopped_ = true;
-  uint32_t consecutive_errors_ = 0;
+  CompletionCounter counter_;
   PipeStats stats_{};
 };
 
