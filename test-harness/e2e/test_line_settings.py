@@ -119,6 +119,26 @@ def test_tcflush_reaches_the_driver(bridge):
         assert loop(port, b"after flush") == b"after flush"
 
 
+def test_no_byte_received_before_an_input_flush_is_read_after_it(bridge):
+    # The client stops reading while the loopback plug returns its data, until
+    # the pty and the RX ring are full and payload waits in the driver's bulk-IN
+    # slots. reset_input_buffer() (tcflush TCIFLUSH) must drop all of it,
+    # wherever it waits; only what is sent afterwards may be read.
+    b = bridge("--sim", "ft232r")
+    with serial.Serial(b.ports[0], 3_000_000, timeout=2) as port:
+        sent = 0
+        while b.port_status(b.ports[0])["data_path"]["RxParkedBytes"] == 0:
+            assert sent < 64 * 1024, "nothing was ever parked in a read slot"
+            port.write(b"\xAA" * 1024)
+            sent += 1024
+            b.wait_for(lambda: b.sim_port()["counters"]["tx_line_bytes"] >= sent,
+                       what="the stale data on the wire")
+        time.sleep(0.1)
+        port.reset_input_buffer()
+        port.write(b"fresh")
+        assert port.read(len(b"fresh") + 16) == b"fresh"
+
+
 def test_closing_the_port_drops_dtr_and_rts_and_reopening_works(bridge):
     b = bridge("--sim", "ft232r")
     with serial.Serial(b.ports[0], 115200, timeout=5) as port:

@@ -410,12 +410,23 @@ void BsdClient::poll_status_later() {
     if (!*alive || ec || !active_) {
       return;
     }
-    uint8_t status = 0;
-    if (::read(master_, &status, 1) == 1 && status != kPacketData) {
-      handle_packet_status(status);
-    }
+    take_pending_status();
     on_readable();
   });
+}
+
+void BsdClient::take_pending_status() {
+  // In packet mode a pending status makes the master POLLPRI, and a read returns it
+  // alone; a 1-byte read with no status pending returns TIOCPKT_DATA and consumes
+  // no data.
+  pollfd pending{master_, POLLPRI, 0};
+  if (::poll(&pending, 1, 0) != 1 || (pending.revents & POLLPRI) == 0) {
+    return;
+  }
+  uint8_t status = 0;
+  if (::read(master_, &status, 1) == 1 && status != kPacketData) {
+    handle_packet_status(status);
+  }
 }
 
 void BsdClient::on_readable() {
@@ -459,6 +470,9 @@ void BsdClient::handle_packet_status(uint8_t status) {
     // tcflush(TCIFLUSH): drop what the device sent and the client has not read.
     ++counters_.flushes;
     queues->rx.clear();
+    if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
+      usb->hostkitDiscardRx();
+    }
     service_->HwResetFIFO(false, true);
     service_->RxFreeSpaceAvailable();
   }
@@ -496,7 +510,14 @@ void BsdClient::write_rx() {
     return;
   }
   bool freed = false;
-  while (!queues->rx.empty()) {
+  for (;;) {
+    // A client's tcflush(TCIFLUSH) empties the slave's input and so makes the
+    // master writable; its FLUSHREAD status is taken before every write, or bytes
+    // received before the flush would be written after it.
+    take_pending_status();
+    if (!active_ || queues->rx.empty()) {
+      break;
+    }
     const std::span<const uint8_t> span = queues->rx.read_span();
     const ssize_t n = ::write(master_, span.data(), span.size());
     if (n > 0) {

@@ -107,6 +107,7 @@ class BsdClient final : public hostkit::SerialClient {
   void arm_read();
   void on_readable();
   void handle_packet_status(uint8_t status);
+  void take_pending_status();
   void apply_line(const LineState& line);
   void apply_termios();
   void write_rx();

@@ -476,6 +476,12 @@ void IOUserUSBSerial::hostkitDiscardTx() {
   }
 }
 
+void IOUserUSBSerial::hostkitDiscardRx() {
+  if (path_) {
+    path_->rx.discard_parked();
+  }
+}
+
 OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
   OSDictionary* stats = OSDictionary::withCapacity(16);
   if (!path_) {
@@ -496,6 +502,7 @@ OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
   put("RxErrors", rx.errors);
   put("RxMaxInFlight", rx.max_in_flight);
   put("RxDiscardedBytes", rx.discarded_bytes);
+  put("RxParkedBytes", path_->rx.parked_bytes());
   put("TxTransfers", tx.transfers);
   put("TxBytes", tx.bytes);
   put("TxStalls", tx.stalls);

@@ -1,6 +1,7 @@
 // hostkit's IOUserUSBSerial data path, driven the way the kernel drives it, on a
 // fake USB device: depth of reads in flight, Apple's one-read mode, lossless
-// parking when the RX ring is full, handleRxPacket moving the packet pointer,
+// parking when the RX ring is full, an input flush dropping what is parked,
+// handleRxPacket moving the packet pointer,
 // stall recovery, and unplug.
 #include <gtest/gtest.h>
 
@@ -142,6 +143,32 @@ TEST_F(DataPath, ParksPayloadWhenTheRingIsFullAndLosesNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   on_queue([&] { EXPECT_EQ(serial_->hostkitQueues()->rx.free_space(), 0u); });
   EXPECT_EQ(pump({}, data.size()), data);
+}
+
+TEST_F(DataPath, InputFlushDropsPayloadParkedInReadSlots) {
+  start();
+  // 24 KiB while nobody reads: 16 KiB fill the ring, 8 KiB wait in the eight
+  // 1 KiB read slots. A TCIFLUSH drops both; only what the device sends
+  // afterwards may reach the client.
+  device_->push_in(std::vector<uint8_t>(24 * 1024, 0xAA));
+  ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  uint64_t parked = 0;
+  on_queue([&] {
+    OSDictionary* stats = serial_->hostkitCopyDataPathStatistics();
+    parked = OSDynamicCast(OSNumber, stats->getObject("RxParkedBytes"))->unsigned64BitValue();
+    stats->release();
+    serial_->hostkitQueues()->rx.clear();
+    serial_->hostkitDiscardRx();
+    serial_->RxFreeSpaceAvailable();
+  });
+  EXPECT_EQ(parked, 8u * 1024u);
+  const std::vector<uint8_t> fresh = {'f', 'r', 'e', 's', 'h'};
+  ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 8; }));
+  device_->push_in(fresh);
+  EXPECT_EQ(pump({}, fresh.size()), fresh);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  on_queue([&] { EXPECT_TRUE(serial_->hostkitQueues()->rx.empty()) << "a stale byte arrived"; });
 }
 
 TEST_F(DataPath, HandleRxPacketMayMoveThePacketPointer) {

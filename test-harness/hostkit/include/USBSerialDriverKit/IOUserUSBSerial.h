@@ -38,6 +38,10 @@ class IOUserUSBSerial : public IOUserSerial {
 
   // hostkit: the kernel discards what it had queued for transmission (TCOFLUSH).
   void hostkitDiscardTx();
+  // hostkit: the kernel discards what the device sent and the client has not read
+  // (TCIFLUSH): besides the RX ring, the payload parked in read slots while the
+  // ring was full. [U] Apple's IOUserUSBSerial does this inside the kernel.
+  void hostkitDiscardRx();
   // hostkit: the data path's counters, as registry-style properties.
   OSDictionary* hostkitCopyDataPathStatistics() const;
   void free() override;
