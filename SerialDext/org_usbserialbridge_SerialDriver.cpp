@@ -238,6 +238,10 @@ kern_return_t org_usbserialbridge_SerialDriver::HwActivate_Impl() {
   if (status != transport::Status::ok) {
     os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwActivate: opening the chip failed: %s",
            status_name(status));
+    // [U] Whether the kernel calls HwDeactivate after a failed HwActivate is
+    // undocumented; the superclass's open channel is undone here so that no
+    // read stays armed on a port whose open failed.
+    HwDeactivate(SUPERDISPATCH);
   }
   publish_statistics(this, ivars);
   return transport::kern::from_status(status);

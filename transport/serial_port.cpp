@@ -90,23 +90,35 @@ Status SerialPort::activate() {
   if (status != Status::ok) {
     return status;
   }
+  status = apply_settings();
+  if (status != Status::ok) {
+    // The open fails as a whole: a port half set up (say, at a rate it was never
+    // told) must not look open. The close is best effort; the first failure is
+    // what the caller hears.
+    (void)chip_->close(*sink_);
+    return status;
+  }
   active_ = true;
+  return Status::ok;
+}
+
+Status SerialPort::apply_settings() {
   // Also while hung up (B0): the rate and framing stay in force then, only
   // DTR and RTS are dropped (apply_mcr), and the open may have reset the chip.
   if (line_set_) {
-    status = apply_line(line_);
+    const Status status = apply_line(line_);
     if (status != Status::ok) {
       return status;
     }
   }
   if (caps_.has(capability::kLatencyTimer)) {
-    status = note(chip_->set_latency(*sink_, latency_ms_));
+    const Status status = note(chip_->set_latency(*sink_, latency_ms_));
     if (status != Status::ok) {
       return status;
     }
   }
   if (flow_.modes != flow::kNone) {
-    status = note(chip_->set_flow_control(*sink_, flow_));
+    const Status status = note(chip_->set_flow_control(*sink_, flow_));
     if (status != Status::ok) {
       return status;
     }

@@ -56,7 +56,8 @@ class SerialPort {
   // HwActivate: opens the chip, then applies, in this order and stopping at the
   // first failure: the line (if a rate was programmed since attach; also while
   // hung up), the latency timer (chips with kLatencyTimer), flow control (unless
-  // none) and modem control (DTR/RTS low while hung up). Returns that status.
+  // none) and modem control (DTR/RTS low while hung up). Returns that status; on
+  // a failure after the open the chip is closed again and the port stays inactive.
   Status activate();
   // HwDeactivate: quiets the chip (flow off, DTR/RTS low).
   Status deactivate();
@@ -99,6 +100,7 @@ class SerialPort {
   const ChipProtocol* chip() const { return chip_; }
 
  private:
+  Status apply_settings();  // what activate() sends after the open
   Status apply_line(const LineSettings& wanted);
   Status apply_mcr();
   Status note(Status status);  // counts failures, remembers the last one

@@ -323,9 +323,41 @@ TEST_F(SerialPortTest, ActivateStopsAtTheFirstFailure) {
   InSequence order;
   EXPECT_CALL(chip_, open(_)).WillOnce(Return(Status::ok));
   EXPECT_CALL(chip_, set_latency(_, 1)).WillOnce(Return(Status::stall));
-  EXPECT_EQ(port_.activate(), Status::stall);  // nothing after the latency timer is sent
+  // Nothing after the latency timer is sent; the chip opened above is closed again.
+  EXPECT_CALL(chip_, close(_)).WillOnce(Return(Status::ok));
+  EXPECT_EQ(port_.activate(), Status::stall);
+  EXPECT_FALSE(port_.active());
   EXPECT_EQ(port_.stats().control_failures, 2u);
   EXPECT_EQ(port_.stats().last_error, Status::stall);
+}
+
+TEST_F(SerialPortTest, AnOpenThatCannotApplyTheCachedLineLeavesThePortClosed) {
+  attach(kFullCaps);
+  ASSERT_EQ(port_.program_uart(115200, 8, 2, 1), Status::ok);  // cached, nothing sent
+  {
+    InSequence order;
+    EXPECT_CALL(chip_, open(_)).WillOnce(Return(Status::ok));
+    EXPECT_CALL(chip_, set_line(_, line(115200, 8, Parity::none, StopBits::one), _))
+        .WillOnce(Return(Status::no_device));
+    // The close's own failure does not hide the first one.
+    EXPECT_CALL(chip_, close(_)).WillOnce(Return(Status::no_device));
+  }
+  EXPECT_EQ(port_.activate(), Status::no_device);
+  EXPECT_FALSE(port_.active());
+  // Inactive: settings are cached again, and HwDeactivate does not close twice.
+  EXPECT_EQ(port_.program_mcr(true, true), Status::ok);
+  EXPECT_EQ(port_.deactivate(), Status::ok);
+
+  // The next open applies the cached line and modem lines.
+  InSequence order;
+  EXPECT_CALL(chip_, open(_)).WillOnce(Return(Status::ok));
+  EXPECT_CALL(chip_, set_line(_, line(115200, 8, Parity::none, StopBits::one), _))
+      .WillOnce(DoAll(SetArgReferee<2>(115384u), Return(Status::ok)));
+  EXPECT_CALL(chip_, set_latency(_, 1)).WillOnce(Return(Status::ok));
+  EXPECT_CALL(chip_, set_modem_control(_, ModemControl{true, true})).WillOnce(Return(Status::ok));
+  EXPECT_EQ(port_.activate(), Status::ok);
+  EXPECT_TRUE(port_.active());
+  EXPECT_EQ(port_.stats().actual_baud, 115384u);
 }
 
 TEST_F(SerialPortTest, DeactivateClosesOnce) {
