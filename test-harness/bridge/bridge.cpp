@@ -116,7 +116,9 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
   json.key("counters").begin_object();
   json.field("bytes_to_device", c.bytes_to_device);
   json.field("bytes_to_client", c.bytes_to_client);
+  json.field("publications", c.publications);
   json.field("opens", c.opens);
+  json.field("refused_opens", c.refused_opens);
   json.field("termios_changes", c.termios_changes);
   json.field("refused_changes", c.refused_changes);
   json.field("flushes", c.flushes);

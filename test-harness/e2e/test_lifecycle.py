@@ -38,6 +38,36 @@ def test_unplug_gives_a_blocked_reader_an_error_promptly(bridge):
     assert "Stop" in b.log()
 
 
+def test_an_open_the_driver_refuses_fails_loudly_and_the_next_open_works(bridge):
+    b = bridge("--sim", "ft232r")
+    path = b.ports[0]
+    # The chip STALLs the next control request: the first one HwActivate sends.
+    assert b.command("stall 0 0").strip() == "ok"
+    # macOS fails the open(); a pty cannot, so the client's port is hung up and
+    # its first read (or the open itself, if the hang-up comes first) fails.
+    with pytest.raises(serial.SerialException):
+        port = serial.Serial(path, 115200, timeout=5)
+        try:
+            port.read(1)
+        finally:
+            port.close()
+    status = b.port_status(path)
+    assert status["counters"]["refused_opens"] == 1
+    assert status["active"] is False
+    assert status["registry"]["Statistics"]["LastError"] == "stall"
+    assert "opening the chip failed: stall" in b.log()
+    # The name is published again on a fresh pty, and nothing of the refused
+    # open is left: the next open is a normal one.
+    b.wait_for(lambda: b.port_status(path)["counters"]["publications"] == 2,
+               what="the port to be published again")
+    with serial.Serial(path, 115200, timeout=5) as port:
+        port.write(b"after a refused open")
+        assert port.read(20) == b"after a refused open"
+        assert b.port_status(path)["active"] is True
+        b.wait_for(lambda: abs(b.sim_port()["line"]["baud"] - 115384.6) < 1,  # 3 MHz / 26
+                   what="the chip at 115200")
+
+
 def test_names_come_from_the_serial_string_with_a_stable_fallback(bridge):
     named = bridge("--sim", "ft232r", "--serial", "A6:00 e/H?YG")
     assert os.path.basename(named.ports[0]) == "cu.usbserial-A600eHYG"

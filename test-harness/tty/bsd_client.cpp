@@ -9,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
+
 #include <SerialDriverKit/SerialDriverKit.h>
 #include <USBDriverKit/USBDriverKit.h>
 #include <USBSerialDriverKit/USBSerialDriverKit.h>
@@ -133,21 +135,47 @@ BsdClient::~BsdClient() {
   }
   service_->hostkitSetClient(nullptr);
   status_poll_.cancel();
+  withdraw();
+  service_->release();
+}
+
+void BsdClient::withdraw() {
   // Closing the master hangs up the slave: a reader blocked in read() gets EIO.
   if (master_watch_) {
     master_watch_->close();
+    master_watch_.reset();
   } else if (master_ >= 0) {
     ::close(master_);
   }
+  master_ = -1;
   if (inotify_watch_) {
     inotify_watch_->close();
+    inotify_watch_.reset();
   } else if (inotify_ >= 0) {
     ::close(inotify_);
   }
+  inotify_ = -1;
   std::error_code ignored;
   std::filesystem::remove(run_dir_ / ("cu." + name_), ignored);
   std::filesystem::remove(run_dir_ / ("tty." + name_), ignored);
-  service_->release();
+}
+
+void BsdClient::hang_up_refused_open() {
+  // On macOS a refused HwActivate fails the client's open(). A pty's open cannot
+  // fail, so the slave the client holds is hung up (its reads and writes get
+  // EIO) and a fresh pty is published under the same name for the next open.
+  // Deferred: this runs inside the inotify handler whose descriptor it replaces.
+  boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+    if (!*alive) {
+      return;
+    }
+    withdraw();
+    std::string error;
+    if (!publish(error)) {
+      os_log(OS_LOG_DEFAULT, "tty %s: cannot publish the port again: %s", name_.c_str(),
+             error.c_str());
+    }
+  });
 }
 
 bool BsdClient::publish(std::string& error) {
@@ -206,6 +234,7 @@ bool BsdClient::publish(std::string& error) {
       return false;
     }
   }
+  ++counters_.publications;
   watch_opens();
   return true;
 }
@@ -296,7 +325,9 @@ void BsdClient::activate() {
   }
   if (result != kIOReturnSuccess) {
     os_log(OS_LOG_DEFAULT, "tty %s: open failed: driver returned 0x%x", name_.c_str(), result);
+    ++counters_.refused_opens;
     service_->DisconnectQueues();
+    hang_up_refused_open();
     return;
   }
   active_ = true;

@@ -6,6 +6,8 @@
 //   - first open of the slave (inotify IN_OPEN): ConnectQueues, DTR+RTS up,
 //     HwActivate, HwResetFIFO(tx) and (rx), HwGetModemStatus, then the client's
 //     current termios, as IOSerialBSDClient's initSession does (driverkit.md §1.3);
+//     when the driver refuses the open, the client's slave is hung up and a
+//     fresh pty is published under the same name;
 //   - last close (IN_CLOSE + POLLHUP on the master): DTR+RTS down if HUPCL,
 //     HwDeactivate, DisconnectQueues;
 //   - termios changes: the master runs in packet mode (TIOCPKT) and the slave
@@ -58,7 +60,9 @@ struct LineState {
 struct PortCounters {
   uint64_t bytes_to_device = 0;  // read from the client, put in the TX ring
   uint64_t bytes_to_client = 0;  // taken from the RX ring, written to the client
+  uint64_t publications = 0;     // ptys created for the port: 1, plus one per refused open
   uint64_t opens = 0;
+  uint64_t refused_opens = 0;  // HwActivate failed: the client's slave was hung up
   uint64_t termios_changes = 0;
   uint64_t refused_changes = 0;  // Hw* calls that failed; termios was put back
   uint64_t flushes = 0;
@@ -104,6 +108,8 @@ class BsdClient final : public hostkit::SerialClient {
   void on_open_events();
   void activate();
   void deactivate();
+  void hang_up_refused_open();
+  void withdraw();  // closes the master (hanging up the slave) and removes the links
   void arm_read();
   void on_readable();
   void handle_packet_status(uint8_t status);
