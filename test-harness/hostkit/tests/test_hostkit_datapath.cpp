@@ -1,8 +1,7 @@
 // hostkit's IOUserUSBSerial data path, driven the way the kernel drives it, on a
 // fake USB device: depth of reads in flight, Apple's one-read mode, lossless
 // parking when the RX ring is full, an input flush dropping what is parked,
-// handleRxPacket moving the packet pointer,
-// stall recovery, and unplug.
+// handleRxPacket moving the packet pointer, stall recovery, and unplug.
 #include <gtest/gtest.h>
 
 #include <DriverKit/DriverKit.h>
