@@ -156,22 +156,27 @@ PipeAction BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes,
   return action;
 }
 
-void BulkInQueue::park(uint8_t slot, std::span<const uint8_t> payload) {
+bool BulkInQueue::park(uint8_t slot, std::span<const uint8_t> payload) {
   if (slot >= config_.depth || slots_[slot].state != SlotState::completed) {
-    return;
+    return payload.empty();
   }
   const std::span<uint8_t> buffer = slot_buffer(slot);
   const uint8_t* begin = buffer.data();
-  if (payload.empty() || payload.data() < begin ||
-      payload.data() + payload.size() > begin + buffer.size()) {
+  if (payload.empty()) {
     make_idle(slot);
-    return;
+    return true;
+  }
+  if (payload.data() < begin || payload.data() + payload.size() > begin + buffer.size()) {
+    stats_.discarded_bytes += payload.size();
+    make_idle(slot);
+    return false;
   }
   slots_[slot].state = SlotState::parked;
   slots_[slot].offset = static_cast<uint32_t>(payload.data() - begin);
   slots_[slot].length = static_cast<uint32_t>(payload.size());
   parked_order_[(parked_head_ + parked_count_) % kMaxDepth] = slot;
   ++parked_count_;
+  return true;
 }
 
 void BulkInQueue::release(uint8_t slot) {

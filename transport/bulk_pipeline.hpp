@@ -72,7 +72,8 @@ struct PipeStats {
                            // accepted, by any completion (they are never resent)
   uint64_t stalls = 0;
   uint64_t errors = 0;           // completions mapped to back_off
-  uint64_t discarded_bytes = 0;  // bytes dropped by purge or by a failed transfer
+  uint64_t discarded_bytes = 0;  // bytes dropped by purge, a failed transfer or a
+                                 // payload park() could not keep
   uint32_t max_in_flight = 0;    // deepest queue reached
 };
 
@@ -121,7 +122,9 @@ class BulkInQueue {
 
   // Queues the (decoded) payload of a completed slot for drain(). `payload`
   // must lie within the slot buffer. An empty payload frees the slot at once.
-  void park(uint8_t slot, std::span<const uint8_t> payload);
+  // A payload outside the slot buffer cannot be kept: the slot is freed, its
+  // bytes are counted in discarded_bytes, and false tells the owner to say so.
+  bool park(uint8_t slot, std::span<const uint8_t> payload);
 
   // Frees a completed slot without delivering anything (in-place consumers).
   void release(uint8_t slot);

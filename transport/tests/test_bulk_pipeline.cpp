@@ -125,7 +125,7 @@ class InFixture : public ::testing::Test {
 
   void receive_and_park(uint8_t slot, const std::vector<uint8_t>& bytes) {
     const std::span<uint8_t> payload = receive(slot, bytes);
-    queue_.park(slot, payload);
+    EXPECT_TRUE(queue_.park(slot, payload));
   }
 
   PipeAction fail(uint8_t slot, Status status, uint32_t bytes = 0) {
@@ -568,7 +568,7 @@ TEST_F(InFixture, ZeroLengthPacketFreesTheSlot) {
   ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
   const std::span<uint8_t> payload = receive(0, {});
   EXPECT_TRUE(payload.empty());
-  queue_.park(0, payload);
+  EXPECT_TRUE(queue_.park(0, payload));
   EXPECT_EQ(queue_.parked_bytes(), 0u);
   EXPECT_EQ(queue_.pump(io_, 0), Status::ok);
   EXPECT_EQ(io_.submissions.size(), 2u);
@@ -646,16 +646,16 @@ TEST_F(InFixture, PayloadMovedInsideTheSlotIsWhatDrains) {
   ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
   const std::vector<uint8_t> wire = {0x01, 0x60, 'h', 'e', 'l', 'l', 'o'};
   std::span<uint8_t> payload = receive(0, wire);
-  queue_.park(0, payload.subspan(2));
+  EXPECT_TRUE(queue_.park(0, payload.subspan(2)));
   // Payload rewritten in place somewhere in the middle of the buffer.
   std::span<uint8_t> second = receive(1, sequence(16, 0x70));
-  queue_.park(1, second.subspan(5, 3));
+  EXPECT_TRUE(queue_.park(1, second.subspan(5, 3)));
   EXPECT_EQ(queue_.parked_bytes(), 8u);
   EXPECT_EQ(queue_.drain(ring), 8u);
   EXPECT_EQ(read_all(ring), (std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o', 0x75, 0x76, 0x77}));
 }
 
-TEST_F(InFixture, ParkOutsideTheSlotDeliversNothing) {
+TEST_F(InFixture, ParkOutsideTheSlotDeliversNothingAndCountsTheLoss) {
   ASSERT_EQ(setup(2, 8), Status::ok);
   std::vector<uint8_t> ring_storage(64);
   SpscRing ring;
@@ -664,10 +664,12 @@ TEST_F(InFixture, ParkOutsideTheSlotDeliversNothing) {
   std::span<uint8_t> p0 = receive(0, sequence(8, 0));
   std::span<uint8_t> p1 = receive(1, sequence(8, 0x40));
   std::vector<uint8_t> elsewhere(8, 0xEE);
-  queue_.park(0, elsewhere);                   // not this slot's memory
-  queue_.park(1, {p1.data() + 4, size_t{5}});  // runs one byte past the slot
+  const uint64_t discarded_before = queue_.stats().discarded_bytes;
+  EXPECT_FALSE(queue_.park(0, elsewhere));                   // not this slot's memory
+  EXPECT_FALSE(queue_.park(1, {p1.data() + 4, size_t{5}}));  // runs one byte past the slot
   (void)p0;
   EXPECT_EQ(queue_.parked_bytes(), 0u);
+  EXPECT_EQ(queue_.stats().discarded_bytes - discarded_before, 8u + 5u);
   EXPECT_EQ(queue_.drain(ring), 0u);
   // Both slots were freed rather than left stuck.
   EXPECT_EQ(queue_.pump(io_, 0), Status::ok);
@@ -678,9 +680,9 @@ TEST_F(InFixture, ParkAndReleaseIgnoreSlotsNotCompleted) {
   ASSERT_EQ(setup(2, 8), Status::ok);
   ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
   // Slot 0 is in flight: neither call may free it.
-  queue_.park(0, {pointers_[0], 4});
+  EXPECT_FALSE(queue_.park(0, {pointers_[0], 4}));
   queue_.release(0);
-  queue_.park(7, {pointers_[0], 4});
+  EXPECT_FALSE(queue_.park(7, {pointers_[0], 4}));
   queue_.release(7);
   EXPECT_EQ(queue_.in_flight(), 2);
   EXPECT_EQ(queue_.parked_bytes(), 0u);

@@ -175,7 +175,13 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
         uint8_t* packet = payload.data();
         uint32_t size = static_cast<uint32_t>(payload.size());
         owner->handleRxPacket(packet, size);
-        rx.park(slot, {packet, size});
+        if (!rx.park(slot, {packet, size})) {
+          // [U] Whether Apple's class accepts a packet moved outside its read
+          // buffer is undocumented; hostkit cannot keep one, and says so.
+          os_log(OS_LOG_DEFAULT,
+                 LOG_PREFIX " handleRxPacket returned %u bytes outside the read buffer; dropped",
+                 size);
+        }
         break;
       }
       case transport::PipeAction::clear_stall:

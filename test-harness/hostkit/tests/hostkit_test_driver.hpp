@@ -12,12 +12,14 @@ struct DriverLog {
   std::mutex mutex;
   std::vector<std::string> calls;
   bool strip_first_byte = false;  // handleRxPacket advances the packet pointer by one
+  bool point_elsewhere = false;   // handleRxPacket points at the driver's own buffer
   int reset_fifo_super_result = 0;
 
   void reset() {
     std::lock_guard lock(mutex);
     calls.clear();
     strip_first_byte = false;
+    point_elsewhere = false;
     reset_fifo_super_result = 0;
   }
   void record(const std::string& call) {

@@ -178,6 +178,28 @@ TEST_F(DataPath, HandleRxPacketMayMoveThePacketPointer) {
   EXPECT_EQ(received, (std::vector<uint8_t>{'a', 'b', 'c'}));
 }
 
+TEST_F(DataPath, APacketMovedOutsideTheReadBufferIsCountedAsDiscarded) {
+  start();
+  hostkit_test::driver_log().point_elsewhere = true;
+  device_->push_in({'a', 'b', 'c'});
+  // The packet handleRxPacket returned (2 bytes), not the 3 received, is lost.
+  const auto discarded = [this] {
+    uint64_t bytes = 0;
+    on_queue([&] {
+      OSDictionary* stats = serial_->hostkitCopyDataPathStatistics();
+      bytes = OSDynamicCast(OSNumber, stats->getObject("RxDiscardedBytes"))->unsigned64BitValue();
+      stats->release();
+    });
+    return bytes;
+  };
+  ASSERT_TRUE(device_->wait_for([&] { return discarded() == 2; }));
+  on_queue([&] { EXPECT_TRUE(serial_->hostkitQueues()->rx.empty()); });
+  // The slot was freed: the next packet is delivered normally.
+  hostkit_test::driver_log().point_elsewhere = false;
+  device_->push_in({'o', 'k'});
+  EXPECT_EQ(pump({}, 2), (std::vector<uint8_t>{'o', 'k'}));
+}
+
 TEST_F(DataPath, ClearsAStalledBulkInAndCarriesOn) {
   start();
   ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 8; }));
