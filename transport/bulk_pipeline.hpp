@@ -122,8 +122,9 @@ class BulkInQueue {
 
   // Queues the (decoded) payload of a completed slot for drain(). `payload`
   // must lie within the slot buffer. An empty payload frees the slot at once.
-  // A payload outside the slot buffer cannot be kept: the slot is freed, its
-  // bytes are counted in discarded_bytes, and false tells the owner to say so.
+  // Returns false when payload bytes were not kept, for the owner to say so: a
+  // payload outside the slot buffer (the slot is freed and the bytes counted in
+  // discarded_bytes), or a slot that is not completed (left untouched).
   bool park(uint8_t slot, std::span<const uint8_t> payload);
 
   // Frees a completed slot without delivering anything (in-place consumers).
