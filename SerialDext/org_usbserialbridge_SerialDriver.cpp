@@ -7,6 +7,9 @@
 #include <USBDriverKit/USBDriverKit.h>
 #include <USBSerialDriverKit/USBSerialDriverKit.h>
 #include <os/log.h>
+#include <time.h>
+
+#include <new>
 
 #include "DeviceRequestSink.h"
 #include "org_usbserialbridge_SerialDriver.h"
@@ -28,6 +31,9 @@ constexpr uint64_t kPublishIntervalNs = 1'000'000'000;
 constexpr size_t kSerialMax = 128;
 }  // namespace
 
+// Constructed with placement new in init() and destroyed in free(): DriverKit's
+// IONewZero is raw zeroed memory, which would leave the vtables of the sink and
+// the chip protocols null and every member initialiser unapplied.
 struct org_usbserialbridge_SerialDriver_IVars {
   IOUSBHostInterface* interface = nullptr;  // the provider; valid until Stop
   DeviceRequestSink sink;
@@ -112,12 +118,20 @@ bool org_usbserialbridge_SerialDriver::init() {
   if (!super::init()) {
     return false;
   }
-  ivars = IONewZero(org_usbserialbridge_SerialDriver_IVars, 1);
-  return ivars != nullptr;
+  void* memory = IOMallocZero(sizeof(org_usbserialbridge_SerialDriver_IVars));
+  if (memory == nullptr) {
+    return false;
+  }
+  ivars = new (memory) org_usbserialbridge_SerialDriver_IVars();
+  return true;
 }
 
 void org_usbserialbridge_SerialDriver::free() {
-  IOSafeDeleteNULL(ivars, org_usbserialbridge_SerialDriver_IVars, 1);
+  if (ivars != nullptr) {
+    ivars->~org_usbserialbridge_SerialDriver_IVars();
+    IOFree(ivars, sizeof(org_usbserialbridge_SerialDriver_IVars));
+    ivars = nullptr;
+  }
   super::free();
 }
 
@@ -172,7 +186,7 @@ kern_return_t org_usbserialbridge_SerialDriver::Start_Impl(IOService* provider) 
   }
   OSSafeReleaseNULL(device);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " Start: %04x:%04x interface %u cannot be driven: %s",
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " Start: %04x:%04x interface %u cannot be driven: %{public}s",
            parsed_device.vendor_id, parsed_device.product_id, interface_number,
            status_name(status));
     Stop(provider, SUPERDISPATCH);
@@ -211,7 +225,9 @@ kern_return_t org_usbserialbridge_SerialDriver::Start_Impl(IOService* provider) 
   publish_statistics(this, ivars);
 
   os_log(OS_LOG_DEFAULT,
-         LOG_PREFIX " Start: %04x:%04x bcdDevice %04x interface %u: %s (%s) port %u, name %s%s",
+         LOG_PREFIX
+         " Start: %04x:%04x bcdDevice %04x interface %u: %{public}s (%{public}s) port %u, name "
+         "%{public}s%{public}s",
          parsed_device.vendor_id, parsed_device.product_id, parsed_device.bcd_device,
          interface_number, ivars->identity.product, ivars->port.chip()->name(),
          ivars->identity.config.port_index, transport::kTtyBaseName, suffix);
@@ -236,7 +252,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwActivate_Impl() {
   }
   const transport::Status status = ivars->port.activate();
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwActivate: opening the chip failed: %s",
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwActivate: opening the chip failed: %{public}s",
            status_name(status));
     // [U] Whether the kernel calls HwDeactivate after a failed HwActivate is
     // undocumented; the superclass's open channel is undone here so that no
@@ -250,7 +266,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwActivate_Impl() {
 kern_return_t org_usbserialbridge_SerialDriver::HwDeactivate_Impl() {
   const transport::Status status = ivars->port.deactivate();
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwDeactivate: quieting the chip failed: %s",
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwDeactivate: quieting the chip failed: %{public}s",
            status_name(status));
   }
   publish_statistics(this, ivars);
@@ -260,7 +276,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwDeactivate_Impl() {
 kern_return_t org_usbserialbridge_SerialDriver::HwResetFIFO_Impl(bool tx, bool rx) {
   const transport::Status status = ivars->port.reset_fifo(tx, rx);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwResetFIFO(tx %d, rx %d) failed: %s", tx, rx,
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwResetFIFO(tx %d, rx %d) failed: %{public}s", tx, rx,
            status_name(status));
   }
   return transport::kern::from_status(status);
@@ -269,7 +285,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwResetFIFO_Impl(bool tx, bool r
 kern_return_t org_usbserialbridge_SerialDriver::HwSendBreak_Impl(bool sendBreak) {
   const transport::Status status = ivars->port.send_break(sendBreak);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwSendBreak(%d) failed: %s", sendBreak,
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwSendBreak(%d) failed: %{public}s", sendBreak,
            status_name(status));
   }
   return transport::kern::from_status(status);
@@ -280,7 +296,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwGetModemStatus_Impl(bool* cts,
   transport::ModemStatus modem;
   const transport::Status status = ivars->port.modem_status(modem);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwGetModemStatus failed: %s", status_name(status));
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwGetModemStatus failed: %{public}s", status_name(status));
     return transport::kern::from_status(status);
   }
   if (cts != nullptr)
@@ -303,7 +319,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramUART_Impl(uint32_t baud
   if (status != transport::Status::ok) {
     os_log(OS_LOG_DEFAULT,
            LOG_PREFIX
-           " HwProgramUART(%u Bd, %u bits, %u half-stops, parity %u) failed: %s; "
+           " HwProgramUART(%u Bd, %u bits, %u half-stops, parity %u) failed: %{public}s; "
            "the line stays at %u Bd",
            baudRate, nDataBits, nHalfStopBits, parity, status_name(status),
            ivars->port.stats().actual_baud);
@@ -318,7 +334,8 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramUART_Impl(uint32_t baud
 kern_return_t org_usbserialbridge_SerialDriver::HwProgramBaudRate_Impl(uint32_t baudRate) {
   const transport::Status status = ivars->port.program_baud(baudRate);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramBaudRate(%u) failed: %s; the line stays at %u Bd",
+    os_log(OS_LOG_DEFAULT,
+           LOG_PREFIX " HwProgramBaudRate(%u) failed: %{public}s; the line stays at %u Bd",
            baudRate, status_name(status), ivars->port.stats().actual_baud);
   } else {
     os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramBaudRate: %u Bd requested, %u Bd actual", baudRate,
@@ -331,7 +348,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramBaudRate_Impl(uint32_t 
 kern_return_t org_usbserialbridge_SerialDriver::HwProgramMCR_Impl(bool dtr, bool rts) {
   const transport::Status status = ivars->port.program_mcr(dtr, rts);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramMCR(dtr %d, rts %d) failed: %s", dtr, rts,
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramMCR(dtr %d, rts %d) failed: %{public}s", dtr, rts,
            status_name(status));
   }
   return transport::kern::from_status(status);
@@ -340,7 +357,7 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramMCR_Impl(bool dtr, bool
 kern_return_t org_usbserialbridge_SerialDriver::HwProgramLatencyTimer_Impl(uint32_t latency) {
   const transport::Status status = ivars->port.program_latency(latency);
   if (status != transport::Status::ok) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramLatencyTimer(%u) failed: %s", latency,
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " HwProgramLatencyTimer(%u) failed: %{public}s", latency,
            status_name(status));
   }
   return transport::kern::from_status(status);
@@ -351,8 +368,8 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramFlowControl_Impl(uint32
   const transport::Status status = ivars->port.program_flow(arg, xon, xoff);
   if (status != transport::Status::ok) {
     os_log(OS_LOG_DEFAULT,
-           LOG_PREFIX " HwProgramFlowControl(0x%x, xon 0x%02x, xoff 0x%02x) failed: %s", arg, xon,
-           xoff, status_name(status));
+           LOG_PREFIX " HwProgramFlowControl(0x%x, xon 0x%02x, xoff 0x%02x) failed: %{public}s",
+           arg, xon, xoff, status_name(status));
   }
   return transport::kern::from_status(status);
 }

@@ -76,6 +76,15 @@ struct ClassRule {
 std::span<const DeviceEntry> device_entries();
 std::span<const ClassRule> class_rules();
 
+// True when every endpoint of a port of this family sits in the interface its
+// personality matches: all a dext built on IOUserUSBSerial can reach. A CDC-ACM
+// function keeps its bulk pair in a second (data) interface, so no personality
+// is generated for it, and hostkit matches none, until a driver class that opens
+// both interfaces exists (docs/cdc-acm.md).
+constexpr bool drivable_from_matched_interface(ChipFamily family) {
+  return family != ChipFamily::cdc_acm;
+}
+
 // Runtime prober: the entry for vid/pid, or nullptr.
 const DeviceEntry* find_device(uint16_t vid, uint16_t pid);
 

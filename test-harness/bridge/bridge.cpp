@@ -1,5 +1,7 @@
 #include "bridge.hpp"
 
+#include "transport/device_table.hpp"
+
 #include <DriverKit/DriverKit.h>
 
 #include <stdexcept>
@@ -22,7 +24,7 @@ void write_object(hostutil::JsonWriter& json, const OSObject* object);
 void write_dictionary(hostutil::JsonWriter& json, const OSDictionary* dictionary) {
   json.begin_object();
   if (dictionary != nullptr) {
-    dictionary->forEach([&json](const std::string& key, OSObject* value) {
+    dictionary->hostkitForEach([&json](const char* key, OSObject* value) {
       json.key(key);
       write_object(json, value);
     });
@@ -129,6 +131,8 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
   json.end_object();
   json.key("registry");
   write_dictionary(json, port.properties.get());
+  json.key("driver");
+  write_dictionary(json, port.driver_properties.get());
   json.key("data_path");
   write_dictionary(json, port.data_path.get());
   json.end_object();
@@ -177,13 +181,21 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   }
 
   runtime_ = std::make_unique<hostkit::Runtime>(
-      hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning});
+      hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties});
   family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir);
   for (size_t i = 0; i < devices_.size(); ++i) {
     const std::vector<hostkit::MatchedService> matches = runtime_->attach(devices_[i]);
     attached_[i] = true;
     if (matches.empty()) {
-      throw std::runtime_error("no driver matched the simulated " + options_.chips[i]);
+      const transport::VariantInfo* variant = transport::find_variant(options_.chips[i].c_str());
+      const bool one_interface =
+          variant == nullptr || transport::drivable_from_matched_interface(variant->family);
+      throw std::runtime_error(
+          "no driver matched the simulated " + options_.chips[i] +
+          (one_interface ? std::string()
+                         : ": the dext has no personality for it, because its bulk pair is in a "
+                           "second interface that an IOUserUSBSerial dext cannot reach "
+                           "(docs/cdc-acm.md)"));
     }
     for (const hostkit::MatchedService& match : matches) {
       if (match.start_result != kIOReturnSuccess) {

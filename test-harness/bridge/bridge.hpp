@@ -28,6 +28,8 @@ struct BridgeOptions {
   std::filesystem::path run_dir;
   sim::SimOptions sim;  // paced, full_speed_port, cdc_interrupt_max_packet
   hostkit::UsbSerialTuning tuning;
+  // Where the driver's SetProperties land [U]: see hostkit::SetPropertiesModel.
+  hostkit::SetPropertiesModel set_properties = hostkit::SetPropertiesModel::user_service_properties;
 };
 
 class Bridge {

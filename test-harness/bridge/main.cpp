@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   unsigned rx_depth = options.tuning.rx_depth;
   unsigned rx_packets = options.tuning.rx_packets_per_transfer;
   unsigned interrupt_mps = options.sim.cdc_interrupt_max_packet;
+  std::string set_properties = hostkit::to_string(options.set_properties);
 
   po::options_description described(
       "usbserial-bridge: the USBSerialBridge driver on simulated USB-serial adapters, published "
@@ -109,7 +110,11 @@ int main(int argc, char** argv) {
       "wMaxPacketSize of the CDC notification endpoint (8 splits SERIAL_STATE)")(
       "rx-depth", po::value(&rx_depth), "bulk-IN reads kept in flight (1..32, default 8)")(
       "rx-packets", po::value(&rx_packets), "wMaxPacketSize units per read (default 16)")(
-      "apple-rx", "one wMaxPacketSize read in flight, as Apple's IOUserUSBSerial does");
+      "apple-rx", "one wMaxPacketSize read in flight, as Apple's IOUserUSBSerial does")(
+      "set-properties", po::value(&set_properties),
+      "where the driver's SetProperties land, the two candidates for a Mac: xnu (default; "
+      "nested under IOUserServiceProperties, so the kernel names the port) or merge (top "
+      "level, so the driver names it)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, described), vm);
@@ -135,6 +140,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usbserial-bridge: --rx-depth 1..32, --rx-packets 1..256, "
                  "--cdc-interrupt-mps 8..64\n");
+    return 2;
+  }
+  if (!hostkit::parse_set_properties_model(set_properties, options.set_properties)) {
+    std::fprintf(stderr, "usbserial-bridge: --set-properties takes xnu or merge\n");
     return 2;
   }
   bool made_run_dir = false;

@@ -1,9 +1,12 @@
 """Unplug, naming, and the bridge process itself."""
 import os
+import termios
 import time
 
 import pytest
 import serial
+
+from conftest import SET_PROPERTIES
 
 
 def test_unplug_gives_a_blocked_reader_an_error_promptly(bridge):
@@ -45,7 +48,8 @@ def test_an_open_the_driver_refuses_fails_loudly_and_the_next_open_works(bridge)
     assert b.command("stall 0 0").strip() == "ok"
     # macOS fails the open(); a pty cannot, so the client's port is hung up and
     # its first read (or the open itself, if the hang-up comes first) fails.
-    with pytest.raises(serial.SerialException):
+    # pyserial lets a failing tcsetattr inside open() escape as termios.error.
+    with pytest.raises((serial.SerialException, termios.error)):
         port = serial.Serial(path, 115200, timeout=5)
         try:
             port.read(1)
@@ -54,7 +58,7 @@ def test_an_open_the_driver_refuses_fails_loudly_and_the_next_open_works(bridge)
     status = b.port_status(path)
     assert status["counters"]["refused_opens"] == 1
     assert status["active"] is False
-    assert status["registry"]["Statistics"]["LastError"] == "stall"
+    assert status["driver"]["Statistics"]["LastError"] == "stall"
     assert "opening the chip failed: stall" in b.log()
     # The name is published again on a fresh pty, and nothing of the refused
     # open is left: the next open is a normal one.
@@ -68,12 +72,51 @@ def test_an_open_the_driver_refuses_fails_loudly_and_the_next_open_works(bridge)
                    what="the chip at 115200")
 
 
-def test_names_come_from_the_serial_string_with_a_stable_fallback(bridge):
-    named = bridge("--sim", "ft232r", "--serial", "A6:00 e/H?YG")
-    assert os.path.basename(named.ports[0]) == "cu.usbserial-A600eHYG"
+def test_port_names_under_each_set_properties_model(bridge):
+    """The driver always asks for usbserial-<serial>, or usbserial-<VID><PID> without a
+    serial string (never the USB location, which changes with the socket). Whether the
+    node gets that name depends on where its SetProperties land (conftest.py)."""
+    named = bridge("--sim", "ft232r", "--serial", "A6:00 e?YG")
     unnamed = bridge("--sim", "ft232r", "--serial", "")
-    assert os.path.basename(unnamed.ports[0]) == "cu.usbserial-04036001"  # VID+PID, not location
-    assert os.path.islink(unnamed.ports[0].replace("/cu.", "/tty."))
+    for b, wanted in ((named, "A600eYG"), (unnamed, "04036001")):
+        assert b.port_status(b.ports[0])["driver"]["IOTTYSuffix"] == wanted
+        assert b.port_status(b.ports[0])["driver"]["IOTTYBaseName"] == "usbserial-"
+        assert os.path.islink(b.ports[0].replace("/cu.", "/tty."))
+    if SET_PROPERTIES == "merge":
+        assert os.path.basename(named.ports[0]) == "cu.usbserial-A600eYG"
+        assert os.path.basename(unnamed.ports[0]) == "cu.usbserial-04036001"
+        assert "IOUserServiceProperties" not in named.port_status(named.ports[0])["registry"]
+    else:
+        # The kernel's name: the raw serial string, else the location (0x01100000 >> 16).
+        assert os.path.basename(named.ports[0]) == "cu.usbserial-A6:00 e?YG"
+        assert os.path.basename(unnamed.ports[0]) == "cu.usbserial-110"
+        registry = named.port_status(named.ports[0])["registry"]
+        assert registry["IOUserServiceProperties"]["IOTTYSuffix"] == "A600eYG"
+        assert registry["IOTTYSuffix"] == "A6:00 e?YG"
+
+
+def test_a_slash_in_the_serial_string_never_reaches_a_node_name(bridge):
+    if SET_PROPERTIES == "merge":  # the driver's name keeps letters and digits only
+        b = bridge("--sim", "ft232r", "--serial", "A/B")
+        assert os.path.basename(b.ports[0]) == "cu.usbserial-AB"
+        assert b.port_status(b.ports[0])["registry"]["IOTTYSuffix"] == "AB"
+    else:  # the kernel's raw name would hold it: refused, loudly (assumption 26)
+        with pytest.raises(RuntimeError, match="contains '/'"):
+            bridge("--sim", "ft232r", "--serial", "A/B")
+
+
+def test_a_cdc_acm_function_gets_no_usb_serial_driver_and_says_why(tmp_path):
+    """A CDC-ACM function keeps its bulk pair in a second (data) interface, and a
+    dext reaches only the interface it matched: IOUserUSBSerial cannot drive it on
+    a Mac, so no personality is generated and nothing matches here either
+    (docs/cdc-acm.md)."""
+    import subprocess
+    from conftest import BRIDGE
+    result = subprocess.run([BRIDGE, "--sim", "cdc-acm", "--run-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode != 0
+    assert "no driver matched the simulated cdc-acm" in result.stderr
+    assert "second interface" in result.stderr
 
 
 def test_unknown_chip_fails_with_a_clear_message(tmp_path):

@@ -34,7 +34,7 @@ def test_baud_changes_while_open_reach_the_chip(bridge):
             port.baudrate = rate
             b.wait_for(lambda: abs(b.sim_port()["line"]["baud"] - chip_rate) < 1,
                        what=f"the chip at {chip_rate}")
-            registry = b.port_status(b.ports[0])["registry"]["Statistics"]
+            registry = b.port_status(b.ports[0])["driver"]["Statistics"]
             assert registry["RequestedBaud"] == rate
             assert registry["ActualBaud"] == round(chip_rate)
             assert loop(port, b"rate %d" % rate) == b"rate %d" % rate
@@ -52,7 +52,7 @@ def test_an_unreachable_rate_is_refused_and_termios_tells_the_truth(bridge):
             lambda: (s := b.port_status(b.ports[0]))["counters"]["refused_changes"] >= 1 and s,
             what="the refusal")
         assert status["line"]["baud"] == 1_000_000
-        assert status["registry"]["Statistics"]["LastError"] == "baud_unreachable"
+        assert status["driver"]["Statistics"]["LastError"] == "baud_unreachable"
         assert b.sim_port()["line"]["baud"] == 1_000_000
         assert b.sim_port()["counters"]["invalid_settings"] == 0
         b.wait_for(lambda: termios2_speed(port.fileno())[0] == 1_000_000,

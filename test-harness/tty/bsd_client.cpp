@@ -11,6 +11,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <DriverKit/IOLib.h>
 #include <SerialDriverKit/SerialDriverKit.h>
 #include <USBDriverKit/USBDriverKit.h>
 #include <USBSerialDriverKit/USBSerialDriverKit.h>
@@ -172,13 +173,19 @@ void BsdClient::hang_up_refused_open() {
     withdraw();
     std::string error;
     if (!publish(error)) {
-      os_log(OS_LOG_DEFAULT, "tty %s: cannot publish the port again: %s", name_.c_str(),
-             error.c_str());
+      os_log(OS_LOG_DEFAULT, "tty %{public}s: cannot publish the port again: %{public}s",
+             name_.c_str(), error.c_str());
     }
   });
 }
 
 bool BsdClient::publish(std::string& error) {
+  // [U] The kernel's own suffix is the raw USB serial string; what devfs does
+  // with a '/' in it is unknown (docs/driverkit-assumptions.md item 26).
+  if (name_.find('/') != std::string::npos) {
+    error = "the port name '" + name_ + "' contains '/', which a device node name cannot";
+    return false;
+  }
   master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (master_ < 0 || ::grantpt(master_) != 0 || ::unlockpt(master_) != 0) {
     error = std::string("cannot create a pty: ") + std::strerror(errno);
@@ -260,6 +267,8 @@ PortInfo BsdClient::info() const {
   OSDictionary* properties = nullptr;
   service_->CopyProperties(&properties);
   port.properties = std::shared_ptr<OSDictionary>(properties, released);
+  port.driver_properties =
+      std::shared_ptr<OSDictionary>(service_->hostkitCopyDriverProperties(), released);
   if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
     port.data_path = std::shared_ptr<OSDictionary>(usb->hostkitCopyDataPathStatistics(), released);
   }
@@ -324,7 +333,8 @@ void BsdClient::activate() {
     result = service_->HwActivate();
   }
   if (result != kIOReturnSuccess) {
-    os_log(OS_LOG_DEFAULT, "tty %s: open failed: driver returned 0x%x", name_.c_str(), result);
+    os_log(OS_LOG_DEFAULT, "tty %{public}s: open failed: driver returned 0x%x", name_.c_str(),
+           result);
     ++counters_.refused_opens;
     service_->DisconnectQueues();
     hang_up_refused_open();
@@ -359,7 +369,7 @@ void BsdClient::apply_line(const LineState& line) {
       service_->HwProgramUART(line.baud, line.data_bits, line.half_stop_bits, line.parity);
   const kern_return_t flow = service_->HwProgramFlowControl(line.flow, line.xon, line.xoff);
   if (uart != kIOReturnSuccess || flow != kIOReturnSuccess) {
-    os_log(OS_LOG_DEFAULT, "tty %s: the driver refused the line in force (0x%x, 0x%x)",
+    os_log(OS_LOG_DEFAULT, "tty %{public}s: the driver refused the line in force (0x%x, 0x%x)",
            name_.c_str(), uart, flow);
   }
 }
@@ -393,8 +403,8 @@ void BsdClient::apply_termios() {
     } else {
       ++counters_.refused_changes;
       os_log(OS_LOG_DEFAULT,
-             "tty %s: %u Bd refused by the driver (0x%x); termios put back to %u Bd", name_.c_str(),
-             wanted.baud, result, line_.baud);
+             "tty %{public}s: %u Bd refused by the driver (0x%x); termios put back to %u Bd",
+             name_.c_str(), wanted.baud, result, line_.baud);
       put_back = true;
     }
   }
@@ -407,7 +417,7 @@ void BsdClient::apply_termios() {
       line_.xoff = wanted.xoff;
     } else {
       ++counters_.refused_changes;
-      os_log(OS_LOG_DEFAULT, "tty %s: flow control 0x%x refused by the driver (0x%x)",
+      os_log(OS_LOG_DEFAULT, "tty %{public}s: flow control 0x%x refused by the driver (0x%x)",
              name_.c_str(), wanted.flow, result);
       put_back = true;
     }
@@ -633,8 +643,8 @@ void SerialFamily::serial_registered(IOUserSerial* service) {
   auto client = std::make_unique<BsdClient>(runtime_, service, base + suffix, run_dir_);
   std::string error;
   if (!client->publish(error)) {
-    os_log(OS_LOG_DEFAULT, "tty %s%s: not published: %s", base.c_str(), suffix.c_str(),
-           error.c_str());
+    os_log(OS_LOG_DEFAULT, "tty %{public}s%{public}s: not published: %{public}s", base.c_str(),
+           suffix.c_str(), error.c_str());
     return;
   }
   clients_.push_back(std::move(client));

@@ -78,8 +78,11 @@ struct PortInfo {
   LineState line;
   bool cts = false, dsr = false, ri = false, dcd = false;
   PortCounters counters;
-  // The driver's registry properties and hostkit's data-path counters (copies).
+  // The service's registry properties as ioreg would show them, the part of
+  // them the driver set with SetProperties (top level or IOUserServiceProperties,
+  // per hostkit::SetPropertiesModel), and hostkit's data-path counters (copies).
   std::shared_ptr<OSDictionary> properties;
+  std::shared_ptr<OSDictionary> driver_properties;
   std::shared_ptr<OSDictionary> data_path;
   // Where the port lives: the USB backend and interface number of its provider.
   const void* backend = nullptr;

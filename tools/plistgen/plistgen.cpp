@@ -23,6 +23,9 @@ std::string port_letter_name(std::string_view product, unsigned port, unsigned p
 std::vector<PersonalitySpec> table_personalities(bool development) {
   std::vector<PersonalitySpec> specs;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
+    if (!transport::drivable_from_matched_interface(entry.family)) {
+      continue;  // a personality that cannot work on a Mac is not generated
+    }
     for (unsigned port = 0; port < entry.port_count; ++port) {
       PersonalitySpec spec;
       spec.name = port_letter_name(entry.product, port, entry.port_count);
@@ -33,7 +36,8 @@ std::vector<PersonalitySpec> table_personalities(bool development) {
     }
   }
   for (const transport::ClassRule& rule : transport::class_rules()) {
-    if (rule.development_only && !development) {
+    if ((rule.development_only && !development) ||
+        !transport::drivable_from_matched_interface(rule.family)) {
       continue;
     }
     PersonalitySpec spec;

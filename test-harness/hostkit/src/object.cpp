@@ -2,13 +2,54 @@
 #include <DriverKit/DriverKit.h>
 #include <os/log.h>
 
+#include <time.h>
+#include <cerrno>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "hostkit/runtime.hpp"
+
+const OSMetaClass OSObject::gMetaClass("OSObject", nullptr);
+HOSTKIT_METACLASS_DEFINE(OSString, OSObject);
+HOSTKIT_METACLASS_DEFINE(OSNumber, OSObject);
+HOSTKIT_METACLASS_DEFINE(OSBoolean, OSObject);
+HOSTKIT_METACLASS_DEFINE(OSDictionary, OSObject);
+HOSTKIT_METACLASS_DEFINE(IOMemoryDescriptor, OSObject);
+HOSTKIT_METACLASS_DEFINE(IOBufferMemoryDescriptor, IOMemoryDescriptor);
+HOSTKIT_METACLASS_DEFINE(OSAction, OSObject);
+
+const OSMetaClassBase* OSMetaClassBase::safeMetaCast(const OSMetaClassBase* object,
+                                                     const OSMetaClass* target) {
+  if (object == nullptr || target == nullptr) {
+    return nullptr;
+  }
+  for (const OSMetaClass* meta = object->getMetaClass(); meta != nullptr;
+       meta = meta->getSuperClass()) {
+    if (meta == target) {
+      return object;
+    }
+  }
+  return nullptr;
+}
+
+void* OSObject::operator new(size_t size) {
+  void* memory = IOMallocZero(size);
+  if (memory == nullptr) {
+    std::abort();  // as operator new cannot return null
+  }
+  return memory;
+}
+
+void OSObject::operator delete(void* memory, size_t size) {
+  IOFree(memory, size);
+}
 
 void OSObject::release() const {
   if (refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -22,8 +63,17 @@ void OSObject::release() const {
 
 OSString* OSString::withCString(const char* text) {
   auto* string = new OSString();
-  string->text_ = text != nullptr ? text : "";
+  const char* source = text != nullptr ? text : "";
+  string->length_ = std::strlen(source);
+  string->text_ = new char[string->length_ + 1];
+  std::memcpy(string->text_, source, string->length_ + 1);
   return string;
+}
+
+void OSString::free() {
+  delete[] text_;
+  text_ = nullptr;
+  OSObject::free();
 }
 
 OSNumber* OSNumber::withNumber(uint64_t value, size_t numberOfBits) {
@@ -39,8 +89,14 @@ OSBoolean* OSBoolean::withBoolean(bool value) {
   return boolean;
 }
 
+struct OSDictionary::Entries {
+  std::map<std::string, OSObject*> map;
+};
+
 OSDictionary* OSDictionary::withCapacity(uint32_t) {
-  return new OSDictionary();
+  auto* dictionary = new OSDictionary();
+  dictionary->entries_ = new Entries();
+  return dictionary;
 }
 
 bool OSDictionary::setObject(const char* key, const OSObject* object) {
@@ -48,7 +104,7 @@ bool OSDictionary::setObject(const char* key, const OSObject* object) {
     return false;
   }
   object->retain();
-  auto [it, inserted] = entries_.try_emplace(key, const_cast<OSObject*>(object));
+  auto [it, inserted] = entries_->map.try_emplace(key, const_cast<OSObject*>(object));
   if (!inserted) {
     it->second->release();
     it->second = const_cast<OSObject*>(object);
@@ -57,25 +113,39 @@ bool OSDictionary::setObject(const char* key, const OSObject* object) {
 }
 
 OSObject* OSDictionary::getObject(const char* key) const {
-  const auto it = entries_.find(key != nullptr ? key : "");
-  return it == entries_.end() ? nullptr : it->second;
+  const auto it = entries_->map.find(key != nullptr ? key : "");
+  return it == entries_->map.end() ? nullptr : it->second;
 }
 
 bool OSDictionary::removeObject(const char* key) {
-  const auto it = entries_.find(key != nullptr ? key : "");
-  if (it == entries_.end()) {
+  const auto it = entries_->map.find(key != nullptr ? key : "");
+  if (it == entries_->map.end()) {
     return false;
   }
   it->second->release();
-  entries_.erase(it);
+  entries_->map.erase(it);
   return true;
 }
 
-void OSDictionary::free() {
-  for (auto& [key, object] : entries_) {
-    object->release();
+uint32_t OSDictionary::getCount() const {
+  return static_cast<uint32_t>(entries_->map.size());
+}
+
+void OSDictionary::for_each_entry(void (*visit)(void*, const char*, OSObject*),
+                                  void* context) const {
+  for (const auto& [key, object] : entries_->map) {
+    visit(context, key.c_str(), object);
   }
-  entries_.clear();
+}
+
+void OSDictionary::free() {
+  if (entries_ != nullptr) {
+    for (auto& [key, object] : entries_->map) {
+      object->release();
+    }
+    delete entries_;
+    entries_ = nullptr;
+  }
   OSObject::free();
 }
 
@@ -95,7 +165,8 @@ kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capaci
     return kIOReturnBadArgument;
   }
   auto* buffer = new IOBufferMemoryDescriptor();
-  buffer->bytes_.assign(capacity, 0);
+  buffer->bytes_ = new uint8_t[capacity]();
+  buffer->capacity_ = capacity;
   buffer->length_ = capacity;
   buffer->options_ = options;
   *memory = buffer;
@@ -106,17 +177,23 @@ kern_return_t IOBufferMemoryDescriptor::GetAddressRange(IOAddressSegment* range)
   if (range == nullptr) {
     return kIOReturnBadArgument;
   }
-  range->address = reinterpret_cast<uint64_t>(bytes_.data());
+  range->address = reinterpret_cast<uint64_t>(bytes_);
   range->length = length_;
   return kIOReturnSuccess;
 }
 
 kern_return_t IOBufferMemoryDescriptor::SetLength(uint64_t length) {
-  if (length > bytes_.size()) {
+  if (length > capacity_) {
     return kIOReturnBadArgument;
   }
   length_ = length;
   return kIOReturnSuccess;
+}
+
+void IOBufferMemoryDescriptor::free() {
+  delete[] bytes_;
+  bytes_ = nullptr;
+  IOMemoryDescriptor::free();
 }
 
 // ---------------------------------------------------------------------- OSAction
@@ -135,13 +212,48 @@ void OSAction::hostkitInvoke(IOReturn status, uint32_t actual, uint64_t timestam
 
 // ------------------------------------------------------------------------- IOLib
 
+namespace {
+// Live IOMalloc allocations and their sizes: IOFree must name the size.
+struct Allocations {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> sizes;
+};
+Allocations& allocations() {
+  static Allocations* table = new Allocations();  // never destroyed: frees may come late
+  return *table;
+}
+void* io_allocate(size_t length, bool zero) {
+  void* address =
+      zero ? std::calloc(1, length != 0 ? length : 1) : std::malloc(length != 0 ? length : 1);
+  if (address != nullptr) {
+    std::lock_guard lock(allocations().mutex);
+    allocations().sizes[address] = length;
+  }
+  return address;
+}
+}  // namespace
+
 void* IOMalloc(size_t length) {
-  return std::malloc(length);
+  return io_allocate(length, false);
 }
 void* IOMallocZero(size_t length) {
-  return std::calloc(1, length);
+  return io_allocate(length, true);
 }
-void IOFree(void* address, size_t) {
+void IOFree(void* address, size_t length) {
+  if (address == nullptr) {
+    return;
+  }
+  {
+    std::lock_guard lock(allocations().mutex);
+    const auto it = allocations().sizes.find(address);
+    if (it == allocations().sizes.end() || it->second != length) {
+      std::fprintf(stderr, "hostkit: IOFree(%p, %zu) of %s\n", address, length,
+                   it == allocations().sizes.end() ? "memory IOMalloc did not return"
+                                                   : "a block of another size");
+      std::abort();
+    }
+    allocations().sizes.erase(it);
+  }
   std::free(address);
 }
 void IOSleep(uint64_t milliseconds) {
@@ -155,8 +267,30 @@ uint64_t mach_absolute_time() {
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
-uint64_t clock_gettime_nsec_np(int) {
-  return mach_absolute_time();
+uint64_t clock_gettime_nsec_np(clockid_t clock_id) {
+  clockid_t linux_id = CLOCK_MONOTONIC_RAW;
+  switch (clock_id) {
+    case CLOCK_REALTIME:
+      linux_id = CLOCK_REALTIME;
+      break;
+    case CLOCK_MONOTONIC:  // Darwin's counts time asleep
+      linux_id = CLOCK_BOOTTIME;
+      break;
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_RAW_APPROX:
+      linux_id = CLOCK_MONOTONIC_RAW;
+      break;
+    case CLOCK_UPTIME_RAW:
+    case CLOCK_UPTIME_RAW_APPROX:
+      linux_id = CLOCK_MONOTONIC;
+      break;
+    default:
+      errno = EINVAL;
+      return 0;
+  }
+  timespec now{};
+  clock_gettime(linux_id, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
 }
 
 namespace hostkit {
@@ -174,20 +308,6 @@ void emit(int type, const std::string& line) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
-// Apple's privacy annotations ("%{public}s") mean nothing to vsnprintf.
-std::string strip_privacy(const char* format) {
-  std::string out;
-  for (const char* p = format; *p != '\0'; ++p) {
-    out += *p;
-    if (*p == '%' && p[1] == '{') {
-      const char* close = std::strchr(p, '}');
-      if (close != nullptr) {
-        p = close;
-      }
-    }
-  }
-  return out;
-}
 }  // namespace
 
 void set_log_sink(std::function<void(int type, const std::string& line)> sink) {
@@ -208,15 +328,89 @@ void IOLog(const char* format, ...) {
   hostkit::emit(OS_LOG_TYPE_DEFAULT, text);
 }
 
-void hostkit_os_log(os_log_t, hostkit_os_log_type type, const char* format, ...) {
-  const std::string plain = hostkit::strip_privacy(format);
+namespace hostkit::oslog {
+
+void render(char* out, size_t size, const char* format, const Value* values, size_t count) {
+  std::string line;
+  size_t next = 0;
+  for (const char* p = format; *p != '\0';) {
+    if (*p != '%') {
+      line += *p++;
+      continue;
+    }
+    const Conversion c = parse_conversion(p + 1);
+    if (c.end == nullptr) {  // unreachable: the format was checked at compile time
+      line += *p++;
+      continue;
+    }
+    if (c.literal_percent) {
+      line += '%';
+      p = c.end;
+      continue;
+    }
+    // The spec without the annotation and without length modifiers.
+    std::string spec = "%";
+    const char* q = p + 1;
+    if (*q == '{') {
+      q = std::strchr(q, '}') + 1;
+    }
+    for (; q + 1 < c.end; ++q) {
+      if (std::strchr("hlzjt", *q) == nullptr) {
+        spec += *q;
+      }
+    }
+    const char conversion = c.end[-1];
+    p = c.end;
+    if (next >= count) {
+      break;
+    }
+    const Value& v = values[next++];
+    const bool redacted = c.is_private || (v.kind == Kind::string && !c.is_public);
+    if (redacted) {
+      line += "<private>";
+      continue;
+    }
+    char piece[512];
+    const bool is_unsigned = std::strchr("uoxX", conversion) != nullptr;
+    switch (v.kind) {
+      case Kind::int32:
+      case Kind::int64: {
+        spec.insert(spec.size(), "ll");
+        spec += conversion;
+        const bool narrow = v.kind == Kind::int32;
+        if (is_unsigned) {
+          const unsigned long long value =
+              narrow ? static_cast<uint32_t>(v.integer) : static_cast<uint64_t>(v.integer);
+          std::snprintf(piece, sizeof piece, spec.c_str(), value);
+        } else {
+          const long long value = narrow ? static_cast<int32_t>(v.integer) : v.integer;
+          std::snprintf(piece, sizeof piece, spec.c_str(), value);
+        }
+        break;
+      }
+      case Kind::float64:
+        spec += conversion;
+        std::snprintf(piece, sizeof piece, spec.c_str(), v.real);
+        break;
+      case Kind::string:
+        spec += conversion;
+        std::snprintf(piece, sizeof piece, spec.c_str(), v.string != nullptr ? v.string : "(null)");
+        break;
+      default:
+        spec += conversion;
+        std::snprintf(piece, sizeof piece, spec.c_str(), v.pointer);
+        break;
+    }
+    line += piece;
+  }
+  std::snprintf(out, size, "%s", line.c_str());
+}
+
+void emit(os_log_t, hostkit_os_log_type type, const char* format, const Value* values,
+          size_t count) {
   char line[1024];
-  va_list args;
-  va_start(args, format);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-  std::vsnprintf(line, sizeof line, plain.c_str(), args);
-#pragma GCC diagnostic pop
-  va_end(args);
+  render(line, sizeof line, format, values, count);
   hostkit::emit(type, line);
 }
+
+}  // namespace hostkit::oslog

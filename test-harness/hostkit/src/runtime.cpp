@@ -25,20 +25,91 @@ std::map<std::string, ServiceFactory>& class_registry() {
   return registry;
 }
 
-// IOKit matching against the device table: a VID/PID entry claims the
-// interfaces [first_interface, first_interface + port_count); a device with no
-// entry is matched interface by interface against the class rules.
+// IOKit matching against the device table, exactly as the generated
+// personalities match (tools/plistgen): a VID/PID entry claims the interfaces
+// [first_interface, first_interface + port_count); a device with no entry is
+// matched interface by interface against the class rules. A family the driver
+// cannot drive from the matched interface has no personality, so no match.
 bool interface_matches(const transport::usb::DeviceDescriptor& device,
                        const transport::usb::Interface& itf) {
   if (const transport::DeviceEntry* entry =
           transport::find_device(device.vendor_id, device.product_id)) {
-    return itf.number >= entry->first_interface &&
+    return transport::drivable_from_matched_interface(entry->family) &&
+           itf.number >= entry->first_interface &&
            itf.number < entry->first_interface + entry->port_count;
   }
-  return transport::find_class_rule(itf.interface_class, itf.interface_subclass) != nullptr;
+  const transport::ClassRule* rule =
+      transport::find_class_rule(itf.interface_class, itf.interface_subclass);
+  return rule != nullptr && transport::drivable_from_matched_interface(rule->family);
+}
+
+// The personality that matched: the keys IOKit copies into the service's
+// registry properties (the same keys tools/plistgen writes into Info.plist).
+OSDictionary* make_personality(const std::string& driver_class,
+                               const transport::usb::DeviceDescriptor& device,
+                               const transport::usb::Configuration& config,
+                               const transport::usb::Interface& itf) {
+  OSDictionary* personality = OSDictionary::withCapacity(12);
+  auto put_string = [personality](const char* key, const char* value) {
+    OSString* string = OSString::withCString(value);
+    personality->setObject(key, string);
+    string->release();
+  };
+  auto put_number = [personality](const char* key, uint64_t value) {
+    OSNumber* number = OSNumber::withNumber(value, 32);
+    personality->setObject(key, number);
+    number->release();
+  };
+  put_string("IOClass", "IOUserSerial");
+  put_string("IOUserClass", driver_class.c_str());
+  put_string("IOProviderClass", "IOUSBHostInterface");
+  put_string("CFBundleIdentifierKernel", "com.apple.driver.driverkit.serial");
+  if (transport::find_device(device.vendor_id, device.product_id) != nullptr) {
+    put_number("idVendor", device.vendor_id);
+    put_number("idProduct", device.product_id);
+    put_number("bConfigurationValue", config.value);
+    put_number("bInterfaceNumber", itf.number);
+  } else {
+    put_number("bInterfaceClass", itf.interface_class);
+    put_number("bInterfaceSubClass", itf.interface_subclass);
+  }
+  return personality;
 }
 
 }  // namespace
+
+const char* to_string(SetPropertiesModel model) {
+  return model == SetPropertiesModel::user_service_properties ? "xnu" : "merge";
+}
+
+bool parse_set_properties_model(const std::string& text, SetPropertiesModel& model) {
+  if (text == "xnu") {
+    model = SetPropertiesModel::user_service_properties;
+    return true;
+  }
+  if (text == "merge") {
+    model = SetPropertiesModel::kernel_accepts;
+    return true;
+  }
+  return false;
+}
+
+uint32_t Runtime::location_for(const UsbDeviceBackend* backend) {
+  if (const uint32_t own = backend->location_id(); own != 0) {
+    return own;
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [known, location] : locations_) {
+    if (known == backend) {
+      return location;
+    }
+  }
+  // Bus 1, one root port per backend: 0x01100000, 0x01200000, ... as IOKit
+  // encodes a locationID (bus in the top byte, then one nibble per hub port).
+  const auto location = static_cast<uint32_t>(0x01000000 | ((locations_.size() % 15 + 1) << 20));
+  locations_.emplace_back(backend, location);
+  return location;
+}
 
 void assert_on_driver_queue(const char* method) {
   if (current_queue() == nullptr) {
@@ -82,7 +153,7 @@ void Runtime::service_registered(IOService*) {}
 
 std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> backend) {
   std::vector<MatchedService> matches;
-  auto device = std::make_shared<UsbDevice>(*this, backend);
+  auto device = std::make_shared<UsbDevice>(*this, backend, location_for(backend.get()));
   transport::usb::DeviceDescriptor descriptor;
   transport::usb::Configuration config;
   if (transport::usb::parse_device_descriptor(device->device_descriptor(), descriptor) !=
@@ -95,18 +166,18 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
       transport::usb::parse_configuration(device->configuration_descriptor(), config);
   if (parsed != transport::Status::ok) {
     os_log(OS_LOG_DEFAULT,
-           LOG_PREFIX " %04x:%04x configuration descriptor is %s (%zu bytes); not matched",
+           LOG_PREFIX " %04x:%04x configuration descriptor is %{public}s (%zu bytes); not matched",
            descriptor.vendor_id, descriptor.product_id, transport::to_string(parsed),
            device->configuration_descriptor().size());
     return matches;
   }
 
   auto* device_nub = new IOUSBHostDevice(device);
-  device_nub->hostkitAttach(*this, nullptr, next_registry_id());
+  device_nub->hostkitAttach(*this, nullptr, next_registry_id(), nullptr);
   std::vector<IOUSBHostInterface*> interface_nubs;
   for (size_t i = 0; i < config.interface_count; ++i) {
     auto* nub = new IOUSBHostInterface(device, config.interfaces[i].number);
-    nub->hostkitAttach(*this, device_nub, next_registry_id());
+    nub->hostkitAttach(*this, device_nub, next_registry_id(), nullptr);
     interface_nubs.push_back(nub);
   }
   device->set_nubs(device_nub, interface_nubs);
@@ -122,18 +193,20 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
       match.interface_number = itf.number;
       IOService* service = create_instance(options_.driver_class.c_str());
       if (service == nullptr) {
-        os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %s is not linked in",
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %{public}s is not linked in",
                options_.driver_class.c_str());
         match.start_result = kIOReturnNotFound;
         matches.push_back(match);
         continue;
       }
       IOUSBHostInterface* nub = device->interface_nub(itf.number);
-      service->hostkitAttach(*this, nub, next_registry_id());
+      OSDictionary* personality = make_personality(options_.driver_class, descriptor, config, itf);
+      service->hostkitAttach(*this, nub, next_registry_id(), personality);
+      personality->release();
       service->SetName(options_.driver_class.c_str());
       match.start_result = service->init() ? service->Start(nub) : kIOReturnNoMemory;
       if (match.start_result != kIOReturnSuccess) {
-        os_log(OS_LOG_DEFAULT, LOG_PREFIX " %s on interface %u: Start failed 0x%x",
+        os_log(OS_LOG_DEFAULT, LOG_PREFIX " %{public}s on interface %u: Start failed 0x%x",
                options_.driver_class.c_str(), itf.number, match.start_result);
         if (auto* serial = OSDynamicCast(IOUserSerial, service);
             serial != nullptr && observer_ != nullptr) {

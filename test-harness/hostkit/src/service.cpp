@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "hostkit/runtime.hpp"
 #include "hostkit/serial_client.hpp"
@@ -17,15 +18,54 @@ kern_return_t IOService::Stop_Impl(IOService*) {
   return kIOReturnSuccess;
 }
 
-void IOService::hostkitAttach(hostkit::Runtime& runtime, IOService* provider,
-                              uint64_t registry_id) {
+HOSTKIT_METACLASS_DEFINE(IOService, OSObject);
+HOSTKIT_METACLASS_DEFINE(IODispatchQueue, OSObject);
+HOSTKIT_METACLASS_DEFINE(IOUserSerial, IOService);
+
+namespace {
+void merge_into(OSDictionary* target, const OSDictionary* source) {
+  source->hostkitForEach(
+      [target](const char* key, OSObject* value) { target->setObject(key, value); });
+}
+}  // namespace
+
+void IOService::hostkitAttach(hostkit::Runtime& runtime, IOService* provider, uint64_t registry_id,
+                              OSDictionary* personality) {
   runtime_ = &runtime;
   provider_ = provider;
   registry_id_ = registry_id;
+  if (properties_ == nullptr) {
+    properties_ = OSDictionary::withCapacity(16);
+  }
+  if (personality != nullptr) {
+    merge_into(properties_, personality);
+  }
 }
 
-const char* IOService::hostkitName() const {
-  return name_;
+void IOService::hostkitSetProperty(const char* key, const OSObject* value) {
+  if (properties_ == nullptr) {
+    properties_ = OSDictionary::withCapacity(16);
+  }
+  properties_->setObject(key, value);
+}
+
+OSObject* IOService::hostkitGetProperty(const char* key) const {
+  return properties_ != nullptr ? properties_->getObject(key) : nullptr;
+}
+
+OSDictionary* IOService::hostkitCopyDriverProperties() const {
+  const bool nested =
+      runtime_ != nullptr &&
+      runtime_->set_properties_model() == hostkit::SetPropertiesModel::user_service_properties;
+  OSDictionary* source =
+      nested ? OSDynamicCast(OSDictionary, hostkitGetProperty(kIOUserServicePropertiesKey))
+             : properties_;
+  if (source == nullptr) {
+    return nullptr;
+  }
+  OSDictionary* copy = OSDictionary::withCapacity(16);
+  merge_into(copy, source);
+  return copy;
 }
 
 kern_return_t IOService::RegisterService() {
@@ -35,16 +75,30 @@ kern_return_t IOService::RegisterService() {
   return kIOReturnSuccess;
 }
 
+// [U] Which of the two happens on a Mac depends on the closed-source kernel
+// IOUserSerial (hostkit::SetPropertiesModel; docs/driverkit-assumptions.md).
 kern_return_t IOService::SetProperties(OSDictionary* properties) {
   if (properties == nullptr) {
-    return kIOReturnBadArgument;
+    return kIOReturnBadArgument;  // xnu: not an OSDictionary
+  }
+  if (runtime_ != nullptr &&
+      runtime_->set_properties_model() == hostkit::SetPropertiesModel::user_service_properties) {
+    // xnu IOService::SetProperties_Impl, kernel setProperties unsupported: a copy
+    // of "IOUserServiceProperties" merged with the new keys replaces it.
+    OSDictionary* merged = OSDictionary::withCapacity(16);
+    if (auto* existing =
+            OSDynamicCast(OSDictionary, hostkitGetProperty(kIOUserServicePropertiesKey))) {
+      merge_into(merged, existing);
+    }
+    merge_into(merged, properties);
+    hostkitSetProperty(kIOUserServicePropertiesKey, merged);
+    merged->release();
+    return kIOReturnSuccess;
   }
   if (properties_ == nullptr) {
-    properties_ = OSDictionary::withCapacity(8);
+    properties_ = OSDictionary::withCapacity(16);
   }
-  properties->forEach([this](const std::string& key, OSObject* value) {
-    properties_->setObject(key.c_str(), value);
-  });
+  merge_into(properties_, properties);
   return kIOReturnSuccess;
 }
 
@@ -52,10 +106,9 @@ kern_return_t IOService::CopyProperties(OSDictionary** properties) {
   if (properties == nullptr) {
     return kIOReturnBadArgument;
   }
-  auto* copy = OSDictionary::withCapacity(8);
+  auto* copy = OSDictionary::withCapacity(16);
   if (properties_ != nullptr) {
-    properties_->forEach(
-        [copy](const std::string& key, OSObject* value) { copy->setObject(key.c_str(), value); });
+    merge_into(copy, properties_);
   }
   *properties = copy;
   return kIOReturnSuccess;
@@ -212,7 +265,27 @@ void IOUserSerial::TxFreeSpaceAvailable_Impl() {
 void IOUserSerial::TxDataAvailable_Impl() {}
 void IOUserSerial::RxFreeSpaceAvailable_Impl() {}
 
+void IOUserSerial::hostkitKernelTtyName(char* base, size_t base_size, char* suffix,
+                                        size_t suffix_size) const {
+  std::snprintf(base, base_size, "serial-");
+  std::snprintf(suffix, suffix_size, "%llX", static_cast<unsigned long long>(hostkitRegistryID()));
+}
+
 kern_return_t IOUserSerial::RegisterService() {
+  // The kernel object fills in what the top level of the registry lacks; the
+  // BSD client reads exactly these two keys from it (IOSerialBSDClient
+  // createDevNodes). [U] Whether the kernel would also overwrite a base name the
+  // personality carries is unknown; hostkit keeps it.
+  char base[64];
+  char suffix[128];
+  hostkitKernelTtyName(base, sizeof base, suffix, sizeof suffix);
+  for (const auto& [key, value] : {std::pair{kIOTTYBaseNameKey, base}, {kIOTTYSuffixKey, suffix}}) {
+    if (OSDynamicCast(OSString, hostkitGetProperty(key)) == nullptr) {
+      OSString* string = OSString::withCString(value);
+      hostkitSetProperty(key, string);
+      string->release();
+    }
+  }
   const kern_return_t result = IOService::RegisterService();
   if (result == kIOReturnSuccess && hostkitRuntime() != nullptr &&
       hostkitRuntime()->serial_observer() != nullptr) {

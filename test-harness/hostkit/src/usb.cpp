@@ -27,17 +27,33 @@ bool configuration_usable(const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
-void IOUSBHostFreeDescriptor(const void* descriptor) {
-  std::free(const_cast<void*>(descriptor));
+// The four typed overloads of the SDK's USBDriverKitDefs.h; there is no untyped one.
+void IOUSBHostFreeDescriptor(const IOUSBDeviceDescriptor* descriptor) {
+  std::free(const_cast<IOUSBDeviceDescriptor*>(descriptor));
 }
+void IOUSBHostFreeDescriptor(const IOUSBConfigurationDescriptor* descriptor) {
+  std::free(const_cast<IOUSBConfigurationDescriptor*>(descriptor));
+}
+void IOUSBHostFreeDescriptor(const IOUSBBOSDescriptor* descriptor) {
+  std::free(const_cast<IOUSBBOSDescriptor*>(descriptor));
+}
+void IOUSBHostFreeDescriptor(const IOUSBStringDescriptor* descriptor) {
+  std::free(const_cast<IOUSBStringDescriptor*>(descriptor));
+}
+
+HOSTKIT_METACLASS_DEFINE(IOUSBHostDevice, IOService);
+HOSTKIT_METACLASS_DEFINE(IOUSBHostInterface, IOService);
+HOSTKIT_METACLASS_DEFINE(IOUSBHostPipe, OSObject);
 
 namespace hostkit {
 
-UsbDevice::UsbDevice(Runtime& runtime, std::shared_ptr<UsbDeviceBackend> backend)
+UsbDevice::UsbDevice(Runtime& runtime, std::shared_ptr<UsbDeviceBackend> backend,
+                     uint32_t location_id)
     : runtime_(runtime),
       backend_(std::move(backend)),
       device_descriptor_(backend_->device_descriptor()),
-      configuration_descriptor_(backend_->configuration_descriptor()) {}
+      configuration_descriptor_(backend_->configuration_descriptor()),
+      location_id_(location_id) {}
 
 UsbDevice::~UsbDevice() {
   release_nubs();
@@ -219,10 +235,6 @@ kern_return_t IOUSBHostInterface::DeviceRequest(uint8_t bmRequestType, uint8_t b
     *bytesTransferred = actual;
   }
   return result;
-}
-
-IOUSBHostInterface* IOUSBHostInterface::hostkitSibling(uint8_t number) const {
-  return device_->interface_nub(number);
 }
 
 // ------------------------------------------------------------------- IOUSBHostPipe

@@ -1,8 +1,10 @@
 // hostkit: IOUserUSBSerial's data path, built on transport's bulk pipeline.
+#include <DriverKit/IOLib.h>
 #include <USBDriverKit/USBDriverKit.h>
 #include <USBSerialDriverKit/USBSerialDriverKit.h>
 #include <os/log.h>
 
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -10,7 +12,6 @@
 #include "hostkit/serial_client.hpp"
 #include "hostkit/usb_device.hpp"
 #include "transport/bulk_pipeline.hpp"
-#include "transport/chips/cdc_acm.hpp"
 #include "transport/descriptors.hpp"
 #include "transport/kern_status.hpp"
 
@@ -19,16 +20,15 @@
 namespace hostkit {
 
 struct Endpoints {
-  uint8_t data_interface = 0;
   transport::usb::Endpoint in;
   transport::usb::Endpoint out;
   bool has_interrupt = false;
   transport::usb::Endpoint interrupt;
 };
 
-// Chooses the pipes of a port [U: Apple's rule is unknown]: the matched
-// interface's own bulk pair, else (a CDC communication interface) its data
-// interface's, found the way Linux cdc-acm does.
+// Chooses the pipes of a port [U: Apple's rule is unknown]: the first bulk IN,
+// bulk OUT and interrupt IN of the matched interface. Nothing outside it is
+// reachable: IOUSBHostInterface offers no way to another interface.
 static bool choose_endpoints(const std::vector<uint8_t>& configuration, uint8_t number,
                              Endpoints& out) {
   transport::usb::Configuration config;
@@ -42,27 +42,17 @@ static bool choose_endpoints(const std::vector<uint8_t>& configuration, uint8_t 
   using transport::usb::TransferType;
   const transport::usb::Endpoint* in = itf->find_endpoint(TransferType::bulk, true);
   const transport::usb::Endpoint* out_ep = itf->find_endpoint(TransferType::bulk, false);
-  if (in != nullptr && out_ep != nullptr) {
-    out.data_interface = number;
-    out.in = *in;
-    out.out = *out_ep;
-    const transport::usb::Endpoint* irq = itf->find_endpoint(TransferType::interrupt, true);
-    out.has_interrupt = irq != nullptr;
-    if (irq != nullptr) {
-      out.interrupt = *irq;
-    }
-    return in->max_packet != 0 && out_ep->max_packet != 0;
-  }
-  transport::chips::CdcAcmPort port;
-  if (transport::chips::find_cdc_acm_port(config, number, port) != transport::Status::ok) {
+  if (in == nullptr || out_ep == nullptr || in->max_packet == 0 || out_ep->max_packet == 0) {
     return false;
   }
-  out.data_interface = port.data_interface;
-  out.in = port.data_in;
-  out.out = port.data_out;
-  out.has_interrupt = port.has_notification;
-  out.interrupt = port.notification;
-  return out.in.max_packet != 0 && out.out.max_packet != 0;
+  out.in = *in;
+  out.out = *out_ep;
+  const transport::usb::Endpoint* irq = itf->find_endpoint(TransferType::interrupt, true);
+  out.has_interrupt = irq != nullptr && irq->max_packet != 0;
+  if (out.has_interrupt) {
+    out.interrupt = *irq;
+  }
+  return true;
 }
 
 struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
@@ -81,8 +71,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   };
 
   IOUserUSBSerial* owner = nullptr;
-  IOUSBHostInterface* control_interface = nullptr;  // the provider; not retained
-  IOUSBHostInterface* data_interface = nullptr;
+  IOUSBHostInterface* interface = nullptr;  // the provider; not retained
   Endpoints endpoints;
   UsbSerialTuning tuning;
   DriverQueue* queue = nullptr;
@@ -224,7 +213,8 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     }
     const transport::Status status = rx.pump(rx_io, q->rx.free_space());
     if (status != transport::Status::ok) {
-      os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot queue bulk IN: %s", transport::to_string(status));
+      os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot queue bulk IN: %{public}s",
+             transport::to_string(status));
     }
   }
 
@@ -293,18 +283,15 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
       return kIOReturnNotOpen;  // the kernel calls ConnectQueues before HwActivate
     }
     ++generation;
-    kern_return_t result = control_interface->Open(owner, 0, nullptr);
-    if (result == kIOReturnSuccess && data_interface != control_interface) {
-      result = data_interface->Open(owner, 0, nullptr);
+    kern_return_t result = interface->Open(owner, 0, nullptr);
+    if (result == kIOReturnSuccess) {
+      result = interface->CopyPipe(endpoints.in.address, &in_pipe);
     }
     if (result == kIOReturnSuccess) {
-      result = data_interface->CopyPipe(endpoints.in.address, &in_pipe);
-    }
-    if (result == kIOReturnSuccess) {
-      result = data_interface->CopyPipe(endpoints.out.address, &out_pipe);
+      result = interface->CopyPipe(endpoints.out.address, &out_pipe);
     }
     if (result == kIOReturnSuccess && endpoints.has_interrupt) {
-      result = control_interface->CopyPipe(endpoints.interrupt.address, &interrupt_pipe);
+      result = interface->CopyPipe(endpoints.interrupt.address, &interrupt_pipe);
     }
     if (result != kIOReturnSuccess) {
       os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot open the pipes: 0x%x", result);
@@ -323,8 +310,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     std::vector<uint8_t*> slots;
     for (uint8_t i = 0; i < rx_config.depth; ++i) {
       IOBufferMemoryDescriptor* buffer = nullptr;
-      result =
-          control_interface->CreateIOBuffer(kIOMemoryDirectionIn, rx_config.transfer_size, &buffer);
+      result = interface->CreateIOBuffer(kIOMemoryDirectionIn, rx_config.transfer_size, &buffer);
       if (result != kIOReturnSuccess) {
         release_resources();
         return result;
@@ -334,7 +320,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     }
     const uint32_t out_size =
         static_cast<uint32_t>(endpoints.out.max_packet) * tuning.tx_packets_per_transfer;
-    result = control_interface->CreateIOBuffer(kIOMemoryDirectionOut, out_size, &out_buffer);
+    result = interface->CreateIOBuffer(kIOMemoryDirectionOut, out_size, &out_buffer);
     if (result != kIOReturnSuccess) {
       release_resources();
       return result;
@@ -346,8 +332,8 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     }
     if (interrupt_pipe != nullptr) {
       IOBufferMemoryDescriptor* buffer = nullptr;
-      result = control_interface->CreateIOBuffer(kIOMemoryDirectionIn,
-                                                 endpoints.interrupt.max_packet, &buffer);
+      result =
+          interface->CreateIOBuffer(kIOMemoryDirectionIn, endpoints.interrupt.max_packet, &buffer);
       if (result != kIOReturnSuccess) {
         release_resources();
         return result;
@@ -395,16 +381,15 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     in_buffers.clear();
     interrupt_buffers.clear();
     OSSafeReleaseNULL(out_buffer);
-    if (control_interface != nullptr && owner != nullptr) {
-      control_interface->Close(owner, 0);
-      if (data_interface != nullptr && data_interface != control_interface) {
-        data_interface->Close(owner, 0);
-      }
+    if (interface != nullptr && owner != nullptr) {
+      interface->Close(owner, 0);
     }
   }
 };
 
 }  // namespace hostkit
+
+HOSTKIT_METACLASS_DEFINE(IOUserUSBSerial, IOUserSerial);
 
 kern_return_t IOUserUSBSerial::Start_Impl(IOService* provider) {
   kern_return_t result = IOUserSerial::Start_Impl(provider);
@@ -421,15 +406,14 @@ kern_return_t IOUserUSBSerial::Start_Impl(IOService* provider) {
   auto path = std::make_shared<hostkit::UsbSerialDataPath>();
   if (!hostkit::choose_endpoints(interface->hostkitDevice()->configuration_descriptor(),
                                  interface->hostkitNumber(), path->endpoints)) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " interface %u has no usable bulk IN/OUT pair",
+    os_log(OS_LOG_DEFAULT,
+           LOG_PREFIX
+           " interface %u has no bulk IN/OUT pair of its own; IOUserUSBSerial "
+           "drives only the interface it matched",
            interface->hostkitNumber());
     return kIOReturnUnsupported;
   }
-  path->control_interface = interface;
-  path->data_interface = interface->hostkitSibling(path->endpoints.data_interface);
-  if (path->data_interface == nullptr) {
-    return kIOReturnUnsupported;
-  }
+  path->interface = interface;
   path->owner = this;
   path->tuning = hostkitRuntime()->tuning();
   path->queue = &hostkitRuntime()->queue();
@@ -518,6 +502,33 @@ OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
   put("AppleRxMode", path_->tuning.apple_rx ? 1 : 0);
   return stats;
 }
+
+void IOUserUSBSerial::hostkitKernelTtyName(char* base, size_t base_size, char* suffix,
+                                           size_t suffix_size) const {
+  std::snprintf(base, base_size, "usbserial-");
+  suffix[0] = '\0';
+  auto* interface = OSDynamicCast(IOUSBHostInterface, hostkitProvider());
+  if (interface == nullptr) {
+    return;
+  }
+  const std::shared_ptr<hostkit::UsbDevice>& device = interface->hostkitDevice();
+  transport::usb::DeviceDescriptor descriptor;
+  if (transport::usb::parse_device_descriptor(device->device_descriptor(), descriptor) ==
+          transport::Status::ok &&
+      descriptor.serial_number_index != 0 && !device->detached()) {
+    const std::vector<uint8_t> bytes =
+        device->backend().string_descriptor(descriptor.serial_number_index);
+    size_t length = 0;
+    if (transport::usb::decode_string_descriptor(bytes, {suffix, suffix_size}, length) ==
+            transport::Status::ok &&
+        length > 0) {
+      return;
+    }
+  }
+  std::snprintf(suffix, suffix_size, "%x", device->location_id() >> 16);
+}
+
+IOUserUSBSerial::~IOUserUSBSerial() = default;
 
 void IOUserUSBSerial::free() {
   if (path_) {

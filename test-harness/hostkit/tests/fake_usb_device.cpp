@@ -145,8 +145,23 @@ int FakeUsbDevice::clear_halts() const {
   return clear_halts_;
 }
 
-std::vector<uint8_t> FakeUsbDevice::string_descriptor(uint8_t) {
-  return {};
+std::vector<uint8_t> FakeUsbDevice::string_descriptor(uint8_t index) {
+  std::lock_guard lock(mutex_);
+  if (index != kSerialStringIndex || serial_.empty()) {
+    return {};
+  }
+  std::vector<uint8_t> bytes = {static_cast<uint8_t>(2 + 2 * serial_.size()), 0x03};
+  for (char c : serial_) {
+    bytes.push_back(static_cast<uint8_t>(c));
+    bytes.push_back(0);
+  }
+  return bytes;
+}
+
+void FakeUsbDevice::set_serial(const std::string& serial) {
+  std::lock_guard lock(mutex_);
+  serial_ = serial;
+  device_[16] = serial.empty() ? 0 : kSerialStringIndex;
 }
 
 hostkit::IOReturnValue FakeUsbDevice::control(const hostkit::UsbSetup& setup, std::span<uint8_t>,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,10 @@ class FakeUsbDevice final : public hostkit::UsbDeviceBackend {
   void push_in(const std::vector<uint8_t>& bytes);  // data the device will send
   void stall(uint8_t endpoint);
   void unplug();
+  // The USB serial-number string (iSerialNumber = kSerialStringIndex); "" for none.
+  // Call before the device is attached.
+  void set_serial(const std::string& serial);
+  static constexpr uint8_t kSerialStringIndex = 3;
   // Polls `predicate` (which may call the accessors below) until it holds; false on timeout.
   bool wait_for(const std::function<bool()>& predicate, int timeout_ms = 5000);
   std::vector<uint8_t> out_data();
@@ -78,6 +83,7 @@ class FakeUsbDevice final : public hostkit::UsbDeviceBackend {
   uint32_t last_in_size_ = 0;
   int clear_halts_ = 0;
   std::vector<hostkit::UsbSetup> setups_;
+  std::string serial_;
   std::function<void()> detach_;
 };
 

@@ -12,8 +12,9 @@ DriverLog& driver_log() {
 
 using hostkit_test::driver_log;
 
+// Plain data: IONewZero gives zeroed memory and runs no constructor.
 struct HostkitTestDriver_IVars {
-  int starts = 0;
+  int starts;
 };
 
 bool HostkitTestDriver::init() {

@@ -238,11 +238,11 @@ TEST(HostkitStart, IOUserUSBSerialOnADeviceProviderIsUnsupported) {
   auto backend = std::make_shared<FakeUsbDevice>(
       hostkit_test::vendor_device_descriptor(0x0403, 0x6001, 0x0600),
       hostkit_test::vendor_configuration(64), 0x81, 0x02);
-  auto device = std::make_shared<hostkit::UsbDevice>(runtime, backend);
+  auto device = std::make_shared<hostkit::UsbDevice>(runtime, backend, 0x01100000);
   auto* nub = new IOUSBHostDevice(device);
   IOService* driver = hostkit::create_instance("HostkitTestDriver");
   ASSERT_NE(driver, nullptr);
-  driver->hostkitAttach(runtime, nub, 1);
+  driver->hostkitAttach(runtime, nub, 1, nullptr);
   runtime.queue().sync([&] {
     ASSERT_TRUE(driver->init());
     EXPECT_EQ(driver->Start(nub), kIOReturnUnsupported);  // 0xE00002C7

@@ -172,18 +172,20 @@ TEST(Match, GoodPersonalitiesMatchBothVendorInterfaces) {
   EXPECT_EQ(port_a->winner_score, 90000u + 95000u);
 }
 
-TEST(Match, ProjectPersonalityBeatsAppleChcomAtItsProbeScore) {
+TEST(Match, TheProjectLeavesTheCdcAcmCh9102ToApple) {
+  // The CH9102F is a CDC-ACM function: its bulk pair is in interface 1, out of an
+  // IOUserUSBSerial dext's reach, so we generate no personality for it
+  // (docs/cdc-acm.md) and Apple's AppleUSBCHCOM keeps it.
   PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
   const auto reports =
       doctor::match_objects(info.get(), objects_of(kFixtures / "ioreg" / "ch9102-apple-chcom.txt"));
   const doctor::ObjectReport* comm = interface_report(reports, 0);
   ASSERT_NE(comm, nullptr);
-  EXPECT_EQ(comm->winner, "WCH CH9102F");
+  EXPECT_FALSE(comm->winner.has_value());
   ASSERT_EQ(comm->object.drivers.size(), 1u);
   EXPECT_EQ(comm->object.drivers[0].bundle_id, "com.apple.DriverKit-AppleUSBCHCOM");
   EXPECT_EQ(comm->object.drivers[0].probe_score, 89999u);
   EXPECT_EQ(comm->object.drivers[0].tier_score, 90000);
-  EXPECT_FALSE(comm->outranked);
   // The CDC data interface (class 0x0A, interface 1) is not ours.
   const doctor::ObjectReport* data = interface_report(reports, 1);
   ASSERT_NE(data, nullptr);

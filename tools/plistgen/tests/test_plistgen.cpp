@@ -94,6 +94,9 @@ using PortKey = std::tuple<uint64_t, uint64_t, uint64_t>;  // vid, pid, bInterfa
 std::multiset<PortKey> expected_ports() {
   std::multiset<PortKey> ports;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
+    if (!transport::drivable_from_matched_interface(entry.family)) {
+      continue;
+    }
     for (unsigned port = 0; port < entry.port_count; ++port) {
       ports.insert({entry.vid, entry.pid, entry.first_interface + port});
     }
@@ -217,11 +220,14 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
   EXPECT_EQ(ports, expected_ports());
   std::multiset<std::pair<uint64_t, uint64_t>> expected_classes;
   for (const transport::ClassRule& rule : transport::class_rules()) {
-    expected_classes.insert({rule.interface_class, rule.interface_subclass});
+    if (transport::drivable_from_matched_interface(rule.family)) {
+      expected_classes.insert({rule.interface_class, rule.interface_subclass});
+    }
   }
   EXPECT_EQ(classes, expected_classes);
-  // CDC-ACM by class: bInterfaceClass 0x02, bInterfaceSubClass 0x02 (USB CDC 1.2 §4.3).
-  EXPECT_EQ(classes.count({2, 2}), 1u);
+  // CDC-ACM by class (0x02/0x02, USB CDC 1.2 §4.3) needs its data interface too:
+  // an IOUserUSBSerial dext cannot reach it, so there is no such personality.
+  EXPECT_EQ(classes.count({2, 2}), 0u);
 }
 
 struct UsbEntitlement {
@@ -275,7 +281,9 @@ TEST(GeneratedEntitlements, ProductionCoversEveryVendorOnceAndNoWildcard) {
   }
   std::set<uint64_t> expected;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    expected.insert(entry.vid);
+    if (transport::drivable_from_matched_interface(entry.family)) {
+      expected.insert(entry.vid);
+    }
   }
   EXPECT_EQ(vids, std::multiset<uint64_t>(expected.begin(), expected.end()));
 

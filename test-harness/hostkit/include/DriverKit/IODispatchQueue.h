@@ -15,6 +15,8 @@ class DriverQueue;
 }
 
 class IODispatchQueue final : public OSObject {
+  HOSTKIT_METACLASS(IODispatchQueue)
+
  public:
   static kern_return_t Create(IODispatchQueueName name, uint64_t options, uint64_t priority,
                               IODispatchQueue** queue);

@@ -1,8 +1,7 @@
-// hostkit: IOMemoryDescriptor and IOBufferMemoryDescriptor (XNU iokit/DriverKit/*.iig).
+// hostkit: IOMemoryDescriptor and IOBufferMemoryDescriptor (xnu iokit/DriverKit/*.iig).
 #pragma once
 
-#include <cstdint>
-#include <vector>
+#include <stdint.h>
 
 #include "DriverKit/OSObject.h"
 
@@ -19,25 +18,31 @@ enum {
 };
 
 class IOMemoryDescriptor : public OSObject {
+  HOSTKIT_METACLASS(IOMemoryDescriptor)
+
  public:
   kern_return_t GetLength(uint64_t* returnLength);
-  // hostkit: the bytes behind the descriptor.
+  // hostkit (the kernel side): the bytes behind the descriptor.
   virtual uint8_t* hostkitBytes() = 0;
   virtual uint64_t hostkitLength() const = 0;
 };
 
 class IOBufferMemoryDescriptor final : public IOMemoryDescriptor {
+  HOSTKIT_METACLASS(IOBufferMemoryDescriptor)
+
  public:
   static kern_return_t Create(uint64_t options, uint64_t capacity, uint64_t alignment,
                               IOBufferMemoryDescriptor** memory);
   kern_return_t GetAddressRange(IOAddressSegment* range);
   kern_return_t SetLength(uint64_t length);
+  void free() override;
 
-  uint8_t* hostkitBytes() override { return bytes_.data(); }
+  uint8_t* hostkitBytes() override { return bytes_; }
   uint64_t hostkitLength() const override { return length_; }
 
  private:
-  std::vector<uint8_t> bytes_;
+  uint8_t* bytes_ = nullptr;
+  uint64_t capacity_ = 0;
   uint64_t length_ = 0;
   uint64_t options_ = 0;
 };

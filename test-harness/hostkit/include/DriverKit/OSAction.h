@@ -8,6 +8,8 @@
 #include "DriverKit/OSObject.h"
 
 class OSAction final : public OSObject {
+  HOSTKIT_METACLASS(OSAction)
+
  public:
   using Callback =
       std::function<void(IOReturn status, uint32_t actualByteCount, uint64_t completionTimestamp)>;

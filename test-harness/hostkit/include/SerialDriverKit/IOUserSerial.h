@@ -12,6 +12,8 @@
 // override is loud. HwActivate/HwDeactivate succeed.
 #pragma once
 
+#include <stddef.h>
+
 #include <memory>
 
 #include "DriverKit/IOBufferMemoryDescriptor.h"
@@ -23,6 +25,8 @@ struct SerialQueues;
 }  // namespace hostkit
 
 class IOUserSerial : public IOService {
+  HOSTKIT_METACLASS(IOUserSerial)
+
  public:
   IOUserSerial();
   HOSTKIT_MESSAGE(IOUserSerial, kern_return_t, ConnectQueues,
@@ -57,6 +61,8 @@ class IOUserSerial : public IOService {
   HOSTKIT_MESSAGE(IOUserSerial, void, TxDataAvailable, ());
   HOSTKIT_MESSAGE(IOUserSerial, void, RxFreeSpaceAvailable, ());
 
+ public:
+  // The kernel names the port for the BSD client here (hostkitKernelTtyName).
   kern_return_t RegisterService() override;
 
   // hostkit: the kernel side.
@@ -65,6 +71,11 @@ class IOUserSerial : public IOService {
   // The rings made by ConnectQueues; null before.
   hostkit::SerialQueues* hostkitQueues() const { return queues_.get(); }
   void free() override;
+  // The name the kernel object gives the port when the registry has no
+  // IOTTYBaseName / IOTTYSuffix at its top level [P: ioreg of shipping dexts]:
+  // a plain IOUserSerial is "serial-" + its registry ID in hex.
+  virtual void hostkitKernelTtyName(char* base, size_t base_size, char* suffix,
+                                    size_t suffix_size) const;
 
  protected:
   ~IOUserSerial() override;

@@ -56,6 +56,12 @@ struct IOUSBEndpointDescriptor {
   uint16_t wMaxPacketSize;
   uint8_t bInterval;
 };
+struct IOUSBBOSDescriptor {
+  uint8_t bLength;
+  uint8_t bDescriptorType;
+  uint16_t wTotalLength;
+  uint8_t bNumDeviceCaps;
+};
 struct IOUSBStringDescriptor {
   uint8_t bLength;
   uint8_t bDescriptorType;
@@ -67,6 +73,11 @@ static_assert(sizeof(IOUSBDeviceDescriptor) == 18);
 static_assert(sizeof(IOUSBConfigurationDescriptor) == 9);
 static_assert(sizeof(IOUSBInterfaceDescriptor) == 9);
 static_assert(sizeof(IOUSBEndpointDescriptor) == 7);
+static_assert(sizeof(IOUSBBOSDescriptor) == 5);
 
-// Frees a descriptor returned by a Copy*Descriptor method.
-void IOUSBHostFreeDescriptor(const void* descriptor);
+// Frees a descriptor returned by a Copy*Descriptor method: one typed overload
+// per descriptor kind, as in the SDK's USBDriverKitDefs.h (no const void* one).
+void IOUSBHostFreeDescriptor(const IOUSBDeviceDescriptor* descriptor);
+void IOUSBHostFreeDescriptor(const IOUSBConfigurationDescriptor* descriptor);
+void IOUSBHostFreeDescriptor(const IOUSBBOSDescriptor* descriptor);
+void IOUSBHostFreeDescriptor(const IOUSBStringDescriptor* descriptor);

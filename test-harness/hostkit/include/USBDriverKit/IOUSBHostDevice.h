@@ -12,6 +12,8 @@ class UsbDevice;
 }
 
 class IOUSBHostDevice final : public IOService {
+  HOSTKIT_METACLASS(IOUSBHostDevice)
+
  public:
   const IOUSBDeviceDescriptor* CopyDeviceDescriptor();
   const IOUSBConfigurationDescriptor* CopyConfigurationDescriptor(uint8_t index);

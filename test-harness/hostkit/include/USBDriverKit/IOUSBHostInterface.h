@@ -14,6 +14,8 @@ class UsbDevice;
 }
 
 class IOUSBHostInterface final : public IOService {
+  HOSTKIT_METACLASS(IOUSBHostInterface)
+
  public:
   kern_return_t Open(IOService* forClient, IOOptionBits options, uint8_t* arg);
   kern_return_t Close(IOService* forClient, IOOptionBits options);
@@ -33,9 +35,6 @@ class IOUSBHostInterface final : public IOService {
   IOUSBHostInterface(std::shared_ptr<hostkit::UsbDevice> device, uint8_t number);
   uint8_t hostkitNumber() const { return number_; }
   const std::shared_ptr<hostkit::UsbDevice>& hostkitDevice() const { return device_; }
-  // The interface with another number on the same device (for a CDC data
-  // interface); nullptr if none. Not retained.
-  IOUSBHostInterface* hostkitSibling(uint8_t number) const;
 
  private:
   std::shared_ptr<hostkit::UsbDevice> device_;

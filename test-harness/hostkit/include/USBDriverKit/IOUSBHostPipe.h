@@ -13,6 +13,8 @@ class UsbDevice;
 }
 
 class IOUSBHostPipe final : public OSObject {
+  HOSTKIT_METACLASS(IOUSBHostPipe)
+
  public:
   // Queues a transfer; `completion` runs on the driver queue with the status and
   // byte count. Timeouts other than 0 are not modelled by hostkit.

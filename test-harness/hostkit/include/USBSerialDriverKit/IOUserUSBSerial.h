@@ -9,11 +9,11 @@
 // hostkit::UsbSerialTuning; `apple_rx` reproduces Apple's one-wMaxPacketSize
 // read in flight.
 //
-// Endpoints [U: how Apple's class chooses them is unknown, driverkit.md §1.6 and
-// §7 item 1]: the first bulk IN, bulk OUT and interrupt IN of the matched
-// interface; when the matched interface is a CDC communication interface without
-// bulk endpoints, the bulk pair of its data interface (union descriptor and the
-// Linux fallbacks, transport/chips/cdc_acm.hpp).
+// Endpoints [U: how Apple's class chooses them is unknown, driverkit-reference
+// §1.6 and §7 item 1]: the first bulk IN, bulk OUT and interrupt IN of the
+// matched interface, and nothing else: a dext reaches only the interface it
+// matched, so a CDC communication interface (no bulk pair of its own) cannot be
+// driven by this class, and Start fails with kIOReturnUnsupported.
 #pragma once
 
 #include <memory>
@@ -25,14 +25,11 @@ struct UsbSerialDataPath;
 }
 
 class IOUserUSBSerial : public IOUserSerial {
- public:
-  kern_return_t Start_Impl(IOService* provider) override;
-  kern_return_t Stop_Impl(IOService* provider) override;
-  kern_return_t HwActivate_Impl() override;
-  kern_return_t HwDeactivate_Impl() override;
-  void TxDataAvailable_Impl() final;
-  void RxFreeSpaceAvailable_Impl() final;
+  HOSTKIT_METACLASS(IOUserUSBSerial)
 
+ public:
+  // LOCALONLY in the SDK's .iig [P: SwifterKit's generated .iig]: plain C++
+  // calls on the dext's side, made by the framework for every finished transfer.
   virtual void handleRxPacket(uint8_t*& packet, uint32_t& size);
   virtual void handleInterruptPacket(const uint8_t* packet, uint32_t size);
 
@@ -45,6 +42,19 @@ class IOUserUSBSerial : public IOUserSerial {
   // hostkit: the data path's counters, as registry-style properties.
   OSDictionary* hostkitCopyDataPathStatistics() const;
   void free() override;
+  // "usbserial-" + the device's USB serial string, or, without one, its
+  // locationID >> 16 in hex [P: ioreg of AppleUSBSLCOM / AppleUSBCHCOM].
+  void hostkitKernelTtyName(char* base, size_t base_size, char* suffix,
+                            size_t suffix_size) const override;
+
+ protected:
+  ~IOUserUSBSerial() override;
+  kern_return_t Start_Impl(IOService* provider) override;
+  kern_return_t Stop_Impl(IOService* provider) override;
+  kern_return_t HwActivate_Impl() override;
+  kern_return_t HwDeactivate_Impl() override;
+  void TxDataAvailable_Impl() final;
+  void RxFreeSpaceAvailable_Impl() final;
 
  private:
   friend struct hostkit::UsbSerialDataPath;

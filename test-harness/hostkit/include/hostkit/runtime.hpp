@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hostkit/driver_queue.hpp"
@@ -38,9 +39,26 @@ class SerialFamilyObserver {
   virtual void serial_terminating(IOUserSerial* service) = 0;
 };
 
+// What SetProperties does with a dext's dictionary [U] (IOService.h): the two
+// behaviours the closed-source kernel IOUserSerial may have.
+enum class SetPropertiesModel : uint8_t {
+  // xnu's IOService::SetProperties_Impl when the kernel object's setProperties is
+  // unsupported: merged into the registry property "IOUserServiceProperties".
+  // The BSD client then names the node from the personality and the kernel's
+  // defaults, never from the dext's IOTTYBaseName/IOTTYSuffix.
+  user_service_properties,
+  // The kernel object accepts them: merged at the top level of the registry,
+  // where the BSD client reads IOTTYBaseName/IOTTYSuffix.
+  kernel_accepts,
+};
+const char* to_string(SetPropertiesModel model);
+// "xnu" / "merge"; false for anything else.
+bool parse_set_properties_model(const std::string& text, SetPropertiesModel& model);
+
 struct RuntimeOptions {
   std::string driver_class;  // IOUserClass of every personality
   UsbSerialTuning tuning;
+  SetPropertiesModel set_properties = SetPropertiesModel::user_service_properties;
 };
 
 // One matched interface of an attached device.
@@ -57,6 +75,7 @@ class Runtime {
 
   DriverQueue& queue() { return queue_; }
   const UsbSerialTuning& tuning() const { return options_.tuning; }
+  SetPropertiesModel set_properties_model() const { return options_.set_properties; }
   void set_serial_observer(SerialFamilyObserver* observer);
   SerialFamilyObserver* serial_observer() const { return observer_; }
 
@@ -88,6 +107,9 @@ class Runtime {
     std::shared_ptr<UsbDevice> device;
     std::vector<MatchedService> services;
   };
+  // The USB location of a backend: a new one per backend, kept when the same
+  // backend is attached again (a replug into the same socket).
+  uint32_t location_for(const UsbDeviceBackend* backend);
   void terminate_on_queue(Attached& attached);
 
   RuntimeOptions options_;
@@ -96,6 +118,7 @@ class Runtime {
   std::mutex mutex_;  // guards attached_
   std::vector<Attached> attached_;
   uint64_t registry_ids_ = 0x100000100;
+  std::vector<std::pair<const UsbDeviceBackend*, uint32_t>> locations_;
 };
 
 // Log sink for os_log / IOLog lines (default: stderr).

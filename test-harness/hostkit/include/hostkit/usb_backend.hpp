@@ -51,6 +51,11 @@ class UsbDeviceBackend {
 
   virtual UsbSpeed speed() const = 0;
 
+  // The device's USB locationID (bus and port path, as IOKit shows it), which
+  // stays the same when a device is unplugged and plugged into the same socket.
+  // 0: let the runtime assign one (kept for as long as this backend object lives).
+  virtual uint32_t location_id() const { return 0; }
+
   // A synchronous control transfer on endpoint 0. data.size() == setup.wLength.
   // `actual` receives the bytes moved in the data stage.
   virtual IOReturnValue control(const UsbSetup& setup, std::span<uint8_t> data,

@@ -19,7 +19,7 @@ class Runtime;
 
 class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
  public:
-  UsbDevice(Runtime& runtime, std::shared_ptr<UsbDeviceBackend> backend);
+  UsbDevice(Runtime& runtime, std::shared_ptr<UsbDeviceBackend> backend, uint32_t location_id);
   ~UsbDevice();
 
   Runtime& runtime() { return runtime_; }
@@ -27,6 +27,7 @@ class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
   // The descriptors read once at attach (untrusted; parse before use).
   const std::vector<uint8_t>& device_descriptor() const { return device_descriptor_; }
   const std::vector<uint8_t>& configuration_descriptor() const { return configuration_descriptor_; }
+  uint32_t location_id() const { return location_id_; }
   bool detached() const { return detached_.load(); }
   void mark_detached() { detached_.store(true); }
 
@@ -42,6 +43,7 @@ class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
   std::shared_ptr<UsbDeviceBackend> backend_;
   std::vector<uint8_t> device_descriptor_;
   std::vector<uint8_t> configuration_descriptor_;
+  uint32_t location_id_;
   std::atomic<bool> detached_{false};
   IOUSBHostDevice* device_nub_ = nullptr;
   std::vector<IOUSBHostInterface*> interfaces_;
