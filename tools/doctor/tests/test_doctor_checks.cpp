@@ -12,6 +12,7 @@
 
 #include "lib/checks.hpp"
 #include "lib/plist_util.hpp"
+#include "tools/common/plist_compat.hpp"
 
 namespace {
 
@@ -209,7 +210,7 @@ TEST(BinaryPlists, AreCheckedLikeXml) {
   plist_to_bin(info.get(), &bin, &length);
   ASSERT_NE(bin, nullptr);
   doctor::Parsed parsed = doctor::parse_plist_text(std::string_view(bin, length));
-  plist_to_bin_free(bin);
+  plist_compat::free_buffer(bin);
   ASSERT_TRUE(parsed.ok());
   doctor::CheckInput input;
   input.info = parsed.root.get();
