@@ -224,8 +224,9 @@ const CheckInfo kChecks[] = {
      "Use com.apple.developer.driverkit.transport.usb with idVendor entries.", "DK §3.5, §3.6",
      false},
     {"APP-USERCLIENT-ACCESS", S::error,
-     "The app's com.apple.developer.driverkit.userclient-access does not list the dext's bundle "
-     "ID (and the dext lacks allow-any-userclient-access).",
+     "The dext offers a user client (UserClientProperties) and the app's "
+     "com.apple.developer.driverkit.userclient-access does not list the dext's bundle ID (and "
+     "the dext lacks allow-any-userclient-access).",
      "\"DK: <class>-0x...:UC failed userclient-access check, needed bundle ID <dext id>\", then "
      "\"UC entitlements check failed\"; IOServiceOpen returns kIOReturnNotPermitted.",
      "Add the dext's bundle ID to the app's userclient-access array.",
@@ -876,13 +877,19 @@ void check_entitlements(Context& ctx, const CheckInput& input,
   }
 }
 
-void check_app(Context& ctx, const CheckInput& input, const std::string& bundle_id) {
+void check_app(Context& ctx, const CheckInput& input, const std::string& bundle_id,
+               const std::vector<Personality>& personalities) {
   if (input.app_entitlements == nullptr) {
     return;
   }
   plist_t app = input.app_entitlements;
+  // An app that only opens /dev/cu.* needs no userclient-access; one is needed only when the
+  // dext offers a user client (docs/driverkit-reference.md §3.5).
+  const bool offers_user_client = std::any_of(
+      personalities.begin(), personalities.end(),
+      [](const Personality& p) { return dict_get(p.dict, "UserClientProperties") != nullptr; });
   const bool allow_any = as_bool(dict_get(input.entitlements, kEntAllowAnyUserClient)) == true;
-  bool listed = false;
+  bool listed = !offers_user_client;
   plist_t access = dict_get(app, kEntUserClientAccess);
   for (plist_t item : array_items(access)) {
     listed = listed || as_string(item) == bundle_id;
@@ -1015,7 +1022,7 @@ std::vector<Finding> run_checks(const CheckInput& input) {
     }
   }
   check_entitlements(ctx, input, personalities, serial);
-  check_app(ctx, input, bundle_id);
+  check_app(ctx, input, bundle_id, personalities);
   check_profile(ctx, input);
   return ctx.out;
 }

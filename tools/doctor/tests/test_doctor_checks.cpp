@@ -101,7 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"empty-dext-entitlements", {"PERS-DEXT-ENTITLEMENTS"}},
         Case{"userclient-empty-array", {"PERS-USERCLIENT-PROPS"}},
         Case{"app-no-userclient-access", {"APP-USERCLIENT-ACCESS"}},
-        Case{"app-userclient-access-fixed", {}},
+        Case{"app-userclient-access-fixed", {}}, Case{"app-no-user-client-needed", {}},
         Case{"pci-entitlement", {"ENT-TRANSPORT-MISMATCH", "ENT-USB-MISSING"}},
         Case{"usb-not-covered", {"ENT-USB-COVERAGE"}},
         Case{"usb-product-not-covered", {"ENT-USB-COVERAGE"}}, Case{"usb-true", {"ENT-USB-SHAPE"}},
