@@ -21,7 +21,7 @@ if(NOT GTest_FOUND)
 endif()
 include(GoogleTest)
 
-if(USBSERIAL_BENCHMARKS)
+if(USBSERIAL_BENCHMARKS AND NOT APPLE)  # the benchmarks run on hostkit (Linux)
   find_package(benchmark)
   if(NOT benchmark_FOUND)
     usbserial_missing("Google Benchmark" "libbenchmark-dev")
