@@ -26,8 +26,8 @@ namespace {
 
 using S = Severity;
 
-// The check table. Sources: reference/driverkit.md (DK §n), reference/peers-and-users.md
-// (PU §n), Apple forum threads (FORUM:n), XNU iokit/Kernel/IOUserServer.cpp (public source, read
+// The check table. Sources: docs/driverkit-reference.md (DK §n), docs/field-notes.md
+// (FN §n), Apple forum threads (FORUM:n), XNU iokit/Kernel/IOUserServer.cpp (public source, read
 // for the log lines the reference does not quote). [U] marks what the reference marks unverified.
 const CheckInfo kChecks[] = {
     {"PLIST-PARSE", S::error, "A file is missing, unreadable, or not an XML/binary property list.",
@@ -97,7 +97,7 @@ const CheckInfo kChecks[] = {
      "IOProviderClass is missing or names a USB class that no longer exists "
      "(IOUSBDevice/IOUSBInterface).",
      "The personality matches nothing: the dext installs, never runs, logs nothing.",
-     "Use IOUSBHostInterface (serial dexts) or IOUSBHostDevice.", "DK §3.2; PU §8 item 9", false},
+     "Use IOUSBHostInterface (serial dexts) or IOUSBHostDevice.", "DK §3.2; FN §8 item 9", false},
     {"PERS-PROVIDER-UNKNOWN", S::warning, "IOProviderClass is not a class this tool knows.",
      "If the class does not exist the personality matches nothing.",
      "Check the spelling of IOProviderClass.", "DK §3.2", false},
@@ -156,9 +156,7 @@ const CheckInfo kChecks[] = {
      "A distinct match category lets the dext attach beside another driver of the same device: "
      "two ports for one adapter.",
      "Remove IOMatchCategory unless two drivers must attach side by side.",
-     "DK §3.2 [P]; PU §8 "
-     "item 2",
-     false},
+     "DK §3.2 [P]; FN §8 item 2", false},
     {"PERS-DUPLICATE-MATCH", S::warning,
      "Two personalities have the same provider and matching keys.",
      "Only one of them can win the match; the other is dead weight or hides a typo.",
