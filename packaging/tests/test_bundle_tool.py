@@ -304,3 +304,23 @@ def test_profile_without_plist_is_an_error(tmp_path):
             str(junk))
     assert r.returncode == 1
     assert "no property list inside" in r.stderr
+
+
+def fake_doctor(tmp_path, status):
+    doctor = tmp_path / f"doctor-{status}"
+    doctor.write_text(f"#!/bin/sh\necho 'warning PERS-CLASS-MATCH-DEV'\nexit {status}\n")
+    doctor.chmod(0o755)
+    return str(doctor)
+
+
+def test_doctor_warnings_fail_unless_allowed(plists):
+    tmp, dext_info, app_info = plists
+    app = assemble(tmp, dext_info, app_info)
+    warn = fake_doctor(tmp, 1)
+    r = check(app, "--placeholder", "--doctor", warn)
+    assert r.returncode == 1
+    assert "usbserial-doctor check exited 1 (0 = clean)" in r.stderr
+    assert check(app, "--placeholder", "--doctor", warn, "--doctor-warnings-ok").returncode == 0
+    r = check(app, "--placeholder", "--doctor", fake_doctor(tmp, 2), "--doctor-warnings-ok")
+    assert r.returncode == 1
+    assert "exited 2" in r.stderr
