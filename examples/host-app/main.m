@@ -199,8 +199,9 @@ static NSString* DescribeError(NSError* error) {
   [self finishWith:HOST_APP_EXIT_FAILED];
 }
 
+// Only properties requests (macOS 12 and later) call this.
 - (void)request:(OSSystemExtensionRequest*)request
-    foundProperties:(NSArray<OSSystemExtensionProperties*>*)properties API_AVAILABLE(macos(12.0)) {
+    foundProperties:(NSArray<OSSystemExtensionProperties*>*)properties {
   (void)request;
   self.foundProperties = properties;
   [self finishWith:HOST_APP_EXIT_OK];
