@@ -36,7 +36,8 @@ RULES = [
     ),
     (re.compile(r"(?<![\w.~-])/w" + r"ork/"), "an absolute path of a workstation"),
     (
-        re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in OUTSIDE_NOTES) + r")\.md\b"),
+        # "<note>.md", or the bare name before a section sign ("<note> §1.1").
+        re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in OUTSIDE_NOTES) + r")(?:\.md\b|\s*§)"),
         "cites an outside note by name; cite docs/driverkit-reference.md, "
         "docs/usb-serial-reference.md or docs/field-notes.md instead",
     ),

@@ -51,6 +51,7 @@ def test_each_kind_of_outside_reference_fails(tmp_path):
             "a.cpp": f"// {SHARED}/reference/{NOTE} §1.6\n",
             "b.cpp": f"// see reference/{NOTE} §3.2\n",
             "c.hpp": "// (peers-and-" + "users §8 item 5)\n// usb-serial-" + "protocols.md §2.4\n",
+            "c2.md": "Clean: DriverKit §2, docs/driverkit-reference.md §3.1, usb-serial-reference §2.\n",
             "d.sh": f"# {DESIGN} baud policy\nsource /w" + "ork/main/x.sh\n",
             "docs/e.md": "[gone](missing.md) and [up](../../outside.md)\n",
         },
@@ -60,7 +61,9 @@ def test_each_kind_of_outside_reference_fails(tmp_path):
     assert f"README.md:1: points outside the repository (../{SHARED})" in out
     assert "a.cpp:1: cites the research notes outside the repository" in out
     assert "b.cpp:1: cites an outside note by name" in out
+    assert "c.hpp:1: cites an outside note by name" in out
     assert "c.hpp:2: cites an outside note by name" in out
+    assert "c2.md" not in out
     assert "d.sh:1: cites an outside note by name; cite docs/architecture.md" in out
     assert "d.sh:2: an absolute path of a workstation" in out
     assert "docs/e.md:1: links to a file that is not in the repository: missing.md" in out
