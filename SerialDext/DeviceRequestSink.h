@@ -1,5 +1,5 @@
 // DeviceRequestSink: transport's ControlSink over IOUSBHostInterface::DeviceRequest,
-// the way Apple's serial dexts send vendor and class requests (driverkit.md §1.6).
+// the way Apple's serial dexts send vendor and class requests (docs/driverkit-reference.md §1.6).
 #pragma once
 
 #include <DriverKit/IOBufferMemoryDescriptor.h>
@@ -9,7 +9,7 @@
 
 class DeviceRequestSink final : public transport::ControlSink {
  public:
-  // Apple's FTDI dext waits 5000 ms for a control request (driverkit.md §1.6).
+  // Apple's FTDI dext waits 5000 ms for a control request (docs/driverkit-reference.md §1.6).
   static constexpr uint32_t kTimeoutMs = 5000;
   // Largest data stage a chip protocol uses (CDC line coding: 7 bytes).
   static constexpr uint64_t kBufferBytes = 64;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a transport/ source includes a standard header outside the
-# DriverKit-safe list in DESIGN.md. Project headers ("...") are always allowed.
+# DriverKit-safe list in docs/architecture.md. Project headers ("...") are always allowed.
 set -euo pipefail
 dir=$1
 allowed='cstdint|cstddef|cstring|array|span|type_traits|limits|utility|algorithm|atomic|bit'

@@ -6,7 +6,7 @@
 namespace transport {
 namespace {
 
-// Maxima: FTDI datasheets via reference/usb-serial-protocols.md §2.4 ("AM/BM/R/2232C/FT-X
+// Maxima: FTDI datasheets via docs/usb-serial-reference.md §2.4 ("AM/BM/R/2232C/FT-X
 // 3 MBd; H-series 12 MBd"). A CDC-ACM function forwards dwDTERate; the device decides.
 constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cdc_acm, ChipFamily::cdc_acm, "cdc-acm", 0, 1, false},

@@ -2,7 +2,7 @@
 //
 // Values restated from IOSerialFamily's IORS232SerialStreamSync.h, which the
 // SerialDriverKit "Hardware Constants" page lists with the same values
-// (reference/driverkit.md §1.5). transport/ cannot include Apple headers.
+// (docs/driverkit-reference.md §1.5). transport/ cannot include Apple headers.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,7 @@ namespace transport {
 
 // FTDI chips hold partial packets for the latency timer; 16 ms is the chip
 // default and the cause of the "16 ms lag" users complain about
-// (reference/peers-and-users.md §8.5). We program 1 ms unless told otherwise.
+// (docs/field-notes.md §8 item 5). We program 1 ms unless told otherwise.
 inline constexpr uint8_t kDefaultLatencyMs = 1;
 
 struct PortStats {

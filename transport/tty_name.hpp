@@ -2,7 +2,7 @@
 //
 // Users script against names, so a name must not move when the adapter moves
 // to another USB socket or hub (Apple's location-based fallback does; see
-// reference/peers-and-users.md §8.6). Rules:
+// docs/field-notes.md §8 item 6). Rules:
 //   suffix = sanitised USB serial string, plus a port letter on multi-port chips
 //            ("FT1234" -> "FT1234A", "FT1234B" on an FT2232H);
 //   sanitising keeps A-Z a-z 0-9 '-' '_' and drops everything else, then keeps

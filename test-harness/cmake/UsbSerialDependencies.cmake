@@ -21,7 +21,7 @@ if(NOT GTest_FOUND)
 endif()
 include(GoogleTest)
 
-if(USBSERIAL_BENCHMARKS)
+if(USBSERIAL_BENCHMARKS AND NOT APPLE)  # the benchmarks run on hostkit (Linux)
   find_package(benchmark)
   if(NOT benchmark_FOUND)
     usbserial_missing("Google Benchmark" "libbenchmark-dev")
@@ -34,4 +34,9 @@ endif()
 pkg_check_modules(PLIST IMPORTED_TARGET libplist-2.0)
 if(NOT PLIST_FOUND)
   usbserial_missing("libplist" "libplist-dev")
+endif()
+# libplist 2.3 changed plist_from_memory and the buffer frees (tools/common/plist_compat.hpp).
+if(PLIST_VERSION VERSION_GREATER_EQUAL 2.3)
+  set_property(TARGET PkgConfig::PLIST APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS
+               USBSERIAL_LIBPLIST_2_3)
 endif()

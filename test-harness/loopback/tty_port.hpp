@@ -5,8 +5,8 @@
 // termios; raw mode (cfmakeraw), 8N1, CLOCAL | CREAD, CRTSCTS on or off; the rate through
 // cfsetspeed() when a B-constant exists, else set_any_rate() (platform.hpp); read the
 // settings back (after kRateSettleMs) and refuse the port when the driver dropped RTS/CTS or
-// holds a rate more than 3 % away from the request (DESIGN.md baud policy: never accept a silent
-// fallback); and discard whatever was waiting in both directions (tcflush TCIOFLUSH).
+// holds a rate more than 3 % away from the request (docs/architecture.md baud policy: never accept
+// a silent fallback); and discard whatever was waiting in both directions (tcflush TCIOFLUSH).
 //
 // The fd stays non-blocking; the stream runner polls it. The destructor discards unsent
 // output (so close() cannot wait on a flow-controlled line), restores the saved termios and
@@ -29,14 +29,14 @@ struct TtySettings {
 };
 
 // Wait before reading the rate back. Kernel drivers answer tcsetattr() synchronously, but
-// the Linux harness's tty side (a pty watched with TIOCPKT + EXTPROC, DESIGN.md) hands the
-// rate to the driver asynchronously and writes a refusal back into termios a few ms later
+// the Linux harness's tty side (a pty watched with TIOCPKT + EXTPROC, docs/architecture.md) hands
+// the rate to the driver asynchronously and writes a refusal back into termios a few ms later
 // (observed with usbserial-bridge --sim ft232r at 5 Mbaud: termios read 5000000 at once,
 // the refused value within 50 ms).
 inline constexpr int kRateSettleMs = 100;
 
 // Largest relative difference between the requested rate and the rate the driver reports
-// that is accepted (DESIGN.md: 3 %).
+// that is accepted (docs/architecture.md: 3 %).
 inline constexpr double kRateTolerance = 0.03;
 
 class TtyPort {

@@ -2,7 +2,7 @@
 //
 // Sources: USB CDC 1.1 / PSTN 1.2 request and notification layouts, as
 // implemented by Linux cdc-acm.c and restated in
-// reference/usb-serial-protocols.md §1. This is a generic device, not a
+// docs/usb-serial-reference.md §1. This is a generic device, not a
 // particular chip: FIFO depths and the power-up line coding are our choices.
 #pragma once
 

@@ -11,9 +11,10 @@ namespace {
 
 // The simulated parts.
 //  - bcdDevice / PID / port count / speed: ftdi_sio.c ftdi_determine_type (>= v6.3)
-//    and ftdi_sio_ids.h, as listed in reference/usb-serial-protocols.md §2.1.
+//    and ftdi_sio_ids.h, as listed in docs/usb-serial-reference.md §2.1.
 //  - FIFO depths: pyftdi's table (jonas-schievink/ftdi-protocol README), in FTDI's
-//    naming "TX" = chip -> host, "RX" = host -> chip; peers-and-users §2.1 gives the
+//    naming "TX" = chip -> host, "RX" = host -> chip; docs/usb-serial-reference.md §2.1
+//    gives the
 //    FT232R (TX 256 / RX 128), FT232H (1 KiB), FT2232H (4 KiB), FT4232H (2 KiB) and
 //    FT-X (512 B) numbers. FT232BM and FT2232C (TX 128 / RX 384) come only from
 //    the pyftdi table; whether the FT2232C figure is per channel is not stated
@@ -235,7 +236,7 @@ IOReturnValue FtdiDevice::handle(Channel& ch, const UsbSetup& s, std::span<uint8
       p.chip().error_char_enabled = (s.wValue & 0x100) != 0;
       return kIOReturnSuccess;
     case FTDI_SIO_SET_LATENCY_TIMER: {
-      // 1..255 ms (peers-and-users §2.1); 0 is not a valid latency: kept as before.
+      // 1..255 ms (docs/usb-serial-reference.md §2.2); 0 is not a valid latency: kept as before.
       const uint8_t ms = static_cast<uint8_t>(s.wValue & 0xFF);
       if (ms == 0) {
         ++p.counters().invalid_settings;
@@ -374,7 +375,7 @@ void FtdiDevice::uart_activity(UartPort& port) {
       continue;
     }
     Channel& ch = *c;
-    // AN232B-04 / peers-and-users §2.1: the chip sends what it has when a modem
+    // AN232B-04 / docs/usb-serial-reference.md §2.1: the chip sends what it has when a modem
     // line changes, when the event character arrives, or when the latency timer
     // expires. A line error is sent at once too (our choice: so that its flags
     // sit on the last byte of its packet, where ftdi_sio.c looks for them).

@@ -1,7 +1,7 @@
 // FTDI USB-UART simulator: FT232BM, FT232R, FT-X, FT2232C, FT232H, FT2232H, FT4232H.
 //
-// Sources (restated in reference/usb-serial-protocols.md §2 and
-// peers-and-users.md §2.1): Linux ftdi_sio.c / ftdi_sio.h for request codes,
+// Sources (restated in docs/usb-serial-reference.md §2): Linux ftdi_sio.c / ftdi_sio.h for
+// request codes,
 // bit layouts and the bcdDevice table; AN232B-05 for the baud-rate divisor
 // (ftdi_baud.hpp); AN232B-04 for when the chip sends data to the host;
 // the FTDI datasheets' FIFO sizes as tabulated by pyftdi

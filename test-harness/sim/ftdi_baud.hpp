@@ -1,7 +1,7 @@
 // What an FTDI baud-rate generator does with a SET_BAUDRATE divisor.
 //
 // Written from FTDI AN232B-05 "Configuring FT232R, FT2232 and FT232B Baud
-// Rates" and AN_120 (restated in reference/usb-serial-protocols.md §2.4), as
+// Rates" and AN_120 (restated in docs/usb-serial-reference.md §2.4), as
 // the chip decodes it; independent of any host-side encoder.
 //
 //   encoded divisor (18 bits): bits 13..0  integer part n

@@ -68,7 +68,7 @@ LineState line_from(const termios2& t) {
   } else {
     line.parity = (t.c_cflag & PARODD) != 0 ? pd::kParityOdd : pd::kParityEven;
   }
-  // The flow word IOSerialBSDClient builds (driverkit.md §1.5); Linux's CRTSCTS
+  // The flow word IOSerialBSDClient builds (docs/driverkit-reference.md §1.5); Linux's CRTSCTS
   // means both CRTS_IFLOW and CCTS_OFLOW.
   if ((t.c_cflag & CRTSCTS) != 0) {
     line.flow |= pd::kFlowRfr | pd::kFlowCts;
@@ -326,7 +326,7 @@ void BsdClient::activate() {
   kern_return_t result =
       service_->ConnectQueues(&ifmd, &rxqmd, &txqmd, nullptr, nullptr, 0, 0, 0, 0);
   if (result == kIOReturnSuccess) {
-    // initSession raises DTR (driverkit.md §1.3); Linux ttys raise RTS with it.
+    // initSession raises DTR (docs/driverkit-reference.md §1.3); Linux ttys raise RTS with it.
     result = service_->HwProgramMCR(true, true);
   }
   if (result == kIOReturnSuccess) {
@@ -633,7 +633,7 @@ void SerialFamily::serial_registered(IOUserSerial* service) {
   OSSafeReleaseNULL(properties);
   ++next_unit_;
   // IOSerialBSDClient: a suffix already in use is replaced by the unit number
-  // (driverkit.md §3.3).
+  // (docs/driverkit-reference.md §3.3).
   for (const auto& client : clients_) {
     if (client->info().name == base + suffix) {
       suffix = std::to_string(next_unit_);

@@ -5,7 +5,7 @@
 // to /dev/pts/N). The pty's master side is the "kernel":
 //   - first open of the slave (inotify IN_OPEN): ConnectQueues, DTR+RTS up,
 //     HwActivate, HwResetFIFO(tx) and (rx), HwGetModemStatus, then the client's
-//     current termios, as IOSerialBSDClient's initSession does (driverkit.md §1.3);
+//     current termios, as IOSerialBSDClient's initSession does (docs/driverkit-reference.md §1.3);
 //     when the driver refuses the open, the client's slave is hung up and a
 //     fresh pty is published under the same name;
 //   - last close (IN_CLOSE + POLLHUP on the master): DTR+RTS down if HUPCL,

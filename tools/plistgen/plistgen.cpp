@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "tools/common/plist_compat.hpp"
 #include "transport/device_table.hpp"
 
 namespace plistgen {
@@ -159,7 +160,7 @@ std::string to_xml(plist_t node) {
   plist_to_xml(node, &xml, &length);
   std::string text = xml != nullptr ? std::string(xml, length) : std::string();
   if (xml != nullptr) {
-    plist_to_xml_free(xml);
+    plist_compat::free_buffer(xml);
   }
   return text;
 }
@@ -168,9 +169,7 @@ PlistPtr parse_plist(std::string_view data) {
   if (data.size() > std::numeric_limits<uint32_t>::max()) {
     return PlistPtr(nullptr);
   }
-  plist_t root = nullptr;
-  plist_from_memory(data.data(), static_cast<uint32_t>(data.size()), &root);
-  return PlistPtr(root);
+  return PlistPtr(plist_compat::from_memory(data.data(), static_cast<uint32_t>(data.size())));
 }
 
 bool build_info_plist(std::string_view template_text, const Identity& identity, bool development,

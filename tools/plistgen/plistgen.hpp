@@ -3,7 +3,7 @@
 // usbserial-doctor's `personality` command, so there is one definition of what a personality of
 // this project looks like.
 //
-// Key sets and values: reference/driverkit.md §3.2 (Apple's own AppleUSBSLCOM/AppleUSBCHCOM
+// Key sets and values: docs/driverkit-reference.md §3.2 (Apple's own AppleUSBSLCOM/AppleUSBCHCOM
 // personalities, IOREG), §3.4 (interface matching tiers), §3.5 (entitlements).
 #pragma once
 
@@ -38,21 +38,22 @@ struct Identity {
   std::string version;       // CFBundleShortVersionString / CFBundleVersion
 };
 
-// Fixed personality values of a serial dext (reference/driverkit.md §3.2, as Apple's own
+// Fixed personality values of a serial dext (docs/driverkit-reference.md §3.2, as Apple's own
 // IOUserUSBSerial dexts carry them).
 inline constexpr const char* kIOClassSerial = "IOUserSerial";
 inline constexpr const char* kSerialKernelBundle = "com.apple.driver.driverkit.serial";
 inline constexpr const char* kProviderInterface = "IOUSBHostInterface";
 inline constexpr const char* kTtyBaseName = "usbserial-";
 // bConfigurationValue of every device in the table: they have one configuration, value 1
-// (reference/driverkit.md §3.4: "bConfigurationValue = 1").
+// (docs/driverkit-reference.md §3.4: "bConfigurationValue = 1").
 inline constexpr int64_t kConfigurationValue = 1;
-// IOProbeScore. Apple's in-box serial dexts use 89999 (AppleUSBSLCOM, IOREG; driverkit.md §3.2).
-// 95000 is above it with room on both sides; that a higher score beats the in-box driver for the
-// same VID/PID is standard IOKit ranking but unverified on a Mac [U] (driverkit.md §7 item 6).
+// IOProbeScore. Apple's in-box serial dexts use 89999 (AppleUSBSLCOM, IOREG;
+// docs/driverkit-reference.md §3.2). 95000 is above it with room on both sides; that a higher score
+// beats the in-box driver for the same VID/PID is standard IOKit ranking but unverified on a Mac
+// [U] (docs/driverkit-reference.md §7 item 6).
 inline constexpr int64_t kProbeScore = 95000;
 
-// Entitlement keys (reference/driverkit.md §3.5).
+// Entitlement keys (docs/driverkit-reference.md §3.5).
 inline constexpr const char* kEntDriverKit = "com.apple.developer.driverkit";
 inline constexpr const char* kEntFamilySerial = "com.apple.developer.driverkit.family.serial";
 inline constexpr const char* kEntTransportUsb = "com.apple.developer.driverkit.transport.usb";
@@ -90,7 +91,7 @@ PlistPtr make_usb_entitlement_entry(std::optional<uint16_t> vid);
 
 // The dext entitlements: driverkit, family.serial, transport.usb (one {idVendor} per vendor;
 // with `development` also {idVendor = "*"}, which class matching needs and which only
-// development profiles grant: DTS in FORUM:798049, reference/driverkit.md §3.5).
+// development profiles grant: DTS in FORUM:798049, docs/driverkit-reference.md §3.5).
 PlistPtr make_entitlements(const std::set<uint16_t>& vendors, bool development);
 
 // Replaces every @NAME@ token of `text` with tokens[NAME]. Returns false (and says which token)

@@ -3,7 +3,7 @@
 // (CH343/CH9102, microcontroller USB stacks, modems), and the finder that
 // locates the pipes of such a function in a configuration descriptor.
 //
-// Protocol facts: reference/usb-serial-protocols.md §1 (CDC 1.2, PSTN 1.20,
+// Protocol facts: docs/usb-serial-reference.md §1 (CDC 1.2, PSTN 1.20,
 // Linux drivers/usb/class/cdc-acm.c). Constants: cdc_acm_regs.hpp.
 //
 // Decisions where the class specification leaves room (each one documented on

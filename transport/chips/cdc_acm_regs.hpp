@@ -1,7 +1,7 @@
 // CDC-ACM (PSTN subclass) constants: class requests, line coding, control line
 // state, notifications, ACM functional descriptor capabilities.
 //
-// Sources (restated in reference/usb-serial-protocols.md §1.2, §1.3):
+// Sources (restated in docs/usb-serial-reference.md §1.2, §1.3):
 //   CDC 1.2 "Class-Specific Request Codes" / "Class-Specific Notification Codes" tables;
 //   PSTN 1.20 Table 4 (ACM functional descriptor bmCapabilities), Table 17 (line
 //   coding structure), Table 18 (SET_CONTROL_LINE_STATE wValue), §6.3.13 (SEND_BREAK),

@@ -183,8 +183,8 @@ BaudEncoding encode_baud(ChipVariant variant, uint8_t port_index, uint32_t baud)
   result.actual_millibaud = (numerator * 1000 + d8 / 2) / d8;
   result.actual_baud = static_cast<uint32_t>((numerator + d8 / 2) / d8);
 
-  // Our policy (DESIGN.md): outside [min_baud, max_baud] or more than 3 % off is unreachable.
-  // The 3 % test uses the exact rate: |numerator/d8 - baud| <= baud * permille / 1000.
+  // Our policy (docs/architecture.md): outside [min_baud, max_baud] or more than 3 % off is
+  // unreachable. The 3 % test uses the exact rate: |numerator/d8 - baud| <= baud * permille / 1000.
   const bool in_range = baud >= min_baud() && baud <= max_baud(variant);
   const uint64_t error_x1000 = scaled_error(numerator, baud, d8) * 1000;
   const uint64_t allowed_x1000 = static_cast<uint64_t>(baud) * d8 * kBaudTolerancePermille;

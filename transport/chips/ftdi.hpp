@@ -1,8 +1,8 @@
 // FTDI USB-UART family: FT232BM, FT232R, FT-X, FT2232C/D, FT232H, FT2232H, FT4232H.
 //
-// Protocol facts: reference/usb-serial-protocols.md §2 (restated from Linux
+// Protocol facts: docs/usb-serial-reference.md §2 (restated from Linux
 // drivers/usb/serial/ftdi_sio.{c,h}, libftdi and FTDI AN232B-05 / AN232B-04 / AN_120).
-// Where Apple's FTDI dext goes wrong (reference/peers-and-users.md §1.2) this class does not:
+// Where Apple's FTDI dext goes wrong (docs/field-notes.md §1.2) this class does not:
 //   - rates above 3 MBd work on the H series (12 MHz reference);
 //   - an unreachable rate is an error, never a silent 9600 or a snap to 1.5/2/3 MBd, and the
 //     actual rate is reported back;

@@ -4,7 +4,7 @@
 // Names follow libftdi's ftdi.h (SIO_RESET ... SIO_SET_DATA, SIO_TCIFLUSH/SIO_TCOFLUSH,
 // SIO_*_HS) and Linux drivers/usb/serial/ftdi_sio.h (FTDI_SIO_* requests, FTDI_RS0_* /
 // FTDI_RS_* status bits), without their library prefixes where the two agree. Values as
-// restated in reference/usb-serial-protocols.md §2.2-§2.4. Baud-rate divisor facts come from
+// restated in docs/usb-serial-reference.md §2.2-§2.4. Baud-rate divisor facts come from
 // FTDI AN232B-05 "Configuring FT232R, FT2232 and FT232B Baud Rates" and AN_120 (H series).
 #pragma once
 

@@ -1,6 +1,6 @@
 // CDC-ACM notifications on the interrupt IN endpoint.
 //
-// Layout (reference/usb-serial-protocols.md §1.3, CDC 1.2 / PSTN 1.20): an
+// Layout (docs/usb-serial-reference.md §1.3, CDC 1.2 / PSTN 1.20): an
 // 8-byte header bmRequestType 0xA1, bNotification, wValue, wIndex, wLength,
 // then wLength data bytes. SERIAL_STATE (0x20) carries a u16 LE UART state:
 // bit0 bRxCarrier = DCD, bit1 bTxCarrier = DSR, bit2 bBreak, bit3 bRingSignal

@@ -1,5 +1,5 @@
 // find_cdc_acm_port: every acm_probe fallback (Linux drivers/usb/class/cdc-acm.c,
-// reference/usb-serial-protocols.md §1.1), each from a hand-written descriptor set.
+// docs/usb-serial-reference.md §1.1), each from a hand-written descriptor set.
 //
 // Descriptor layouts (USB 2.0 §9.6): configuration 9 bytes (wTotalLength at 2),
 // interface 9 bytes, endpoint 7 bytes (bEndpointAddress bit 7 = IN, bmAttributes

@@ -1,7 +1,7 @@
 // Control-transfer transcripts of the CDC-ACM class protocol.
 //
 // Expected bytes come from the CDC 1.2 / PSTN 1.20 layouts restated in
-// reference/usb-serial-protocols.md §1.2: class requests are bmRequestType
+// docs/usb-serial-reference.md §1.2: class requests are bmRequestType
 // 0x21 (OUT) / 0xA1 (IN) with wIndex = the communication interface;
 // SET_LINE_CODING 0x20 carries dwDTERate (u32 LE), bCharFormat (0/1/2 =
 // 1/1.5/2 stop bits), bParityType (0..4 = none/odd/even/mark/space), bDataBits.

@@ -6,7 +6,7 @@
 //     FTDI_8U2232C_PID 0x6010, FTDI_4232H_PID 0x6011, FTDI_232H_PID 0x6014,
 //     FTDI_FTX_PID 0x6015), VID 0x0403.
 //   bcdDevice -> chip: Linux ftdi_sio.c ftdi_determine_type (>= 6.3), restated in
-//     reference/usb-serial-protocols.md §2.1: 0x400 FT232BM, 0x500 FT2232C/D,
+//     docs/usb-serial-reference.md §2.1: 0x400 FT232BM, 0x500 FT2232C/D,
 //     0x600 FT232R, 0x700 FT2232H, 0x800 FT4232H, 0x900 FT232H, 0x1000 FT-X;
 //     0x200 FT8U232AM (or a BM with the iSerialNumber bug), < 0x200 SIO.
 //   Channels: FT2232C/D and FT2232H 2, FT4232H 4, others 1 (FTDI datasheets).

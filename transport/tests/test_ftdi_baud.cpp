@@ -1,5 +1,5 @@
 // FTDI baud-rate encoder: literal encodings worked out by hand from AN232B-05 / AN_120 and
-// reference/usb-serial-protocols.md §2.4, plus an independent brute-force search over every
+// docs/usb-serial-reference.md §2.4, plus an independent brute-force search over every
 // valid divisor that the encoder's choice is checked against.
 #include <gtest/gtest.h>
 

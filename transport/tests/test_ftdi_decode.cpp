@@ -1,5 +1,5 @@
 // FTDI bulk-IN decoding: two status bytes at the start of every wMaxPacketSize chunk
-// (reference/usb-serial-protocols.md §2.3). Byte 0: CTS 0x10, DSR 0x20, RI 0x40, DCD 0x80.
+// (docs/usb-serial-reference.md §2.3). Byte 0: CTS 0x10, DSR 0x20, RI 0x40, DCD 0x80.
 // Byte 1: OE 0x02, PE 0x04, FE 0x08, BI 0x10, TEMT 0x40.
 #include <gtest/gtest.h>
 

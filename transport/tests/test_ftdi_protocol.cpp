@@ -1,5 +1,5 @@
 // FTDI control-request transcripts: the exact requests each operation sends, checked against
-// reference/usb-serial-protocols.md §2.2 (bmRequestType 0x40 / 0xC0, bRequest codes, wValue
+// docs/usb-serial-reference.md §2.2 (bmRequestType 0x40 / 0xC0, bRequest codes, wValue
 // layouts, channel in the low byte of wIndex).
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 // wMaxPacketSize little-endian). CDC functional descriptors (CDC 1.2 §5.2.3):
 // type 0x24, subtype 0x00 header, 0x01 call management, 0x02 ACM, 0x06 union.
 // FTDI interfaces are class 0xFF with one bulk IN / bulk OUT pair each and no
-// interrupt endpoint (reference/usb-serial-protocols.md §2.1); the H series'
+// interrupt endpoint (docs/usb-serial-reference.md §2.1); the H series'
 // bulk packets are 512 bytes at high speed, the full-speed parts' 64.
 #include <cstdint>
 #include <initializer_list>

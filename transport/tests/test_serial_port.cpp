@@ -1,7 +1,7 @@
 // SerialPort: the Hw* policy layer, against a gmock ChipProtocol and a
 // RecordingSink (the sink only has to be the one handed to every chip call).
 //
-// Argument values are IOSerialFamily's (reference/driverkit.md §1.5):
+// Argument values are IOSerialFamily's (docs/driverkit-reference.md §1.5):
 // PD_RS232_PARITY_DEFAULT 0, NONE 1, ODD 2, EVEN 3, MARK 4, SPACE 5, ANY 6;
 // nHalfStopBits 2 = 1 stop bit, 3 = 1.5, 4 = 2; flow word PD_RS232_A_DTR 0x002,
 // RFR 0x004, TXO 0x008, RXO 0x010, CTS 0x020, DSR 0x100, XANY 0x400.

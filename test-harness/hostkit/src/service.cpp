@@ -183,7 +183,7 @@ kern_return_t IOUserSerial::ConnectQueues_Impl(IOBufferMemoryDescriptor** ifmd,
                                                IOMemoryDescriptor*, uint32_t, uint32_t, uint8_t,
                                                uint8_t) {
   // Passing NULL buffers makes the framework allocate its default rings
-  // (driverkit.md §1.2); hostkit always does that and hands out no descriptors.
+  // (docs/driverkit-reference.md §1.2); hostkit always does that and hands out no descriptors.
   const uint32_t ring_bytes =
       hostkitRuntime() != nullptr ? hostkitRuntime()->tuning().ring_bytes : 16384;
   queues_ = std::make_unique<hostkit::SerialQueues>(ring_bytes);

@@ -119,7 +119,7 @@ kern_return_t IOUSBHostInterface::Open(IOService* forClient, IOOptionBits, uint8
     return kIOReturnNoDevice;
   }
   if (opener_ != nullptr && opener_ != forClient) {
-    return kIOReturnExclusiveAccess;  // one opener at a time (driverkit.md §2.3)
+    return kIOReturnExclusiveAccess;  // one opener at a time (docs/driverkit-reference.md §2.3)
   }
   opener_ = forClient;
   return kIOReturnSuccess;

@@ -397,7 +397,7 @@ kern_return_t IOUserUSBSerial::Start_Impl(IOService* provider) {
     return result;
   }
   // IOUserUSBSerial works only on an interface nub; with an IOUSBHostDevice
-  // provider Start fails with kIOReturnUnsupported (0xE00002C7, driverkit.md §3.2).
+  // provider Start fails with kIOReturnUnsupported (0xE00002C7, docs/driverkit-reference.md §3.2).
   auto* interface = OSDynamicCast(IOUSBHostInterface, provider);
   if (interface == nullptr || hostkitRuntime() == nullptr) {
     os_log(OS_LOG_DEFAULT, LOG_PREFIX " provider is not an IOUSBHostInterface");

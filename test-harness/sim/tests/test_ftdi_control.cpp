@@ -1,6 +1,6 @@
 // FTDI simulator: identity, descriptors and vendor requests, through the
 // UsbDeviceBackend API only. Expected values: ftdi_sio.h / AN232B-05 /
-// reference/usb-serial-protocols.md §2.
+// docs/usb-serial-reference.md §2.
 #include <gtest/gtest.h>
 
 #include "sim_test_util.hpp"

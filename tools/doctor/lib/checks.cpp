@@ -26,8 +26,8 @@ namespace {
 
 using S = Severity;
 
-// The check table. Sources: reference/driverkit.md (DK §n), reference/peers-and-users.md
-// (PU §n), Apple forum threads (FORUM:n), XNU iokit/Kernel/IOUserServer.cpp (public source, read
+// The check table. Sources: docs/driverkit-reference.md (DK §n), docs/field-notes.md
+// (FN §n), Apple forum threads (FORUM:n), XNU iokit/Kernel/IOUserServer.cpp (public source, read
 // for the log lines the reference does not quote). [U] marks what the reference marks unverified.
 const CheckInfo kChecks[] = {
     {"PLIST-PARSE", S::error, "A file is missing, unreadable, or not an XML/binary property list.",
@@ -97,7 +97,7 @@ const CheckInfo kChecks[] = {
      "IOProviderClass is missing or names a USB class that no longer exists "
      "(IOUSBDevice/IOUSBInterface).",
      "The personality matches nothing: the dext installs, never runs, logs nothing.",
-     "Use IOUSBHostInterface (serial dexts) or IOUSBHostDevice.", "DK §3.2; PU §8 item 9", false},
+     "Use IOUSBHostInterface (serial dexts) or IOUSBHostDevice.", "DK §3.2; FN §8 item 9", false},
     {"PERS-PROVIDER-UNKNOWN", S::warning, "IOProviderClass is not a class this tool knows.",
      "If the class does not exist the personality matches nothing.",
      "Check the spelling of IOProviderClass.", "DK §3.2", false},
@@ -156,9 +156,7 @@ const CheckInfo kChecks[] = {
      "A distinct match category lets the dext attach beside another driver of the same device: "
      "two ports for one adapter.",
      "Remove IOMatchCategory unless two drivers must attach side by side.",
-     "DK §3.2 [P]; PU §8 "
-     "item 2",
-     false},
+     "DK §3.2 [P]; FN §8 item 2", false},
     {"PERS-DUPLICATE-MATCH", S::warning,
      "Two personalities have the same provider and matching keys.",
      "Only one of them can win the match; the other is dead weight or hides a typo.",
@@ -224,8 +222,9 @@ const CheckInfo kChecks[] = {
      "Use com.apple.developer.driverkit.transport.usb with idVendor entries.", "DK §3.5, §3.6",
      false},
     {"APP-USERCLIENT-ACCESS", S::error,
-     "The app's com.apple.developer.driverkit.userclient-access does not list the dext's bundle "
-     "ID (and the dext lacks allow-any-userclient-access).",
+     "The dext offers a user client (UserClientProperties) and the app's "
+     "com.apple.developer.driverkit.userclient-access does not list the dext's bundle ID (and "
+     "the dext lacks allow-any-userclient-access).",
      "\"DK: <class>-0x...:UC failed userclient-access check, needed bundle ID <dext id>\", then "
      "\"UC entitlements check failed\"; IOServiceOpen returns kIOReturnNotPermitted.",
      "Add the dext's bundle ID to the app's userclient-access array.",
@@ -876,13 +875,19 @@ void check_entitlements(Context& ctx, const CheckInput& input,
   }
 }
 
-void check_app(Context& ctx, const CheckInput& input, const std::string& bundle_id) {
+void check_app(Context& ctx, const CheckInput& input, const std::string& bundle_id,
+               const std::vector<Personality>& personalities) {
   if (input.app_entitlements == nullptr) {
     return;
   }
   plist_t app = input.app_entitlements;
+  // An app that only opens /dev/cu.* needs no userclient-access; one is needed only when the
+  // dext offers a user client (docs/driverkit-reference.md §3.5).
+  const bool offers_user_client = std::any_of(
+      personalities.begin(), personalities.end(),
+      [](const Personality& p) { return dict_get(p.dict, "UserClientProperties") != nullptr; });
   const bool allow_any = as_bool(dict_get(input.entitlements, kEntAllowAnyUserClient)) == true;
-  bool listed = false;
+  bool listed = !offers_user_client;
   plist_t access = dict_get(app, kEntUserClientAccess);
   for (plist_t item : array_items(access)) {
     listed = listed || as_string(item) == bundle_id;
@@ -1015,7 +1020,7 @@ std::vector<Finding> run_checks(const CheckInput& input) {
     }
   }
   check_entitlements(ctx, input, personalities, serial);
-  check_app(ctx, input, bundle_id);
+  check_app(ctx, input, bundle_id, personalities);
   check_profile(ctx, input);
   return ctx.out;
 }

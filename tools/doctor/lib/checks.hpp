@@ -62,7 +62,7 @@ int exit_status(const std::vector<Finding>& findings);
 bool is_serial_dext(plist_t info, plist_t entitlements);
 
 // Vendors Apple's in-box serial dexts serve (AppleUSBFTDI 0x0403, AppleUSBSLCOM 0x10C4,
-// AppleUSBCHCOM 0x1A86, AppleUSBPLCOM 0x067B: driverkit.md §1.7).
+// AppleUSBCHCOM 0x1A86, AppleUSBPLCOM 0x067B: docs/driverkit-reference.md §1.7).
 bool apple_inbox_vendor(uint64_t vid);
 
 // Rendering.

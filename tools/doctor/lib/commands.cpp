@@ -207,7 +207,7 @@ bool make_interface_personality(const plistgen::Identity& identity, const Device
     out.entitlement_entry = plistgen::make_usb_entitlement_entry(device.vid);
     out.notes.push_back(
         "probe tier 90000: idVendor + idProduct + bConfigurationValue + "
-        "bInterfaceNumber (driverkit.md §3.4)");
+        "bInterfaceNumber (docs/driverkit-reference.md §3.4)");
     if (device.configuration != 1) {
       plist_dict_set_item(p, "bConfigurationValue", plist_new_uint(device.configuration));
     }

@@ -13,6 +13,8 @@
 #include <libxml/xmlerror.h>
 #endif
 
+#include "tools/common/plist_compat.hpp"
+
 namespace doctor {
 
 std::string ParseError::position() const {
@@ -271,9 +273,8 @@ Parsed parse_plist_text(std::string_view data) {
     }
   }
 #endif
-  plist_t root = nullptr;
-  plist_from_memory(data.data(), static_cast<uint32_t>(data.size()), &root);
-  result.root = PlistPtr(root);
+  result.root =
+      PlistPtr(plist_compat::from_memory(data.data(), static_cast<uint32_t>(data.size())));
   if (!result.root) {
 #ifdef DOCTOR_HAVE_LIBXML2
     if (!binary) {
@@ -434,6 +435,8 @@ const char* type_name(plist_t node) {
       return "uid";
     case PLIST_NONE:
       return "none";
+    default:  // libplist 2.3 added PLIST_NULL
+      break;
   }
   return "unknown";
 }

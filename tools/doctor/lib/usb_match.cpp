@@ -8,7 +8,8 @@
 namespace doctor {
 namespace {
 
-// Interface tiers: driverkit.md §3.4. Device tiers: same ordering on device fields [U].
+// Interface tiers: docs/driverkit-reference.md §3.4. Device tiers: same ordering on device fields
+// [U].
 const std::array<MatchTier, 12> kTiers = {{
     {UsbLevel::interface,
      100000,

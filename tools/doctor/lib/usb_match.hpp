@@ -1,13 +1,13 @@
 // USB matching as IOUSBHostFamily does it: the matching key sets ("tiers") of a personality, and
 // whether a personality matches a device or interface taken from an ioreg dump or sysfs.
 //
-// Interface tiers: reference/driverkit.md §3.4 [C/P]. Device tiers: the same ordering applied to
-// device descriptor fields, as in Apple's USB device matching rules (USB Common Class
+// Interface tiers: docs/driverkit-reference.md §3.4 [C/P]. Device tiers: the same ordering applied
+// to device descriptor fields, as in Apple's USB device matching rules (USB Common Class
 // Specification ordering); the reference gives no device table, so their scores are [U].
 // idProductArray stands in for idProduct; idProductMask goes with idProduct and compares under
-// the mask (driverkit.md §3.4, [P]). How IOProbeScore combines with the tier score inside
-// IOUSBHostFamily is not documented in the reference: we report tier + IOProbeScore and mark it
-// [U].
+// the mask (docs/driverkit-reference.md §3.4, [P]). How IOProbeScore combines with the tier score
+// inside IOUSBHostFamily is not documented in the reference: we report tier + IOProbeScore and mark
+// it [U].
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 
 #include "lib/checks.hpp"
 #include "lib/plist_util.hpp"
+#include "tools/common/plist_compat.hpp"
 
 namespace {
 
@@ -100,7 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"empty-dext-entitlements", {"PERS-DEXT-ENTITLEMENTS"}},
         Case{"userclient-empty-array", {"PERS-USERCLIENT-PROPS"}},
         Case{"app-no-userclient-access", {"APP-USERCLIENT-ACCESS"}},
-        Case{"app-userclient-access-fixed", {}},
+        Case{"app-userclient-access-fixed", {}}, Case{"app-no-user-client-needed", {}},
         Case{"pci-entitlement", {"ENT-TRANSPORT-MISMATCH", "ENT-USB-MISSING"}},
         Case{"usb-not-covered", {"ENT-USB-COVERAGE"}},
         Case{"usb-product-not-covered", {"ENT-USB-COVERAGE"}}, Case{"usb-true", {"ENT-USB-SHAPE"}},
@@ -211,7 +212,7 @@ TEST(BinaryPlists, AreCheckedLikeXml) {
   plist_to_bin(info.get(), &bin, &length);
   ASSERT_NE(bin, nullptr);
   doctor::Parsed parsed = doctor::parse_plist_text(std::string_view(bin, length));
-  plist_to_bin_free(bin);
+  plist_compat::free_buffer(bin);
   ASSERT_TRUE(parsed.ok());
   doctor::CheckInput input;
   input.info = parsed.root.get();

@@ -168,7 +168,7 @@ TEST(Match, GoodPersonalitiesMatchBothVendorInterfaces) {
   ASSERT_NE(port_b, nullptr);
   EXPECT_EQ(port_a->winner, "Example port A");
   EXPECT_EQ(port_b->winner, "Example port B");
-  // Tier 90000 (driverkit.md §3.4) + IOProbeScore 95000 from the fixture.
+  // Tier 90000 (docs/driverkit-reference.md §3.4) + IOProbeScore 95000 from the fixture.
   EXPECT_EQ(port_a->winner_score, 90000u + 95000u);
 }
 
@@ -223,7 +223,7 @@ TEST(Match, NoPersonalityForAnAppleSlcomDevice) {
   }
 }
 
-// Tiers, arrays and masks, computed by hand from driverkit.md §3.4.
+// Tiers, arrays and masks, computed by hand from docs/driverkit-reference.md §3.4.
 TEST(Match, TiersArraysAndMasks) {
   doctor::UsbObject interface;
   interface.level = doctor::UsbLevel::interface;

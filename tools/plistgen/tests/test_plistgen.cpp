@@ -75,7 +75,8 @@ const std::string kEntitlements = std::string(USBSERIAL_PLIST_DIR) + "/Entitleme
 const std::string kDevInfo = std::string(USBSERIAL_PLIST_DEV_DIR) + "/Info.plist";
 const std::string kDevEntitlements = std::string(USBSERIAL_PLIST_DEV_DIR) + "/Entitlements.plist";
 
-// Keys every personality carries (driverkit.md §3.2), and the two matching key sets (§3.4).
+// Keys every personality carries (docs/driverkit-reference.md §3.2), and the two matching key sets
+// (§3.4).
 const std::set<std::string> kCommonKeys = {
     "CFBundleIdentifier", "CFBundleIdentifierKernel", "IOClass",      "IOProviderClass",
     "IOUserClass",        "IOUserServerName",         "IOProbeScore", "IOTTYBaseName"};
@@ -116,7 +117,7 @@ void expect_common_values(const std::string& name, plist_t personality) {
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYBaseName")), "usbserial-");
   plist_t score = plist_dict_get_item(personality, "IOProbeScore");
   ASSERT_TRUE(is_uint(score));
-  // Above Apple's in-box AppleUSBSLCOM (89999, driverkit.md §3.2).
+  // Above Apple's in-box AppleUSBSLCOM (89999, docs/driverkit-reference.md §3.2).
   EXPECT_GT(uint_of(score), 89999u);
 }
 

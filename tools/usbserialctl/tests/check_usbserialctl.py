@@ -3,7 +3,7 @@
 
 Usage: check_usbserialctl.py <path to usbserialctl> <case>
 
-Expected requests come from reference/usb-serial-protocols.md (FTDI §2.2/§2.4: 9600 Bd on a
+Expected requests come from docs/usb-serial-reference.md (FTDI §2.2/§2.4: 9600 Bd on a
 3 MHz part is divisor 312.5 -> 0x4138; 12 MBd on an H part is the divisor-1 special with the
 12 MHz bit 17, i.e. wValue 0, wIndex bit 9; CDC §1.2: SET_LINE_CODING 0x21/0x20 with the
 7-byte little-endian line coding).

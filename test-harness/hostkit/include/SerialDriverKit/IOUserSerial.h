@@ -3,12 +3,12 @@
 // On macOS the kernel's IOUserSerial (com.apple.driver.driverkit.serial) and
 // IOSerialBSDClient own the rings and the tty; the dext implements the Hw*
 // methods. In hostkit this class also plays the kernel: ConnectQueues makes the
-// two rings (16 KiB each, the framework default, driverkit.md §1.2), and the D->K
+// two rings (16 KiB each, the framework default, docs/driverkit-reference.md §1.2), and the D->K
 // calls (RxDataAvailable, TxFreeSpaceAvailable, SetModemStatus, RxError) reach
 // the attached hostkit::SerialClient (the Linux tty side).
 //
 // Hw* defaults: whether Apple's base classes do anything is unknown [U]
-// (driverkit.md §1.2); hostkit's return kIOReturnUnsupported so a missing
+// (docs/driverkit-reference.md §1.2); hostkit's return kIOReturnUnsupported so a missing
 // override is loud. HwActivate/HwDeactivate succeed.
 #pragma once
 

@@ -1,4 +1,4 @@
-// hostkit: SerialDriverKit constants (driverkit.md §1.1, §3.3).
+// hostkit: SerialDriverKit constants (docs/driverkit-reference.md §1.1, §3.3).
 #pragma once
 
 #include "SerialDriverKit/IOUserSerial.h"

@@ -1,5 +1,5 @@
 // hostkit: USB descriptor structs (little-endian wire layout, packed) and the
-// parsing helpers of <USBDriverKit/AppleUSBDescriptorParsing.h> (driverkit.md §2.6).
+// parsing helpers of <USBDriverKit/AppleUSBDescriptorParsing.h> (docs/driverkit-reference.md §2.6).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// hostkit: IOUSBHostDevice (driverkit.md §2.4), the subset a serial driver reaches
+// hostkit: IOUSBHostDevice (docs/driverkit-reference.md §2.4), the subset a serial driver reaches
 // through IOUSBHostInterface::CopyDevice.
 #pragma once
 

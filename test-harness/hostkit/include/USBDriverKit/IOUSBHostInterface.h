@@ -1,4 +1,4 @@
-// hostkit: IOUSBHostInterface (SDK header signatures, driverkit.md §2.3).
+// hostkit: IOUSBHostInterface (SDK header signatures, docs/driverkit-reference.md §2.3).
 #pragma once
 
 #include <memory>

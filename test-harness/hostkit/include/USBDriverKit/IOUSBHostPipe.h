@@ -1,4 +1,4 @@
-// hostkit: IOUSBHostPipe (SDK header signatures, driverkit.md §2.5).
+// hostkit: IOUSBHostPipe (SDK header signatures, docs/driverkit-reference.md §2.5).
 #pragma once
 
 #include <memory>

@@ -8,15 +8,15 @@ namespace hostkit {
 struct UsbSerialTuning {
   // Bulk-IN transfers kept in flight and their size in wMaxPacketSize units.
   // Linux cdc-acm keeps 16 x 2 packets; usb-serial-for-android users needed 8-32
-  // queued reads at 921600 Bd (reference/peers-and-users.md §4, §10).
+  // queued reads at 921600 Bd (docs/field-notes.md §4, §10).
   uint8_t rx_depth = 8;
   uint16_t rx_packets_per_transfer = 16;
   // Apple's IOUserUSBSerial: one wMaxPacketSize read in flight, re-armed only while
-  // the RX ring has that much room (peers-and-users.md §1.1, [RE]).
+  // the RX ring has that much room (docs/field-notes.md §1.1, [RE]).
   bool apple_rx = false;
   // Largest bulk-OUT transfer, in wMaxPacketSize units (cdc-acm: 20).
   uint16_t tx_packets_per_transfer = 32;
-  // RX and TX ring size: the framework default (driverkit.md §1.2).
+  // RX and TX ring size: the framework default (docs/driverkit-reference.md §1.2).
   uint32_t ring_bytes = 16384;
 };
 
