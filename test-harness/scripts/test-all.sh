@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the normal build, then the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then the formatting check.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then hostkit and the bridge under
+# ThreadSanitizer, then the formatting check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 jobs=$(nproc)
@@ -20,6 +21,9 @@ echo "== build (ASan + UBSan)"
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+
+echo "== ThreadSanitizer (hostkit and the bridge)"
+"$root/test-harness/scripts/test-tsan.sh" "$root/build-tsan"
 
 echo "== format"
 "$root/test-harness/scripts/check-format.sh"
