@@ -201,7 +201,7 @@ kern_return_t org_usbserialbridge_SerialDriver::Start_Impl(IOService* provider) 
 
   OSDictionary* properties = OSDictionary::withCapacity(4);
   if (properties != nullptr) {
-    set_string(properties, kIOTTYBaseNameKey, transport::kTtyBaseName);
+    set_string(properties, kIOTTYBaseNameKey, ivars->identity.tty_base_name);
     set_string(properties, kIOTTYSuffixKey, suffix);
     set_string(properties, "USBSerialBridgeChip", ivars->port.chip()->name());
     set_string(properties, "USBSerialBridgeVersion", USBSERIAL_VERSION);

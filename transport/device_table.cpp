@@ -29,32 +29,8 @@ constexpr bool variants_in_enum_order() {
 }
 static_assert(variants_in_enum_order(), "kVariants must be indexed by ChipVariant");
 
-constexpr uint16_t kVendorFtdi = 0x0403;
-constexpr uint16_t kVendorWch = 0x1A86;
-
-constexpr std::array<DeviceEntry, 6> kDevices = {{
-    // FTDI PIDs: Linux drivers/usb/serial/ftdi_sio_ids.h. The generation behind a PID is
-    // told apart by bcdDevice (see kFtdiRevisions).
-    {kVendorFtdi, 0x6001, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232r, 0, 1,
-     "FTDI FT232BM/FT232R", "ftdi_sio_ids.h FTDI_8U232AM_PID"},
-    {kVendorFtdi, 0x6010, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft2232h, 0, 2,
-     "FTDI FT2232C/D/H", "ftdi_sio_ids.h FTDI_8U2232C_PID"},
-    {kVendorFtdi, 0x6011, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft4232h, 0, 4,
-     "FTDI FT4232H", "ftdi_sio_ids.h FTDI_4232H_PID"},
-    {kVendorFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232h, 0, 1,
-     "FTDI FT232H", "ftdi_sio_ids.h FTDI_232H_PID"},
-    {kVendorFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft_x, 0, 1,
-     "FTDI FT-X", "ftdi_sio_ids.h FTDI_FTX_PID"},
-    // WCH CH9102F is a class-compliant CDC-ACM device (control interface 0):
-    // usb-serial-for-android device_filter.xml.
-    {kVendorWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
-     "WCH CH9102F", "usb-serial-for-android device_filter.xml"},
-}};
-
-// CDC class 0x02, subclass 0x02 (Abstract Control Model): USB CDC 1.2 §4.3.
-constexpr std::array<ClassRule, 1> kClassRules = {{
-    {0x02, 0x02, ChipFamily::cdc_acm, ChipVariant::cdc_acm, true, "CDC-ACM"},
-}};
+// kDevices and kClassRules, generated from devices.ini by tools/devicegen.
+#include "device_table_data.inc"
 
 // bcdDevice -> FTDI generation: Linux ftdi_sio.c ftdi_determine_type (>= v6.3).
 // 0x0200 (FT8U232AM, or an FT232BM with the iSerialNumber bug) and the SIO are

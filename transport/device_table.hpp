@@ -1,6 +1,9 @@
 // The one device table: VID/PID (+ bcdDevice and interface-class rules) -> chip
-// family and variant. The Info.plist personalities, the transport.usb
-// entitlement and the runtime prober are all generated from it.
+// family and variant, tty base name and driver class. Its entries come from the
+// data file devices.ini at the repository root (tools/devicegen turns it into
+// the kDevices and kClassRules arrays device_table.cpp includes); the Info.plist
+// personalities and the transport.usb entitlement are generated from the same
+// file. The variants and the FTDI bcdDevice rule are chip facts and stay here.
 #pragma once
 
 #include <cstddef>
@@ -48,16 +51,25 @@ enum class VariantRule : uint8_t {
   ftdi_by_bcd,  // FTDI PIDs shared by several generations: decided by bcdDevice
 };
 
+// The DriverKit class a device's personalities instantiate.
+enum class DriverClass : uint8_t {
+  usb_serial,  // the IOUserUSBSerial subclass (SerialDext today)
+  serial,      // an IOUserSerial subclass driving its own bulk pipes (not written yet;
+               // tools/devicegen refuses it until it exists)
+};
+
 struct DeviceEntry {
   uint16_t vid;
   uint16_t pid;
   ChipFamily family;
   VariantRule rule;
-  ChipVariant variant;      // when rule == fixed
-  uint8_t first_interface;  // interface number of port 0 (CDC: the control interface)
-  uint8_t port_count;       // one personality per port: first_interface + i (CDC: 1)
-  const char* product;      // human name, used in personality names
-  const char* source;       // where the ID comes from
+  ChipVariant variant;        // when rule == fixed
+  uint8_t first_interface;    // interface number of port 0 (CDC: the control interface)
+  uint8_t port_count;         // one personality per port: first_interface + i (CDC: 1)
+  const char* product;        // human name, used in personality names
+  const char* source;         // where the ID comes from
+  const char* tty_base_name;  // IOTTYBaseName of its ports ("usbserial-" unless the data says)
+  DriverClass driver_class;
 };
 
 // Interface-class matching (CDC-ACM by class, as usb-serial-for-android and Linux do).

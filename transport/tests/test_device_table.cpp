@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 namespace {
 
@@ -68,6 +69,17 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
     EXPECT_GT(std::strlen(e.source), 0u);
+  }
+}
+
+// devices.ini gives a tty_base_name only where a device needs its own; every other entry
+// gets the default, the same one class-rule ports use.
+TEST(DeviceTable, BaseNamesAndDriverClasses) {
+  for (const DeviceEntry& e : transport::device_entries()) {
+    SCOPED_TRACE(e.product);
+    ASSERT_NE(e.tty_base_name, nullptr);
+    EXPECT_STREQ(e.tty_base_name, transport::kTtyBaseName);
+    EXPECT_EQ(e.driver_class, transport::DriverClass::usb_serial);
   }
 }
 

@@ -115,6 +115,7 @@ TEST(IdentifyPort, Ft232r) {
   EXPECT_EQ(id.family, ChipFamily::ftdi);
   EXPECT_EQ(id.port_count, 1);
   EXPECT_STREQ(id.product, "FTDI FT232BM/FT232R");
+  EXPECT_STREQ(id.tty_base_name, "usbserial-");
   EXPECT_EQ(id.config.variant, ChipVariant::ft232r);
   EXPECT_EQ(id.config.interface_number, 0);
   EXPECT_EQ(id.config.data_interface, 0);
@@ -247,6 +248,7 @@ TEST(IdentifyPort, ClassMatchedCdcDevice) {
   EXPECT_EQ(id.family, ChipFamily::cdc_acm);
   EXPECT_EQ(id.port_count, 1);
   EXPECT_STREQ(id.product, "CDC-ACM");
+  EXPECT_STREQ(id.tty_base_name, transport::kTtyBaseName);  // class rules use the default
   EXPECT_EQ(id.config.variant, ChipVariant::cdc_acm);
   EXPECT_EQ(id.config.interface_number, 1);
   EXPECT_EQ(id.config.data_interface, 2);
