@@ -8,6 +8,7 @@ namespace {
 
 // Maxima: FTDI datasheets via reference/usb-serial-protocols.md §2.4 ("AM/BM/R/2232C/FT-X
 // 3 MBd; H-series 12 MBd"). A CDC-ACM function forwards dwDTERate; the device decides.
+// A vendor bulk port has no UART and so no rate; its port count is per device (devices.ini).
 constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cdc_acm, ChipFamily::cdc_acm, "cdc-acm", 0, 1, false},
     {ChipVariant::ft232bm, ChipFamily::ftdi, "ft232bm", 3'000'000, 1, false},
@@ -17,6 +18,7 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
     {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
     {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+    {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -78,6 +80,8 @@ const char* to_string(ChipFamily family) {
       return "cdc-acm";
     case ChipFamily::ftdi:
       return "ftdi";
+    case ChipFamily::vendor_bulk:
+      return "vendor-bulk";
   }
   return "unknown";
 }

@@ -14,8 +14,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi };
-inline constexpr int kChipFamilyCount = 2;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk };
+inline constexpr int kChipFamilyCount = 3;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -26,8 +26,9 @@ enum class ChipVariant : uint8_t {
   ft232h,
   ft2232h,
   ft4232h,
+  vendor_bulk,  // a plain bulk pair on a vendor-class interface, no chip protocol
 };
-inline constexpr int kChipVariantCount = 8;
+inline constexpr int kChipVariantCount = 9;
 
 struct VariantInfo {
   ChipVariant variant;

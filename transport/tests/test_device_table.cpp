@@ -13,6 +13,7 @@
 //   Maximum rates: 3 MBd for AM/BM/R/2232C/FT-X, 12 MBd for the H series.
 //   WCH CH9102F 0x1A86:0x55D4 is CDC-ACM (usb-serial-for-android device_filter.xml).
 //   CDC-ACM: class 0x02, subclass 0x02 (USB CDC 1.2 §4.3).
+//   vendor-bulk: no chip, so no rate limit; its port count is per device (devices.ini).
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -261,6 +262,7 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
       {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
       {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+      {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -302,6 +304,7 @@ TEST(Variants, UnknownNames) {
 TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
+  EXPECT_STREQ(transport::to_string(ChipFamily::vendor_bulk), "vendor-bulk");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 
