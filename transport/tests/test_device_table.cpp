@@ -15,7 +15,7 @@
 //   CDC-ACM: class 0x02, subclass 0x02 (USB CDC 1.2 §4.3).
 //   vendor-bulk: no chip, so no rate limit; its port count is per device (devices.ini).
 //   TETRA radio PEI 0x0CAD:0x9016: interfaces 0 and 1, class 0xFF, one bulk pair each,
-//     tty base name "tetra-pei-" (issue 8's facts, written into devices.ini).
+//     tty base name "tetra-pei-" (the radio's descriptors, as devices.ini records them).
 #include <cstdint>
 #include <cstring>
 #include <set>
