@@ -9,6 +9,8 @@ namespace {
 // Maxima: FTDI datasheets via reference/usb-serial-protocols.md §2.4 ("AM/BM/R/2232C/FT-X
 // 3 MBd; H-series 12 MBd"). A CDC-ACM function forwards dwDTERate; the device decides.
 // A vendor bulk port has no UART and so no rate; its port count is per device (devices.ini).
+// tools/devicegen reads the family and variant names devices.ini may use from these rows
+// ({ChipVariant::x, ChipFamily::y, "name", ...}): keep that shape when adding one.
 constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cdc_acm, ChipFamily::cdc_acm, "cdc-acm", 0, 1, false},
     {ChipVariant::ft232bm, ChipFamily::ftdi, "ft232bm", 3'000'000, 1, false},
