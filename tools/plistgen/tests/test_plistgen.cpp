@@ -88,7 +88,7 @@ const transport::DeviceEntry& entry_of(uint64_t vid, uint64_t pid) {
   const transport::DeviceEntry* entry =
       transport::find_device(static_cast<uint16_t>(vid), static_cast<uint16_t>(pid));
   EXPECT_NE(entry, nullptr) << std::hex << vid << ":" << pid;
-  static const transport::DeviceEntry kNone{};
+  static const transport::DeviceEntry kNone{0, 0, {}, {}, {}, 0, 0, "", "", "", {}};
   return entry != nullptr ? *entry : kNone;
 }
 
