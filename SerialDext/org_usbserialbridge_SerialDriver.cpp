@@ -215,7 +215,7 @@ kern_return_t org_usbserialbridge_SerialDriver::Start_Impl(IOService* provider) 
 
   OSDictionary* properties = OSDictionary::withCapacity(4);
   if (properties != nullptr) {
-    set_string(properties, kIOTTYBaseNameKey, transport::kTtyBaseName);
+    set_string(properties, kIOTTYBaseNameKey, ivars->identity.tty_base_name);
     set_string(properties, kIOTTYSuffixKey, suffix);
     set_string(properties, "USBSerialBridgeChip", ivars->port.chip()->name());
     set_string(properties, "USBSerialBridgeVersion", USBSERIAL_VERSION);
@@ -230,7 +230,7 @@ kern_return_t org_usbserialbridge_SerialDriver::Start_Impl(IOService* provider) 
          "%{public}s%{public}s",
          parsed_device.vendor_id, parsed_device.product_id, parsed_device.bcd_device,
          interface_number, ivars->identity.product, ivars->port.chip()->name(),
-         ivars->identity.config.port_index, transport::kTtyBaseName, suffix);
+         ivars->identity.config.port_index, ivars->identity.tty_base_name, suffix);
   return RegisterService();
 }
 

@@ -8,6 +8,9 @@ namespace {
 
 // Maxima: FTDI datasheets via docs/usb-serial-reference.md §2.4 ("AM/BM/R/2232C/FT-X
 // 3 MBd; H-series 12 MBd"). A CDC-ACM function forwards dwDTERate; the device decides.
+// A vendor bulk port has no UART and so no rate; its port count is per device (devices.ini).
+// tools/devicegen reads the family and variant names devices.ini may use from these rows
+// ({ChipVariant::x, ChipFamily::y, "name", ...}): keep that shape when adding one.
 constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cdc_acm, ChipFamily::cdc_acm, "cdc-acm", 0, 1, false},
     {ChipVariant::ft232bm, ChipFamily::ftdi, "ft232bm", 3'000'000, 1, false},
@@ -17,6 +20,7 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
     {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
     {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+    {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -29,32 +33,8 @@ constexpr bool variants_in_enum_order() {
 }
 static_assert(variants_in_enum_order(), "kVariants must be indexed by ChipVariant");
 
-constexpr uint16_t kVendorFtdi = 0x0403;
-constexpr uint16_t kVendorWch = 0x1A86;
-
-constexpr std::array<DeviceEntry, 6> kDevices = {{
-    // FTDI PIDs: Linux drivers/usb/serial/ftdi_sio_ids.h. The generation behind a PID is
-    // told apart by bcdDevice (see kFtdiRevisions).
-    {kVendorFtdi, 0x6001, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232r, 0, 1,
-     "FTDI FT232BM/FT232R", "ftdi_sio_ids.h FTDI_8U232AM_PID"},
-    {kVendorFtdi, 0x6010, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft2232h, 0, 2,
-     "FTDI FT2232C/D/H", "ftdi_sio_ids.h FTDI_8U2232C_PID"},
-    {kVendorFtdi, 0x6011, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft4232h, 0, 4,
-     "FTDI FT4232H", "ftdi_sio_ids.h FTDI_4232H_PID"},
-    {kVendorFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232h, 0, 1,
-     "FTDI FT232H", "ftdi_sio_ids.h FTDI_232H_PID"},
-    {kVendorFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft_x, 0, 1,
-     "FTDI FT-X", "ftdi_sio_ids.h FTDI_FTX_PID"},
-    // WCH CH9102F is a class-compliant CDC-ACM device (control interface 0):
-    // usb-serial-for-android device_filter.xml.
-    {kVendorWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
-     "WCH CH9102F", "usb-serial-for-android device_filter.xml"},
-}};
-
-// CDC class 0x02, subclass 0x02 (Abstract Control Model): USB CDC 1.2 §4.3.
-constexpr std::array<ClassRule, 1> kClassRules = {{
-    {0x02, 0x02, ChipFamily::cdc_acm, ChipVariant::cdc_acm, true, "CDC-ACM"},
-}};
+// kDevices and kClassRules, generated from devices.ini by tools/devicegen.
+#include "device_table_data.inc"
 
 // bcdDevice -> FTDI generation: Linux ftdi_sio.c ftdi_determine_type (>= v6.3).
 // 0x0200 (FT8U232AM, or an FT232BM with the iSerialNumber bug) and the SIO are
@@ -102,6 +82,8 @@ const char* to_string(ChipFamily family) {
       return "cdc-acm";
     case ChipFamily::ftdi:
       return "ftdi";
+    case ChipFamily::vendor_bulk:
+      return "vendor-bulk";
   }
   return "unknown";
 }

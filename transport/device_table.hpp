@@ -1,6 +1,9 @@
 // The one device table: VID/PID (+ bcdDevice and interface-class rules) -> chip
-// family and variant. The Info.plist personalities, the transport.usb
-// entitlement and the runtime prober are all generated from it.
+// family and variant, tty base name and driver class. Its entries come from the
+// data file devices.ini at the repository root (tools/devicegen turns it into
+// the kDevices and kClassRules arrays device_table.cpp includes); the Info.plist
+// personalities and the transport.usb entitlement are generated from the same
+// file. The variants and the FTDI bcdDevice rule are chip facts and stay here.
 #pragma once
 
 #include <cstddef>
@@ -11,8 +14,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi };
-inline constexpr int kChipFamilyCount = 2;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk };
+inline constexpr int kChipFamilyCount = 3;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -23,8 +26,9 @@ enum class ChipVariant : uint8_t {
   ft232h,
   ft2232h,
   ft4232h,
+  vendor_bulk,  // a plain bulk pair on a vendor-class interface, no chip protocol
 };
-inline constexpr int kChipVariantCount = 8;
+inline constexpr int kChipVariantCount = 9;
 
 struct VariantInfo {
   ChipVariant variant;
@@ -48,16 +52,29 @@ enum class VariantRule : uint8_t {
   ftdi_by_bcd,  // FTDI PIDs shared by several generations: decided by bcdDevice
 };
 
+// The DriverKit class a device's personalities instantiate.
+enum class DriverClass : uint8_t {
+  usb_serial,  // the IOUserUSBSerial subclass (SerialDext today)
+  serial,      // an IOUserSerial subclass driving its own bulk pipes (not written yet;
+               // tools/devicegen refuses it until it exists)
+};
+
 struct DeviceEntry {
   uint16_t vid;
   uint16_t pid;
   ChipFamily family;
   VariantRule rule;
-  ChipVariant variant;      // when rule == fixed
-  uint8_t first_interface;  // interface number of port 0 (CDC: the control interface)
-  uint8_t port_count;       // one personality per port: first_interface + i (CDC: 1)
-  const char* product;      // human name, used in personality names
-  const char* source;       // where the ID comes from
+  ChipVariant variant;        // when rule == fixed
+  uint8_t first_interface;    // interface number of port 0 (CDC: the control interface)
+  uint8_t port_count;         // one personality per port: first_interface + i (CDC: 1)
+  const char* product;        // human name, used in personality names
+  const char* source;         // where the ID comes from
+  const char* tty_base_name;  // IOTTYBaseName of its ports ("usbserial-" unless the data says)
+  DriverClass driver_class;
+  // False for a device without a serial-number string: its personalities then
+  // carry IOTTYSuffix, the VID/PID fallback suffix (tty_name.hpp), so its node
+  // name does not depend on who names the port (docs/driverkit-assumptions.md).
+  bool has_serial_number;
 };
 
 // Interface-class matching (CDC-ACM by class, as usb-serial-for-android and Linux do).

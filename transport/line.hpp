@@ -92,6 +92,9 @@ inline constexpr uint32_t kMarkSpace = 1u << 8;     // mark and space parity
 inline constexpr uint32_t kDataBits5_6 = 1u << 9;   // 5 and 6 data bits
 inline constexpr uint32_t kStopBits1_5 = 1u << 10;  // 1.5 stop bits
 inline constexpr uint32_t kCts = 1u << 11;          // the chip reports CTS at all
+// The device has no modem lines at all (no DTR/RTS outputs, no inputs): a vendor
+// bulk pipe. SerialPort then records DTR/RTS without driving them.
+inline constexpr uint32_t kNoModemLines = 1u << 12;
 }  // namespace capability
 
 struct Capabilities {

@@ -26,6 +26,7 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
     out.family = entry->family;
     out.port_count = entry->port_count;
     out.product = entry->product;
+    out.tty_base_name = entry->tty_base_name;
   } else if (const ClassRule* rule =
                  find_class_rule(itf->interface_class, itf->interface_subclass)) {
     variant = rule->variant;

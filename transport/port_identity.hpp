@@ -9,6 +9,7 @@
 #include "descriptors.hpp"
 #include "device_table.hpp"
 #include "status.hpp"
+#include "tty_name.hpp"
 
 namespace transport {
 
@@ -16,6 +17,9 @@ struct PortIdentity {
   ChipFamily family = ChipFamily::cdc_acm;
   uint8_t port_count = 1;  // ports of the chip (for the tty suffix's port letter)
   const char* product = "";
+  // IOTTYBaseName of the port: the device entry's (devices.ini tty_base_name);
+  // kTtyBaseName for a port matched by a class rule.
+  const char* tty_base_name = kTtyBaseName;
   PortConfig config;  // variant, interfaces, packet sizes, port index
 };
 

@@ -146,6 +146,9 @@ Status SerialPort::apply_line(const LineSettings& wanted) {
 }
 
 Status SerialPort::apply_mcr() {
+  if (caps_.has(capability::kNoModemLines)) {
+    return Status::ok;  // nothing to drive; the request stays recorded in mcr_
+  }
   ModemControl lines = mcr_;
   if (hung_up_) {
     lines = ModemControl{false, false};
@@ -225,7 +228,10 @@ Status SerialPort::program_mcr(bool dtr, bool rts) {
     return Status::not_open;
   }
   mcr_ = ModemControl{dtr, rts};
-  return active_ ? apply_mcr() : Status::ok;
+  if (!active_) {
+    return Status::ok;
+  }
+  return caps_.has(capability::kNoModemLines) ? Status::unsupported : apply_mcr();
 }
 
 Status SerialPort::program_flow(uint32_t arg, uint8_t xon, uint8_t xoff) {
@@ -237,12 +243,13 @@ Status SerialPort::program_flow(uint32_t arg, uint8_t xon, uint8_t xoff) {
     flow_ = wanted;
     return Status::ok;
   }
-  const Status status = note(chip_->set_flow_control(*sink_, wanted));
-  if (status == Status::ok) {
-    flow_ = wanted;
-  } else if (status == Status::unsupported && wanted.modes == flow::kNone) {
-    flow_ = wanted;  // a chip without flow control is already "off"
+  const Status status = chip_->set_flow_control(*sink_, wanted);
+  if (status == Status::unsupported && wanted.modes == flow::kNone) {
+    flow_ = wanted;  // a chip without flow control is already "off": not a failure
     return Status::ok;
+  }
+  if (note(status) == Status::ok) {
+    flow_ = wanted;
   }
   return status;
 }

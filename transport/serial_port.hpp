@@ -71,7 +71,10 @@ class SerialPort {
   Status program_uart(uint32_t baud, uint8_t data_bits, uint8_t half_stop_bits, uint8_t parity);
   // HwProgramBaudRate.
   Status program_baud(uint32_t baud);
-  // HwProgramMCR.
+  // HwProgramMCR. Inactive: recorded for activate(). On a device without modem
+  // lines (capability kNoModemLines) the lines are only ever recorded: activate()
+  // goes ahead without them (the kernel raises DTR before every open) and an
+  // active port answers unsupported, as Linux's generic usb-serial does (ENOTTY).
   Status program_mcr(bool dtr, bool rts);
   // HwProgramFlowControl: arg is the PD_RS232_A_* word (serial_constants.hpp).
   Status program_flow(uint32_t arg, uint8_t xon, uint8_t xoff);

@@ -2,6 +2,7 @@
 
 #include "sim/cdc_acm.hpp"
 #include "sim/ftdi.hpp"
+#include "sim/vendor_bulk.hpp"
 
 namespace sim {
 
@@ -12,12 +13,18 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const ftdi::Variant* v = ftdi::find_variant(chip)) {
     return std::make_unique<ftdi::FtdiDevice>(bus, *v, options);
   }
+  if (const vendor::Profile* p = vendor::find_profile(chip)) {
+    return std::make_unique<vendor::VendorBulkDevice>(bus, *p, options);
+  }
   return nullptr;
 }
 
 std::vector<std::string> chip_names() {
   std::vector<std::string> names{"cdc-acm"};
   for (auto& n : ftdi::variant_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : vendor::profile_names()) {
     names.push_back(n);
   }
   return names;

@@ -1,8 +1,11 @@
 // usbserial-plistgen: Info.plist.in + the device table -> Info.plist and Entitlements.plist.
 //
-//   usbserial-plistgen --template Info.plist.in --info-plist OUT/Info.plist
-//                      --entitlements OUT/Entitlements.plist --bundle-id ID
-//                      --driver-class CLASS --version X.Y.Z [--bundle-name NAME] [--development]
+//   usbserial-plistgen --device-table device_table.plist --template Info.plist.in
+//                      --info-plist OUT/Info.plist --entitlements OUT/Entitlements.plist
+//                      --bundle-id ID --driver-class CLASS --version X.Y.Z
+//                      [--serial-driver-class CLASS] [--bundle-name NAME] [--development]
+//
+// device_table.plist is what tools/devicegen makes of devices.ini.
 //
 // A file is rewritten only when its content changes, so its timestamp means something.
 #include <boost/program_options.hpp>
@@ -40,6 +43,7 @@ bool write_if_changed(const std::string& path, const std::string& content) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string table_path;
   std::string template_path;
   std::string info_out;
   std::string entitlements_out;
@@ -47,12 +51,16 @@ int main(int argc, char** argv) {
   bool development = false;
 
   po::options_description options("usbserial-plistgen options");
-  options.add_options()("help,h", "show this help")("template", po::value(&template_path),
-                                                    "Info.plist.in template")(
+  options.add_options()("help,h", "show this help")(
+      "device-table", po::value(&table_path),
+      "device_table.plist (tools/devicegen's output for devices.ini)")(
+      "template", po::value(&template_path), "Info.plist.in template")(
       "info-plist", po::value(&info_out), "where to write Info.plist")(
       "entitlements", po::value(&entitlements_out), "where to write Entitlements.plist")(
       "bundle-id", po::value(&identity.bundle_id), "CFBundleIdentifier (USBSERIAL_BUNDLE_ID)")(
       "driver-class", po::value(&identity.driver_class), "IOUserClass (USBSERIAL_DRIVER_CLASS)")(
+      "serial-driver-class", po::value(&identity.serial_driver_class),
+      "IOUserClass of driver_class serial devices (none exists yet)")(
       "version", po::value(&identity.version), "CFBundleShortVersionString / CFBundleVersion")(
       "bundle-name", po::value(&identity.bundle_name)->default_value("USBSerialBridge"),
       "CFBundleName")("development", po::bool_switch(&development),
@@ -74,6 +82,21 @@ int main(int argc, char** argv) {
     std::cerr << "usbserial-plistgen: nothing to do (give --info-plist and/or --entitlements)\n";
     return 2;
   }
+  std::string table_text;
+  plistgen::DeviceTable table;
+  std::string table_error;
+  if (table_path.empty()) {
+    std::cerr << "usbserial-plistgen: give --device-table (tools/devicegen's device_table.plist)\n";
+    return 2;
+  }
+  if (!read_file(table_path, table_text)) {
+    std::cerr << "usbserial-plistgen: cannot read " << table_path << "\n";
+    return 1;
+  }
+  if (!plistgen::load_device_table(table_text, table, table_error)) {
+    std::cerr << "usbserial-plistgen: " << table_path << ": " << table_error << "\n";
+    return 1;
+  }
   if (!info_out.empty()) {
     if (template_path.empty() || identity.bundle_id.empty() || identity.driver_class.empty() ||
         identity.version.empty()) {
@@ -88,7 +111,7 @@ int main(int argc, char** argv) {
     }
     std::string xml;
     std::string error;
-    if (!plistgen::build_info_plist(template_text, identity, development, xml, error)) {
+    if (!plistgen::build_info_plist(template_text, identity, table, development, xml, error)) {
       std::cerr << "usbserial-plistgen: " << template_path << ": " << error << "\n";
       return 1;
     }
@@ -98,7 +121,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!entitlements_out.empty() &&
-      !write_if_changed(entitlements_out, plistgen::build_entitlements_xml(development))) {
+      !write_if_changed(entitlements_out, plistgen::build_entitlements_xml(table, development))) {
     std::cerr << "usbserial-plistgen: cannot write " << entitlements_out << "\n";
     return 1;
   }

@@ -5,8 +5,173 @@
 
 #include "tools/common/plist_compat.hpp"
 #include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 namespace plistgen {
+
+namespace {
+
+// One field of a device_table.plist entry; each returns false and says why.
+struct EntryReader {
+  plist_t dict;
+  std::string where;  // "devices[3] (TETRA radio PEI)"
+  std::string& error;
+
+  plist_t field(const char* key, plist_type type, const char* type_name) {
+    plist_t node = plist_dict_get_item(dict, key);
+    if (node == nullptr || plist_get_node_type(node) != type) {
+      error = where + ": field \"" + key + "\" is missing or not " + type_name;
+      return nullptr;
+    }
+    return node;
+  }
+  bool number(const char* key, uint64_t max, uint64_t& out) {
+    plist_t node = field(key, PLIST_UINT, "an integer");
+    if (node == nullptr) {
+      return false;
+    }
+    plist_get_uint_val(node, &out);
+    if (out > max) {
+      error = where + ": field \"" + key + "\" is above " + std::to_string(max);
+      return false;
+    }
+    return true;
+  }
+  bool text(const char* key, std::string& out) {
+    plist_t node = field(key, PLIST_STRING, "a string");
+    if (node == nullptr) {
+      return false;
+    }
+    char* value = nullptr;
+    plist_get_string_val(node, &value);
+    out = value != nullptr ? value : "";
+    free(value);
+    return true;
+  }
+  bool flag(const char* key, bool& out) {
+    plist_t node = field(key, PLIST_BOOLEAN, "a boolean");
+    if (node == nullptr) {
+      return false;
+    }
+    uint8_t value = 0;
+    plist_get_bool_val(node, &value);
+    out = value != 0;
+    return true;
+  }
+};
+
+plist_t entry_array(plist_t root, const char* key, std::string& error) {
+  plist_t array = plist_dict_get_item(root, key);
+  if (array == nullptr || plist_get_node_type(array) != PLIST_ARRAY) {
+    error = std::string("no \"") + key + "\" array";
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < plist_array_get_size(array); ++i) {
+    if (plist_get_node_type(plist_array_get_item(array, i)) != PLIST_DICT) {
+      error = std::string(key) + "[" + std::to_string(i) + "] is not a dictionary";
+      return nullptr;
+    }
+  }
+  return array;
+}
+
+// Whether a family's ports can be driven from their matched interface, by the
+// family's name in the table ("cdc-acm", "ftdi", ...).
+bool read_family(EntryReader& in, bool& one_interface) {
+  std::string family;
+  if (!in.text("family", family)) {
+    return false;
+  }
+  for (int i = 0; i < transport::kChipFamilyCount; ++i) {
+    const auto candidate = static_cast<transport::ChipFamily>(i);
+    if (family == transport::to_string(candidate)) {
+      one_interface = transport::drivable_from_matched_interface(candidate);
+      return true;
+    }
+  }
+  in.error = in.where + ": family \"" + family + "\" is not a chip family of the driver";
+  return false;
+}
+
+bool read_device(EntryReader& in, DeviceRow& row) {
+  uint64_t vid = 0;
+  uint64_t pid = 0;
+  uint64_t first = 0;
+  uint64_t ports = 0;
+  std::string driver_class;
+  if (!in.text("product", row.product) || !in.number("vid", 0xFFFF, vid) ||
+      !in.number("pid", 0xFFFF, pid) || !in.number("first_interface", 0xFF, first) ||
+      !in.number("ports", 0xFF, ports) || !in.text("tty_base_name", row.tty_base_name) ||
+      !in.text("driver_class", driver_class) || !in.flag("serial_number", row.has_serial_number) ||
+      !read_family(in, row.one_interface)) {
+    return false;
+  }
+  if (ports == 0 || first + ports > 0x100) {
+    in.error = in.where + ": ports " + std::to_string(ports) + " from interface " +
+               std::to_string(first) + " do not fit interfaces 0..255";
+    return false;
+  }
+  if (driver_class == "usb-serial") {
+    row.driver_class = transport::DriverClass::usb_serial;
+  } else if (driver_class == "serial") {
+    row.driver_class = transport::DriverClass::serial;
+  } else {
+    in.error = in.where + ": driver_class \"" + driver_class + "\" is not usb-serial or serial";
+    return false;
+  }
+  row.vid = static_cast<uint16_t>(vid);
+  row.pid = static_cast<uint16_t>(pid);
+  row.first_interface = static_cast<uint8_t>(first);
+  row.ports = static_cast<uint8_t>(ports);
+  return true;
+}
+
+bool read_class_rule(EntryReader& in, ClassRow& row) {
+  uint64_t cls = 0;
+  uint64_t subclass = 0;
+  if (!in.text("product", row.product) || !in.number("interface_class", 0xFF, cls) ||
+      !in.number("interface_subclass", 0xFF, subclass) ||
+      !in.flag("development_only", row.development_only) ||
+      !read_family(in, row.one_interface)) {
+    return false;
+  }
+  row.interface_class = static_cast<uint8_t>(cls);
+  row.interface_subclass = static_cast<uint8_t>(subclass);
+  return true;
+}
+
+}  // namespace
+
+bool load_device_table(std::string_view plist_data, DeviceTable& out, std::string& error) {
+  out = DeviceTable{};
+  PlistPtr root = parse_plist(plist_data);
+  if (!root || plist_get_node_type(root.get()) != PLIST_DICT) {
+    error = "not a plist whose root is a dictionary";
+    return false;
+  }
+  plist_t devices = entry_array(root.get(), "devices", error);
+  plist_t rules = devices != nullptr ? entry_array(root.get(), "class_rules", error) : nullptr;
+  if (rules == nullptr) {
+    return false;
+  }
+  for (uint32_t i = 0; i < plist_array_get_size(devices); ++i) {
+    EntryReader in{plist_array_get_item(devices, i), "devices[" + std::to_string(i) + "]", error};
+    DeviceRow row;
+    if (!read_device(in, row)) {
+      return false;
+    }
+    out.devices.push_back(row);
+  }
+  for (uint32_t i = 0; i < plist_array_get_size(rules); ++i) {
+    EntryReader in{plist_array_get_item(rules, i), "class_rules[" + std::to_string(i) + "]", error};
+    ClassRow row;
+    if (!read_class_rule(in, row)) {
+      return false;
+    }
+    out.class_rules.push_back(row);
+  }
+  return true;
+}
 
 std::string port_letter_name(std::string_view product, unsigned port, unsigned port_count) {
   std::string name(product);
@@ -21,24 +186,31 @@ std::string port_letter_name(std::string_view product, unsigned port, unsigned p
   return name;
 }
 
-std::vector<PersonalitySpec> table_personalities(bool development) {
+std::vector<PersonalitySpec> table_personalities(const DeviceTable& table, bool development) {
   std::vector<PersonalitySpec> specs;
-  for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (!transport::drivable_from_matched_interface(entry.family)) {
+  for (const DeviceRow& device : table.devices) {
+    if (!device.one_interface) {
       continue;  // a personality that cannot work on a Mac is not generated
     }
-    for (unsigned port = 0; port < entry.port_count; ++port) {
+    for (unsigned port = 0; port < device.ports; ++port) {
       PersonalitySpec spec;
-      spec.name = port_letter_name(entry.product, port, entry.port_count);
-      spec.vid = entry.vid;
-      spec.pid = entry.pid;
-      spec.interface_number = static_cast<uint8_t>(entry.first_interface + port);
+      spec.name = port_letter_name(device.product, port, device.ports);
+      spec.tty_base_name = device.tty_base_name;
+      if (!device.has_serial_number) {
+        char suffix[transport::kTtySuffixMax + 1];
+        transport::make_tty_suffix(nullptr, device.vid, device.pid, static_cast<uint8_t>(port),
+                                   device.ports, suffix);
+        spec.tty_suffix = suffix;
+      }
+      spec.driver_class = device.driver_class;
+      spec.vid = device.vid;
+      spec.pid = device.pid;
+      spec.interface_number = static_cast<uint8_t>(device.first_interface + port);
       specs.push_back(spec);
     }
   }
-  for (const transport::ClassRule& rule : transport::class_rules()) {
-    if ((rule.development_only && !development) ||
-        !transport::drivable_from_matched_interface(rule.family)) {
+  for (const ClassRow& rule : table.class_rules) {
+    if ((rule.development_only && !development) || !rule.one_interface) {
       continue;
     }
     PersonalitySpec spec;
@@ -69,10 +241,15 @@ PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec)
   set_string(dict, "CFBundleIdentifierKernel", kSerialKernelBundle);
   set_string(dict, "IOClass", kIOClassSerial);
   set_string(dict, "IOProviderClass", kProviderInterface);
-  set_string(dict, "IOUserClass", identity.driver_class);
+  set_string(dict, "IOUserClass",
+             spec.driver_class == transport::DriverClass::serial ? identity.serial_driver_class
+                                                                 : identity.driver_class);
   set_string(dict, "IOUserServerName", identity.bundle_id);
   set_uint(dict, "IOProbeScore", static_cast<uint64_t>(kProbeScore));
-  set_string(dict, "IOTTYBaseName", kTtyBaseName);
+  set_string(dict, "IOTTYBaseName", spec.tty_base_name);
+  if (!spec.tty_suffix.empty()) {
+    set_string(dict, "IOTTYSuffix", spec.tty_suffix);
+  }
   if (spec.class_based) {
     set_uint(dict, "bInterfaceClass", spec.interface_class);
     set_uint(dict, "bInterfaceSubClass", spec.interface_subclass);
@@ -172,8 +349,9 @@ PlistPtr parse_plist(std::string_view data) {
   return PlistPtr(plist_compat::from_memory(data.data(), static_cast<uint32_t>(data.size())));
 }
 
-bool build_info_plist(std::string_view template_text, const Identity& identity, bool development,
-                      std::string& xml_out, std::string& error) {
+bool build_info_plist(std::string_view template_text, const Identity& identity,
+                      const DeviceTable& table, bool development, std::string& xml_out,
+                      std::string& error) {
   const std::vector<Token> tokens = {
       {"BUNDLE_ID", identity.bundle_id},
       {"BUNDLE_NAME", identity.bundle_name},
@@ -194,9 +372,16 @@ bool build_info_plist(std::string_view template_text, const Identity& identity, 
     error = "the template must hold an empty IOKitPersonalities dictionary";
     return false;
   }
-  for (const PersonalitySpec& spec : table_personalities(development)) {
+  for (const PersonalitySpec& spec : table_personalities(table, development)) {
     if (plist_dict_get_item(personalities, spec.name.c_str()) != nullptr) {
       error = "duplicate personality name \"" + spec.name + "\" (device table products)";
+      return false;
+    }
+    if (spec.driver_class == transport::DriverClass::serial &&
+        identity.serial_driver_class.empty()) {
+      error = "\"" + spec.name +
+              "\" uses driver class serial, but the dext has no IOUserSerial-based class "
+              "(--serial-driver-class)";
       return false;
     }
     plist_dict_set_item(personalities, spec.name.c_str(),
@@ -206,9 +391,9 @@ bool build_info_plist(std::string_view template_text, const Identity& identity, 
   return true;
 }
 
-std::string build_entitlements_xml(bool development) {
+std::string build_entitlements_xml(const DeviceTable& table, bool development) {
   const PlistPtr entitlements =
-      make_entitlements(vendors_of(table_personalities(development)), development);
+      make_entitlements(vendors_of(table_personalities(table, development)), development);
   return to_xml(entitlements.get());
 }
 

@@ -1,7 +1,7 @@
 // usbserial-plistgen library: the dext's IOKitPersonalities and entitlements, built from the one
-// device table (transport/device_table.hpp). Used by the usbserial-plistgen tool, its tests and
-// usbserial-doctor's `personality` command, so there is one definition of what a personality of
-// this project looks like.
+// device table (devices.ini, as tools/devicegen writes it out in device_table.plist). Used by the
+// usbserial-plistgen tool, its tests and usbserial-doctor's `personality` command, so there is
+// one definition of what a personality of this project looks like.
 //
 // Key sets and values: docs/driverkit-reference.md §3.2 (Apple's own AppleUSBSLCOM/AppleUSBCHCOM
 // personalities, IOREG), §3.4 (interface matching tiers), §3.5 (entitlements).
@@ -16,6 +16,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 namespace plistgen {
 
@@ -33,9 +36,12 @@ using PlistPtr = std::unique_ptr<void, PlistDeleter>;
 // PROJECT_VERSION).
 struct Identity {
   std::string bundle_id;     // CFBundleIdentifier == IOUserServerName == CFBundleExecutable
-  std::string driver_class;  // IOUserClass
+  std::string driver_class;  // IOUserClass of driver_class usb-serial personalities
   std::string bundle_name;   // CFBundleName
   std::string version;       // CFBundleShortVersionString / CFBundleVersion
+  // IOUserClass of driver_class serial personalities (the IOUserSerial subclass). Empty while
+  // that class does not exist: a table that uses it is then refused.
+  std::string serial_driver_class = {};
 };
 
 // Fixed personality values of a serial dext (docs/driverkit-reference.md §3.2, as Apple's own
@@ -43,7 +49,6 @@ struct Identity {
 inline constexpr const char* kIOClassSerial = "IOUserSerial";
 inline constexpr const char* kSerialKernelBundle = "com.apple.driver.driverkit.serial";
 inline constexpr const char* kProviderInterface = "IOUSBHostInterface";
-inline constexpr const char* kTtyBaseName = "usbserial-";
 // bConfigurationValue of every device in the table: they have one configuration, value 1
 // (docs/driverkit-reference.md §3.4: "bConfigurationValue = 1").
 inline constexpr int64_t kConfigurationValue = 1;
@@ -58,9 +63,43 @@ inline constexpr const char* kEntDriverKit = "com.apple.developer.driverkit";
 inline constexpr const char* kEntFamilySerial = "com.apple.developer.driverkit.family.serial";
 inline constexpr const char* kEntTransportUsb = "com.apple.developer.driverkit.transport.usb";
 
+// The device table as tools/devicegen writes it (device_table.plist): what the personalities and
+// the entitlement need of each [device] and [class] section of devices.ini.
+struct DeviceRow {
+  uint16_t vid = 0;
+  uint16_t pid = 0;
+  uint8_t first_interface = 0;
+  uint8_t ports = 1;
+  std::string product;
+  std::string tty_base_name = transport::kTtyBaseName;
+  transport::DriverClass driver_class = transport::DriverClass::usb_serial;
+  bool has_serial_number = true;  // false: personalities carry the fallback IOTTYSuffix
+  // False for a family whose ports need a second interface (CDC-ACM): no
+  // IOUserUSBSerial personality can drive it (transport::drivable_from_matched_interface).
+  bool one_interface = true;
+};
+struct ClassRow {
+  uint8_t interface_class = 0;
+  uint8_t interface_subclass = 0;
+  bool development_only = false;
+  bool one_interface = true;  // as in DeviceRow
+  std::string product;
+};
+struct DeviceTable {
+  std::vector<DeviceRow> devices;
+  std::vector<ClassRow> class_rules;
+};
+
+// Parses device_table.plist. False, with the entry and field named in `error`, when a field is
+// missing, of the wrong type or out of range.
+bool load_device_table(std::string_view plist_data, DeviceTable& out, std::string& error);
+
 // One personality, before it becomes a plist dictionary.
 struct PersonalitySpec {
   std::string name;  // unique IOKitPersonalities key, e.g. "FTDI FT2232C/D/H port B"
+  std::string tty_base_name = transport::kTtyBaseName;                       // IOTTYBaseName
+  std::string tty_suffix;  // IOTTYSuffix, only for a device without a serial-number string
+  transport::DriverClass driver_class = transport::DriverClass::usb_serial;  // IOUserClass
   bool class_based = false;
   // class_based == false: the 90000-tier key set.
   uint16_t vid = 0;
@@ -71,16 +110,17 @@ struct PersonalitySpec {
   uint8_t interface_subclass = 0;
 };
 
-// Personalities of the device table: one per port of every DeviceEntry (interface number
+// Personalities of the device table: one per port of every device (interface number
 // first_interface + port), then, with `development`, one per class rule marked development_only
-// (non-development class rules are always emitted). Names are unique; order is table order.
-std::vector<PersonalitySpec> table_personalities(bool development);
+// (non-development class rules are always emitted). Order is table order.
+std::vector<PersonalitySpec> table_personalities(const DeviceTable& table, bool development);
 
 // "port A".."port Z" style suffix for multi-port devices (FTDI names its channels A, B, C, D:
 // FT2232H/FT4232H datasheets).
 std::string port_letter_name(std::string_view product, unsigned port, unsigned port_count);
 
-// The personality dictionary for one spec.
+// The personality dictionary for one spec. IOUserClass is identity.driver_class, or
+// identity.serial_driver_class for driver class serial.
 PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec);
 
 // Vendors the entitlement must cover: every idVendor of the non-class personalities, sorted.
@@ -104,12 +144,15 @@ bool substitute_tokens(std::string_view text, const std::vector<Token>& tokens, 
                        std::string& error);
 
 // Template text -> complete Info.plist (XML). False with a message when the template does not
-// parse, lacks an empty IOKitPersonalities dictionary, or holds an unknown token.
-bool build_info_plist(std::string_view template_text, const Identity& identity, bool development,
-                      std::string& xml_out, std::string& error);
+// parse, lacks an empty IOKitPersonalities dictionary, or holds an unknown token, when two
+// personalities would share a name, or when a device uses driver class serial and
+// identity.serial_driver_class is empty.
+bool build_info_plist(std::string_view template_text, const Identity& identity,
+                      const DeviceTable& table, bool development, std::string& xml_out,
+                      std::string& error);
 
 // Entitlements plist (XML) for the table.
-std::string build_entitlements_xml(bool development);
+std::string build_entitlements_xml(const DeviceTable& table, bool development);
 
 // Serialises a node as an XML plist.
 std::string to_xml(plist_t node);

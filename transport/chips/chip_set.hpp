@@ -6,6 +6,7 @@
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
 #include "ftdi.hpp"
+#include "vendor_bulk.hpp"
 
 namespace transport::chips {
 
@@ -18,6 +19,8 @@ class ChipSet {
         return &cdc_acm_;
       case ChipFamily::ftdi:
         return &ftdi_;
+      case ChipFamily::vendor_bulk:
+        return &vendor_bulk_;
     }
     return nullptr;
   }
@@ -25,6 +28,7 @@ class ChipSet {
  private:
   CdcAcm cdc_acm_;
   Ftdi ftdi_;
+  VendorBulk vendor_bulk_;
 };
 
 }  // namespace transport::chips

@@ -92,6 +92,7 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::ft4232h:
       return true;
     case ChipVariant::cdc_acm:
+    case ChipVariant::vendor_bulk:
       return false;
   }
   return false;
@@ -115,6 +116,7 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
     case ChipVariant::ft4232h:
       return static_cast<uint8_t>(1 + port_index);
     case ChipVariant::cdc_acm:
+    case ChipVariant::vendor_bulk:
       return 0;
   }
   return 0;

@@ -13,6 +13,9 @@
 //   Maximum rates: 3 MBd for AM/BM/R/2232C/FT-X, 12 MBd for the H series.
 //   WCH CH9102F 0x1A86:0x55D4 is CDC-ACM (usb-serial-for-android device_filter.xml).
 //   CDC-ACM: class 0x02, subclass 0x02 (USB CDC 1.2 §4.3).
+//   vendor-bulk: no chip, so no rate limit; its port count is per device (devices.ini).
+//   TETRA radio PEI 0x0CAD:0x9016: interfaces 0 and 1, class 0xFF, one bulk pair each,
+//     tty base name "tetra-pei-" (the radio's descriptors, as devices.ini records them).
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -21,6 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 namespace {
 
@@ -32,6 +36,7 @@ using transport::VariantRule;
 
 constexpr uint16_t kFtdi = 0x0403;
 constexpr uint16_t kWch = 0x1A86;
+constexpr uint16_t kRadio = 0x0CAD;
 
 struct ExpectedEntry {
   uint16_t vid;
@@ -49,6 +54,7 @@ constexpr ExpectedEntry kExpected[] = {
     {kFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT232H"},
     {kFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT-X"},
     {kWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, 1, "WCH CH9102F"},
+    {kRadio, 0x9016, ChipFamily::vendor_bulk, VariantRule::fixed, 2, "TETRA radio PEI"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -63,12 +69,32 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_EQ(e.family, x.family);
     EXPECT_EQ(e.rule, x.rule);
     EXPECT_EQ(e.port_count, x.port_count);
-    EXPECT_EQ(e.first_interface, 0);  // FTDI port A and the CH9102F control interface
+    EXPECT_EQ(e.first_interface, 0);  // FTDI port A, CH9102F control interface, radio PEI 0
     ASSERT_NE(e.product, nullptr);
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
     EXPECT_GT(std::strlen(e.source), 0u);
   }
+}
+
+// devices.ini gives a tty_base_name only where a device needs its own (the radio); every
+// other entry gets the default, the same one class-rule ports use.
+TEST(DeviceTable, BaseNamesAndDriverClasses) {
+  for (const DeviceEntry& e : transport::device_entries()) {
+    SCOPED_TRACE(e.product);
+    ASSERT_NE(e.tty_base_name, nullptr);
+    EXPECT_STREQ(e.tty_base_name, e.vid == kRadio ? "tetra-pei-" : transport::kTtyBaseName);
+    EXPECT_EQ(e.driver_class, transport::DriverClass::usb_serial);
+  }
+}
+
+TEST(DeviceTable, TheRadioIsAVendorBulkDevice) {
+  const DeviceEntry* radio = transport::find_device(kRadio, 0x9016);
+  ASSERT_NE(radio, nullptr);
+  EXPECT_EQ(radio->variant, ChipVariant::vendor_bulk);
+  ChipVariant v = ChipVariant::cdc_acm;
+  EXPECT_EQ(transport::resolve_variant(*radio, 0x0100, v), Status::ok);
+  EXPECT_EQ(v, ChipVariant::vendor_bulk);
 }
 
 TEST(DeviceTable, FindDeviceForEveryEntry) {
@@ -102,7 +128,8 @@ TEST(DeviceTable, FixedEntriesNameAVariantOfTheirFamily) {
   for (const DeviceEntry& e : transport::device_entries()) {
     const auto& info = transport::variant_info(e.variant);
     EXPECT_EQ(info.family, e.family) << e.product;
-    if (e.rule == VariantRule::fixed) {
+    // A vendor bulk device has as many ports as devices.ini says; a chip has its channels.
+    if (e.rule == VariantRule::fixed && e.family != ChipFamily::vendor_bulk) {
       EXPECT_EQ(info.port_count, e.port_count) << e.product;
     }
   }
@@ -249,6 +276,7 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
       {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
       {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+      {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -290,6 +318,7 @@ TEST(Variants, UnknownNames) {
 TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
+  EXPECT_STREQ(transport::to_string(ChipFamily::vendor_bulk), "vendor-bulk");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 

@@ -115,6 +115,7 @@ TEST(IdentifyPort, Ft232r) {
   EXPECT_EQ(id.family, ChipFamily::ftdi);
   EXPECT_EQ(id.port_count, 1);
   EXPECT_STREQ(id.product, "FTDI FT232BM/FT232R");
+  EXPECT_STREQ(id.tty_base_name, "usbserial-");
   EXPECT_EQ(id.config.variant, ChipVariant::ft232r);
   EXPECT_EQ(id.config.interface_number, 0);
   EXPECT_EQ(id.config.data_interface, 0);
@@ -215,6 +216,65 @@ TEST(IdentifyPort, FtdiMissingPipeIsMalformed) {
   identify(device(0x0403, 0x6001, 0x0600), interrupts, 0, Status::malformed);
 }
 
+// ------------------------------------------------------------ vendor bulk
+
+// The TETRA radio's PEI port (devices.ini): interfaces 0 and 1, class 0xFF with
+// subclass/protocol 0, one 512-byte bulk pair each, no interrupt endpoint.
+usb::Configuration radio_descriptors() {
+  return Descriptors{}
+      .interface(0, 2, 0xFF, 0x00, 0x00)
+      .endpoint(0x81, kBulk, 512)
+      .endpoint(0x01, kBulk, 512)
+      .interface(1, 2, 0xFF, 0x00, 0x00)
+      .endpoint(0x82, kBulk, 512)
+      .endpoint(0x02, kBulk, 512)
+      .parse();
+}
+
+TEST(IdentifyPort, TetraRadioPeiOnePortPerInterface) {
+  const usb::Configuration config = radio_descriptors();
+  for (uint8_t i = 0; i < 2; ++i) {
+    SCOPED_TRACE(int{i});
+    const PortIdentity id = identify(device(0x0CAD, 0x9016, 0x0100), config, i);
+    EXPECT_EQ(id.family, ChipFamily::vendor_bulk);
+    EXPECT_EQ(id.port_count, 2);
+    EXPECT_STREQ(id.product, "TETRA radio PEI");
+    EXPECT_STREQ(id.tty_base_name, "tetra-pei-");
+    EXPECT_EQ(id.config.variant, ChipVariant::vendor_bulk);
+    EXPECT_EQ(id.config.interface_number, i);
+    EXPECT_EQ(id.config.data_interface, i);
+    EXPECT_EQ(id.config.port_index, i);
+    EXPECT_EQ(id.config.bulk_in_max_packet, 512);
+    EXPECT_EQ(id.config.interrupt_max_packet, 0);
+  }
+}
+
+TEST(IdentifyPort, TetraRadioPeiRefusesWhatItsEntryDoesNotCover) {
+  // A third interface is not one of the two PEI ports.
+  const usb::Configuration three = Descriptors{}
+                                       .interface(0, 2, 0xFF, 0, 0)
+                                       .endpoint(0x81, kBulk, 512)
+                                       .endpoint(0x01, kBulk, 512)
+                                       .interface(1, 2, 0xFF, 0, 0)
+                                       .endpoint(0x82, kBulk, 512)
+                                       .endpoint(0x02, kBulk, 512)
+                                       .interface(2, 2, 0xFF, 0, 0)
+                                       .endpoint(0x83, kBulk, 512)
+                                       .endpoint(0x03, kBulk, 512)
+                                       .parse();
+  identify(device(0x0CAD, 0x9016, 0x0100), three, 2, Status::unsupported);
+  // Without a bulk OUT endpoint, or with a zero packet size, there is no port.
+  const usb::Configuration no_out =
+      Descriptors{}.interface(0, 1, 0xFF, 0, 0).endpoint(0x81, kBulk, 512).parse();
+  identify(device(0x0CAD, 0x9016, 0x0100), no_out, 0, Status::malformed);
+  const usb::Configuration zero = Descriptors{}
+                                      .interface(0, 2, 0xFF, 0, 0)
+                                      .endpoint(0x81, kBulk, 0)
+                                      .endpoint(0x01, kBulk, 512)
+                                      .parse();
+  identify(device(0x0CAD, 0x9016, 0x0100), zero, 0, Status::malformed);
+}
+
 // ------------------------------------------------------------ CDC-ACM
 
 TEST(IdentifyPort, Ch9102fFromTheDeviceTable) {
@@ -247,6 +307,7 @@ TEST(IdentifyPort, ClassMatchedCdcDevice) {
   EXPECT_EQ(id.family, ChipFamily::cdc_acm);
   EXPECT_EQ(id.port_count, 1);
   EXPECT_STREQ(id.product, "CDC-ACM");
+  EXPECT_STREQ(id.tty_base_name, transport::kTtyBaseName);  // class rules use the default
   EXPECT_EQ(id.config.variant, ChipVariant::cdc_acm);
   EXPECT_EQ(id.config.interface_number, 1);
   EXPECT_EQ(id.config.data_interface, 2);
@@ -296,6 +357,13 @@ TEST(IdentifyPort, FailureLeavesNoStaleIdentity) {
             Status::invalid_argument);
   EXPECT_EQ(id.config.bulk_in_max_packet, 0);
   EXPECT_EQ(id.config.variant, ChipVariant::cdc_acm);
+  // Nor a base name left from an earlier device.
+  ASSERT_EQ(transport::identify_port(device(0x0CAD, 0x9016, 0x0100), radio_descriptors(), 1, id),
+            Status::ok);
+  ASSERT_STREQ(id.tty_base_name, "tetra-pei-");
+  EXPECT_EQ(transport::identify_port(device(0x0CAD, 0x9016, 0x0100), radio_descriptors(), 5, id),
+            Status::invalid_argument);
+  EXPECT_STREQ(id.tty_base_name, transport::kTtyBaseName);
 }
 
 }  // namespace

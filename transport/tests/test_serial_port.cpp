@@ -622,11 +622,14 @@ TEST_F(SerialPortTest, FlowOnAChipWithoutFlowControl) {
   EXPECT_CALL(chip_, set_flow_control(_, flow_of(flow::kNone)))
       .WillOnce(Return(Status::unsupported));
   EXPECT_EQ(port_.program_flow(0, 0x11, 0x13), Status::ok);
+  EXPECT_EQ(port_.stats().control_failures, 0u);  // every open sends "off": not an error
   // Asking for a handshake it cannot do is an error.
   EXPECT_CALL(chip_, set_flow_control(_, flow_of(flow::kRtsCts)))
       .WillOnce(Return(Status::unsupported));
   EXPECT_EQ(port_.program_flow(0x24, 0x11, 0x13), Status::unsupported);
   EXPECT_EQ(port_.flow_control().modes, flow::kNone);
+  EXPECT_EQ(port_.stats().control_failures, 1u);
+  EXPECT_EQ(port_.stats().last_error, Status::unsupported);
 }
 
 // ------------------------------------------------------------ latency

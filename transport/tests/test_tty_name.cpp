@@ -100,6 +100,9 @@ TEST(TtySuffix, PortLettersOnMultiPortChips) {
 TEST(TtySuffix, PortLetterAfterFallbackAndAfterAFullSerial) {
   EXPECT_EQ(suffix(nullptr, kFtdi, 0x6010, 1, 2), "04036010B");
   EXPECT_EQ(suffix("", kFtdi, 0x6011, 3, 4), "04036011D");
+  // The TETRA radio's PEI port: no serial string, two interfaces (devices.ini).
+  EXPECT_EQ(suffix(nullptr, 0x0CAD, 0x9016, 0, 2), "0CAD9016A");
+  EXPECT_EQ(suffix(nullptr, 0x0CAD, 0x9016, 1, 2), "0CAD9016B");
   const std::string thirty = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123";
   const std::string got = suffix(thirty.c_str(), kFtdi, 0x6011, 3, 4);
   EXPECT_EQ(got, thirty.substr(0, 24) + "D");

@@ -14,6 +14,7 @@
 #include "hostkit/usb_device.hpp"
 #include "transport/descriptors.hpp"
 #include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 #define LOG_PREFIX "hostkit"
 
@@ -64,7 +65,16 @@ OSDictionary* make_personality(const std::string& driver_class,
   put_string("IOUserClass", driver_class.c_str());
   put_string("IOProviderClass", "IOUSBHostInterface");
   put_string("CFBundleIdentifierKernel", "com.apple.driver.driverkit.serial");
-  if (transport::find_device(device.vendor_id, device.product_id) != nullptr) {
+  if (const transport::DeviceEntry* entry =
+          transport::find_device(device.vendor_id, device.product_id)) {
+    put_string("IOTTYBaseName", entry->tty_base_name);
+    if (!entry->has_serial_number) {
+      char suffix[transport::kTtySuffixMax + 1];
+      transport::make_tty_suffix(nullptr, entry->vid, entry->pid,
+                                 static_cast<uint8_t>(itf.number - entry->first_interface),
+                                 entry->port_count, suffix);
+      put_string("IOTTYSuffix", suffix);
+    }
     put_number("idVendor", device.vendor_id);
     put_number("idProduct", device.product_id);
     put_number("bConfigurationValue", config.value);

@@ -194,6 +194,9 @@ bool make_interface_personality(const plistgen::Identity& identity, const Device
   if (product.empty() && known != nullptr) {
     product = known->product;
   }
+  if (known != nullptr) {
+    spec.tty_base_name = known->tty_base_name;
+  }
   char ids[40];
   std::snprintf(ids, sizeof ids, "%04X:%04X", device.vid, device.pid);
   if (product.empty()) {
@@ -213,8 +216,8 @@ bool make_interface_personality(const plistgen::Identity& identity, const Device
     }
     if (known == nullptr) {
       out.notes.push_back(std::string(ids) +
-                          " is not in transport/device_table.cpp: the dext "
-                          "needs a table entry (chip family) to drive it");
+                          " is not in the device table: the dext needs a "
+                          "devices.ini entry (chip family) to drive it");
     }
     return true;
   }

@@ -144,9 +144,28 @@ TEST(Personality, FromIdsIsThe90000TierWithItsVendorEntitlement) {
   std::vector<doctor::GeneratedPersonality> list;
   list.push_back(std::move(generated));
   const std::string pasted = doctor::render_personality_text(list);
-  EXPECT_THAT(pasted, ::testing::HasSubstr("<key>USB 0CAD:9016 interface 1</key>"));
+  // 0CAD:9016 is in devices.ini (the TETRA radio's PEI port): its product and base name.
+  EXPECT_THAT(pasted, ::testing::HasSubstr("<key>TETRA radio PEI interface 1</key>"));
+  EXPECT_THAT(pasted, ::testing::HasSubstr("<string>tetra-pei-</string>"));
   EXPECT_THAT(pasted, ::testing::HasSubstr("<integer>3245</integer>"));   // 0x0CAD
   EXPECT_THAT(pasted, ::testing::HasSubstr("<integer>36886</integer>"));  // 0x9016
+}
+
+TEST(Personality, AnUnknownDeviceIsNamedByItsIdsAndNoted) {
+  doctor::DeviceIds device;
+  device.vid = 0x1209;
+  device.pid = 0x7777;
+  doctor::InterfaceIds interface;
+  interface.number = 0;
+  doctor::GeneratedPersonality generated;
+  std::string error;
+  ASSERT_TRUE(
+      doctor::make_interface_personality(kIdentity, device, interface, false, generated, error));
+  EXPECT_EQ(generated.name, "USB 1209:7777 interface 0");
+  EXPECT_EQ(doctor::as_string(doctor::dict_get(generated.personality.get(), "IOTTYBaseName")),
+            "usbserial-");
+  EXPECT_THAT(generated.notes,
+              ::testing::Contains(::testing::HasSubstr("1209:7777 is not in the device table")));
 }
 
 TEST(Personality, ClassBasedNeedsTheClassAndUsesTheRightTier) {

@@ -1,6 +1,10 @@
 // The generated Info.plist / Entitlements.plist (as the build wrote them) against the device
 // table: one personality per port with exactly the right keys and integer types, nothing extra,
 // every vendor covered by transport.usb, class matching only in development builds.
+//
+// devices.ini reaches the plists through tools/devicegen's device_table.plist and the runtime
+// prober through its device_table_data.inc; the expectations here come from the compiled table
+// (transport::device_entries()), so the two generated paths are checked against each other.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +15,7 @@
 
 #include "plistgen.hpp"
 #include "transport/device_table.hpp"
+#include "transport/tty_name.hpp"
 
 namespace {
 
@@ -70,6 +75,24 @@ std::set<std::string> keys_of(plist_t dict) {
   return keys;
 }
 
+plistgen::DeviceTable generated_table() {
+  std::ifstream in(USBSERIAL_DEVICE_TABLE_PLIST, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  plistgen::DeviceTable table;
+  std::string error;
+  EXPECT_TRUE(plistgen::load_device_table(buffer.str(), table, error)) << error;
+  return table;
+}
+
+const transport::DeviceEntry& entry_of(uint64_t vid, uint64_t pid) {
+  const transport::DeviceEntry* entry =
+      transport::find_device(static_cast<uint16_t>(vid), static_cast<uint16_t>(pid));
+  EXPECT_NE(entry, nullptr) << std::hex << vid << ":" << pid;
+  static const transport::DeviceEntry kNone{0, 0, {}, {}, {}, 0, 0, "", "", "", {}, true};
+  return entry != nullptr ? *entry : kNone;
+}
+
 const std::string kInfo = std::string(USBSERIAL_PLIST_DIR) + "/Info.plist";
 const std::string kEntitlements = std::string(USBSERIAL_PLIST_DIR) + "/Entitlements.plist";
 const std::string kDevInfo = std::string(USBSERIAL_PLIST_DEV_DIR) + "/Info.plist";
@@ -105,7 +128,9 @@ std::multiset<PortKey> expected_ports() {
   return ports;
 }
 
-void expect_common_values(const std::string& name, plist_t personality) {
+// tty_base_name: the device entry's (class personalities: transport::kTtyBaseName).
+void expect_common_values(const std::string& name, plist_t personality,
+                          const std::string& tty_base_name) {
   SCOPED_TRACE(name);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifier")), USBSERIAL_BUNDLE_ID);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOUserServerName")), USBSERIAL_BUNDLE_ID);
@@ -114,7 +139,7 @@ void expect_common_values(const std::string& name, plist_t personality) {
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifierKernel")),
             "com.apple.driver.driverkit.serial");
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOProviderClass")), "IOUSBHostInterface");
-  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYBaseName")), "usbserial-");
+  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYBaseName")), tty_base_name);
   plist_t score = plist_dict_get_item(personality, "IOProbeScore");
   ASSERT_TRUE(is_uint(score));
   // Above Apple's in-box AppleUSBSLCOM (89999, docs/driverkit-reference.md §3.2).
@@ -154,11 +179,29 @@ TEST(GeneratedInfoPlist, OnePersonalityPerPortWithExactKeys) {
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
     ASSERT_EQ(plist_get_node_type(personality), PLIST_DICT);
-    EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
-    expect_common_values(name, personality);
     for (const char* key : {"idVendor", "idProduct", "bConfigurationValue", "bInterfaceNumber"}) {
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, key))) << key << " must be an integer";
     }
+    const transport::DeviceEntry& entry = entry_of(
+        uint_of(plist_dict_get_item(personality, "idVendor")),
+        uint_of(plist_dict_get_item(personality, "idProduct")));
+    if (entry.has_serial_number) {
+      EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
+    } else {
+      // No serial-number string: the fallback suffix rides in the personality, so the
+      // port's name does not depend on who names it.
+      EXPECT_EQ(keys_of(personality), merged(merged(kCommonKeys, kTier90000), {"IOTTYSuffix"}));
+      char suffix[transport::kTtySuffixMax + 1];
+      const auto port = static_cast<uint8_t>(
+          uint_of(plist_dict_get_item(personality, "bInterfaceNumber")) - entry.first_interface);
+      ASSERT_TRUE(
+          transport::make_tty_suffix(nullptr, entry.vid, entry.pid, port, entry.port_count, suffix));
+      EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYSuffix")), suffix);
+    }
+    expect_common_values(name, personality,
+                         entry_of(uint_of(plist_dict_get_item(personality, "idVendor")),
+                                  uint_of(plist_dict_get_item(personality, "idProduct")))
+                             .tty_base_name);
     EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bConfigurationValue")), 1u);
     seen.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                  uint_of(plist_dict_get_item(personality, "idProduct")),
@@ -204,15 +247,21 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
   std::multiset<std::pair<uint64_t, uint64_t>> classes;
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
-    expect_common_values(name, personality);
     if (plist_dict_get_item(personality, "bInterfaceClass") != nullptr) {
+      expect_common_values(name, personality, transport::kTtyBaseName);
       EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier50000));
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, "bInterfaceClass")));
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, "bInterfaceSubClass")));
       classes.insert({uint_of(plist_dict_get_item(personality, "bInterfaceClass")),
                       uint_of(plist_dict_get_item(personality, "bInterfaceSubClass"))});
     } else {
-      EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
+      const transport::DeviceEntry& entry =
+          entry_of(uint_of(plist_dict_get_item(personality, "idVendor")),
+                   uint_of(plist_dict_get_item(personality, "idProduct")));
+      EXPECT_EQ(keys_of(personality),
+                entry.has_serial_number ? merged(kCommonKeys, kTier90000)
+                                        : merged(merged(kCommonKeys, kTier90000), {"IOTTYSuffix"}));
+      expect_common_values(name, personality, entry.tty_base_name);
       ports.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                     uint_of(plist_dict_get_item(personality, "idProduct")),
                     uint_of(plist_dict_get_item(personality, "bInterfaceNumber"))});
@@ -313,7 +362,155 @@ TEST(GeneratedEntitlements, CheckedInFileIsTheProductionOutput) {
   std::ifstream in(kEntitlements, std::ios::binary);
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  EXPECT_EQ(buffer.str(), plistgen::build_entitlements_xml(false));
+  EXPECT_EQ(buffer.str(), plistgen::build_entitlements_xml(generated_table(), false));
+}
+
+// device_table.plist (what plistgen reads) and the compiled table (what the prober reads) are
+// both generated from devices.ini; they must say the same about every device and class rule.
+TEST(GeneratedDeviceTable, PlistAgreesWithTheCompiledTable) {
+  const plistgen::DeviceTable table = generated_table();
+  const auto entries = transport::device_entries();
+  ASSERT_EQ(table.devices.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const plistgen::DeviceRow& row = table.devices[i];
+    const transport::DeviceEntry& entry = entries[i];
+    SCOPED_TRACE(entry.product);
+    EXPECT_EQ(row.vid, entry.vid);
+    EXPECT_EQ(row.pid, entry.pid);
+    EXPECT_EQ(row.first_interface, entry.first_interface);
+    EXPECT_EQ(row.ports, entry.port_count);
+    EXPECT_EQ(row.product, entry.product);
+    EXPECT_EQ(row.tty_base_name, entry.tty_base_name);
+    EXPECT_EQ(row.driver_class, entry.driver_class);
+  }
+  const auto rules = transport::class_rules();
+  ASSERT_EQ(table.class_rules.size(), rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) {
+    EXPECT_EQ(table.class_rules[i].interface_class, rules[i].interface_class);
+    EXPECT_EQ(table.class_rules[i].interface_subclass, rules[i].interface_subclass);
+    EXPECT_EQ(table.class_rules[i].development_only, rules[i].development_only);
+    EXPECT_EQ(table.class_rules[i].product, rules[i].product);
+  }
+}
+
+const plistgen::Identity kIdentity{"org.example.x", "org_example_X", "X", "1.0"};
+constexpr const char* kTemplate =
+    "<plist><dict><key>IOKitPersonalities</key><dict/></dict></plist>";
+
+plist_t personality_named(plist_t root, const char* name) {
+  return plist_dict_get_item(plist_dict_get_item(root, "IOKitPersonalities"), name);
+}
+
+TEST(Personalities, CarryTheDeviceBaseNameAndDriverClass) {
+  plistgen::DeviceTable table;
+  table.devices.push_back({0x0CAD, 0x9016, 0, 2, "Radio", "tetra-pei-", {}});
+  table.devices.push_back({0x1209, 0x0001, 3, 1, "Board", "board-", {}});
+  std::string xml;
+  std::string error;
+  ASSERT_TRUE(plistgen::build_info_plist(kTemplate, kIdentity, table, false, xml, error)) << error;
+  PlistPtr root = plistgen::parse_plist(xml);
+  ASSERT_TRUE(root);
+  for (const char* name : {"Radio port A", "Radio port B"}) {
+    plist_t p = personality_named(root.get(), name);
+    ASSERT_NE(p, nullptr) << name;
+    EXPECT_EQ(string_of(plist_dict_get_item(p, "IOTTYBaseName")), "tetra-pei-");
+    EXPECT_EQ(string_of(plist_dict_get_item(p, "IOUserClass")), "org_example_X");
+  }
+  EXPECT_EQ(uint_of(plist_dict_get_item(personality_named(root.get(), "Radio port B"),
+                                        "bInterfaceNumber")),
+            1u);
+  plist_t board = personality_named(root.get(), "Board");
+  ASSERT_NE(board, nullptr);
+  EXPECT_EQ(string_of(plist_dict_get_item(board, "IOTTYBaseName")), "board-");
+  EXPECT_EQ(uint_of(plist_dict_get_item(board, "bInterfaceNumber")), 3u);
+}
+
+TEST(Personalities, SerialDriverClassNeedsThatClass) {
+  plistgen::DeviceTable table;
+  table.devices.push_back(
+      {0x0CAD, 0x9016, 0, 1, "Radio", "tetra-pei-", transport::DriverClass::serial});
+  std::string xml;
+  std::string error;
+  EXPECT_FALSE(plistgen::build_info_plist(kTemplate, kIdentity, table, false, xml, error));
+  EXPECT_NE(error.find("\"Radio\" uses driver class serial"), std::string::npos) << error;
+
+  plistgen::Identity with_serial = kIdentity;
+  with_serial.serial_driver_class = "org_example_BulkSerial";
+  ASSERT_TRUE(plistgen::build_info_plist(kTemplate, with_serial, table, false, xml, error))
+      << error;
+  PlistPtr root = plistgen::parse_plist(xml);
+  EXPECT_EQ(string_of(plist_dict_get_item(personality_named(root.get(), "Radio"), "IOUserClass")),
+            "org_example_BulkSerial");
+}
+
+TEST(DeviceTablePlist, LoadsDevicesAndClassRules) {
+  const char* kTable =
+      "<plist><dict><key>devices</key><array><dict>"
+      "<key>product</key><string>Radio</string><key>vid</key><integer>3245</integer>"
+      "<key>pid</key><integer>36886</integer><key>first_interface</key><integer>0</integer>"
+      "<key>ports</key><integer>2</integer><key>tty_base_name</key><string>tetra-pei-</string>"
+      "<key>driver_class</key><string>usb-serial</string>"
+      "<key>family</key><string>vendor-bulk</string><key>serial_number</key><false/></dict>"
+      "</array>"
+      "<key>class_rules</key><array><dict><key>product</key><string>CDC-ACM</string>"
+      "<key>interface_class</key><integer>2</integer><key>interface_subclass</key>"
+      "<integer>2</integer><key>development_only</key><true/>"
+      "<key>family</key><string>cdc-acm</string></dict></array></dict></plist>";
+  plistgen::DeviceTable table;
+  std::string error;
+  ASSERT_TRUE(plistgen::load_device_table(kTable, table, error)) << error;
+  ASSERT_EQ(table.devices.size(), 1u);
+  EXPECT_EQ(table.devices[0].vid, 0x0CAD);
+  EXPECT_EQ(table.devices[0].pid, 0x9016);
+  EXPECT_EQ(table.devices[0].ports, 2);
+  EXPECT_EQ(table.devices[0].tty_base_name, "tetra-pei-");
+  EXPECT_EQ(table.devices[0].driver_class, transport::DriverClass::usb_serial);
+  EXPECT_TRUE(table.devices[0].one_interface);
+  EXPECT_FALSE(table.devices[0].has_serial_number);
+  ASSERT_EQ(table.class_rules.size(), 1u);
+  EXPECT_EQ(table.class_rules[0].interface_class, 2);
+  EXPECT_TRUE(table.class_rules[0].development_only);
+  EXPECT_FALSE(table.class_rules[0].one_interface);  // CDC-ACM needs its data interface too
+}
+
+// A one-device table whose ports and driver_class fields are given as plist XML ("" leaves a
+// field out).
+std::string one_device_table(const std::string& ports, const std::string& driver_class) {
+  return "<plist><dict><key>devices</key><array><dict>"
+         "<key>product</key><string>R</string><key>vid</key><integer>1</integer>"
+         "<key>pid</key><integer>2</integer><key>first_interface</key><integer>0</integer>"
+         "<key>tty_base_name</key><string>r-</string><key>family</key><string>ftdi</string>"
+         "<key>serial_number</key><true/>" +
+         (ports.empty() ? "" : "<key>ports</key>" + ports) +
+         (driver_class.empty() ? "" : "<key>driver_class</key>" + driver_class) +
+         "</dict></array><key>class_rules</key><array/></dict></plist>";
+}
+
+TEST(DeviceTablePlist, RejectsBadTablesAndSaysWhere) {
+  struct Case {
+    std::string ports, driver_class;
+    const char* complaint;
+  };
+  const Case kCases[] = {
+      {"<integer>1</integer>", "", "\"driver_class\" is missing"},
+      {"<integer>0</integer>", "<string>usb-serial</string>", "do not fit"},
+      {"<integer>1</integer>", "<string>hid</string>", "\"hid\" is not"},
+      {"<string>1</string>", "<string>usb-serial</string>", "\"ports\" is missing or not"},
+  };
+  plistgen::DeviceTable parsed;
+  std::string error;
+  ASSERT_TRUE(plistgen::load_device_table(
+      one_device_table("<integer>1</integer>", "<string>usb-serial</string>"), parsed, error))
+      << error;
+  for (const Case& c : kCases) {
+    EXPECT_FALSE(
+        plistgen::load_device_table(one_device_table(c.ports, c.driver_class), parsed, error));
+    EXPECT_NE(error.find("devices[0]"), std::string::npos) << error;
+    EXPECT_NE(error.find(c.complaint), std::string::npos) << error;
+  }
+  EXPECT_FALSE(plistgen::load_device_table("<plist><dict/></plist>", parsed, error));
+  EXPECT_NE(error.find("\"devices\""), std::string::npos) << error;
+  EXPECT_FALSE(plistgen::load_device_table("junk", parsed, error));
 }
 
 TEST(Tokens, SubstitutesKnownTokensAndRejectsOthers) {
@@ -328,18 +525,20 @@ TEST(Tokens, SubstitutesKnownTokensAndRejectsOthers) {
 }
 
 TEST(Template, RejectsTemplatesWithoutAnEmptyPersonalityDictionary) {
-  const plistgen::Identity identity{"org.example.x", "org_example_X", "X", "1.0"};
+  const plistgen::Identity& identity = kIdentity;
+  const plistgen::DeviceTable table = generated_table();
   std::string xml;
   std::string error;
-  EXPECT_FALSE(plistgen::build_info_plist("<plist><dict/></plist>", identity, false, xml, error));
+  EXPECT_FALSE(
+      plistgen::build_info_plist("<plist><dict/></plist>", identity, table, false, xml, error));
   EXPECT_FALSE(plistgen::build_info_plist(
       "<plist><dict><key>IOKitPersonalities</key><dict><key>a</key><dict/></dict></dict></plist>",
-      identity, false, xml, error));
-  EXPECT_FALSE(plistgen::build_info_plist("not a plist", identity, false, xml, error));
+      identity, table, false, xml, error));
+  EXPECT_FALSE(plistgen::build_info_plist("not a plist", identity, table, false, xml, error));
   ASSERT_TRUE(plistgen::build_info_plist(
       "<plist><dict><key>CFBundleIdentifier</key><string>@BUNDLE_ID@</string>"
       "<key>IOKitPersonalities</key><dict/></dict></plist>",
-      identity, false, xml, error))
+      identity, table, false, xml, error))
       << error;
   PlistPtr root = plistgen::parse_plist(xml);
   ASSERT_TRUE(root);
