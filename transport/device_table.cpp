@@ -17,6 +17,15 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
     {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
     {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+    // CP210x: the highest rate each part makes under our policy (chips/cp210x.hpp has the
+    // per-port limits; CP2105's SCI port stops at 921600). The generic single-port entry
+    // holds until GET_PARTNUM names the part; AN205's table tops out at 921600.
+    {ChipVariant::cp210x, ChipFamily::cp210x, "cp210x", 921'600, 1, false},
+    {ChipVariant::cp2102, ChipFamily::cp210x, "cp2102", 921'600, 1, false},
+    {ChipVariant::cp2102n, ChipFamily::cp210x, "cp2102n", 3'000'000, 1, false},
+    {ChipVariant::cp2104, ChipFamily::cp210x, "cp2104", 2'000'000, 1, false},
+    {ChipVariant::cp2105, ChipFamily::cp210x, "cp2105", 2'000'000, 2, false},
+    {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -31,8 +40,9 @@ static_assert(variants_in_enum_order(), "kVariants must be indexed by ChipVarian
 
 constexpr uint16_t kVendorFtdi = 0x0403;
 constexpr uint16_t kVendorWch = 0x1A86;
+constexpr uint16_t kVendorSilabs = 0x10C4;
 
-constexpr std::array<DeviceEntry, 6> kDevices = {{
+constexpr std::array<DeviceEntry, 12> kDevices = {{
     // FTDI PIDs: Linux drivers/usb/serial/ftdi_sio_ids.h. The generation behind a PID is
     // told apart by bcdDevice (see kFtdiRevisions).
     {kVendorFtdi, 0x6001, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232r, 0, 1,
@@ -49,6 +59,21 @@ constexpr std::array<DeviceEntry, 6> kDevices = {{
     // usb-serial-for-android device_filter.xml.
     {kVendorWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
      "WCH CH9102F", "usb-serial-for-android device_filter.xml"},
+    // Silicon Labs CP210x: Linux drivers/usb/serial/cp210x.c id_table ("factory default" and
+    // "Windows Update" IDs). One vendor interface per UART, numbered from 0. 0xEA60/0xEA63
+    // carry every single-port part; GET_PARTNUM names it when the port opens.
+    {kVendorSilabs, 0xEA60, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp210x, 0, 1,
+     "Silicon Labs CP210x", "cp210x.c id_table (factory default)"},
+    {kVendorSilabs, 0xEA63, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp210x, 0, 1,
+     "Silicon Labs CP210x (Windows Update ID)", "cp210x.c id_table (CP2101-4/CP2102N)"},
+    {kVendorSilabs, 0xEA70, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp2105, 0, 2,
+     "Silicon Labs CP2105", "cp210x.c id_table (factory default)"},
+    {kVendorSilabs, 0xEA71, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp2108, 0, 4,
+     "Silicon Labs CP2108", "cp210x.c id_table (CP2108 default)"},
+    {kVendorSilabs, 0xEA7A, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp2105, 0, 2,
+     "Silicon Labs CP2105 (Windows Update ID)", "cp210x.c id_table (CP2105)"},
+    {kVendorSilabs, 0xEA7B, ChipFamily::cp210x, VariantRule::fixed, ChipVariant::cp2108, 0, 4,
+     "Silicon Labs CP2108 (Windows Update ID)", "cp210x.c id_table (CP2108)"},
 }};
 
 // CDC class 0x02, subclass 0x02 (Abstract Control Model): USB CDC 1.2 §4.3.
@@ -102,6 +127,8 @@ const char* to_string(ChipFamily family) {
       return "cdc-acm";
     case ChipFamily::ftdi:
       return "ftdi";
+    case ChipFamily::cp210x:
+      return "cp210x";
   }
   return "unknown";
 }

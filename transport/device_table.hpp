@@ -11,8 +11,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi };
-inline constexpr int kChipFamilyCount = 2;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, cp210x };
+inline constexpr int kChipFamilyCount = 3;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -23,8 +23,14 @@ enum class ChipVariant : uint8_t {
   ft232h,
   ft2232h,
   ft4232h,
+  cp210x,  // a single-port CP210x whose part number is read when the port opens
+  cp2102,  // CP2102 (and CP2103, which GET_PARTNUM tells apart)
+  cp2102n,
+  cp2104,
+  cp2105,  // port 0: ECI, port 1: SCI
+  cp2108,
 };
-inline constexpr int kChipVariantCount = 8;
+inline constexpr int kChipVariantCount = 14;
 
 struct VariantInfo {
   ChipVariant variant;

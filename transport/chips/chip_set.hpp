@@ -5,6 +5,7 @@
 #include "../chip_protocol.hpp"
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
+#include "cp210x.hpp"
 #include "ftdi.hpp"
 
 namespace transport::chips {
@@ -18,6 +19,8 @@ class ChipSet {
         return &cdc_acm_;
       case ChipFamily::ftdi:
         return &ftdi_;
+      case ChipFamily::cp210x:
+        return &cp210x_;
     }
     return nullptr;
   }
@@ -25,6 +28,7 @@ class ChipSet {
  private:
   CdcAcm cdc_acm_;
   Ftdi ftdi_;
+  Cp210x cp210x_;
 };
 
 }  // namespace transport::chips
