@@ -646,12 +646,10 @@ Status Cp210x::get_modem_status(ControlSink& sink, ModemStatus& status) {
     return read;
   }
   status = modem_from_mdmsts(answer);
-  if (!event_mode_) {
-    CommStatus comm;
-    const Status polled = get_comm_status(sink, comm);
-    if (polled != Status::ok) {
-      return polled;
-    }
+  // Without event insertion the error bits are the only word of line errors. A chip that
+  // does not answer them still has its lines reported.
+  CommStatus comm;
+  if (!event_mode_ && get_comm_status(sink, comm) == Status::ok) {
     pending_ += errors_from_comm_status(comm.errors);
   }
   return Status::ok;

@@ -163,7 +163,7 @@ class Cp210x final : public ChipProtocol {
   // One PURGE with the bits of the chosen sides. Neither: ok, nothing sent.
   Status purge(ControlSink& sink, bool tx, bool rx) override;
   // GET_MDMSTS. Without event insertion, also GET_COMM_STATUS: its error bits are reported
-  // by the next decode_rx.
+  // by the next decode_rx (a refusal there does not fail the poll).
   Status get_modem_status(ControlSink& sink, ModemStatus& status) override;
   // Event insertion on: strips the escapes in place (the state is kept across transfers, so
   // a sequence may be split anywhere) and counts each byte's line errors. Off: the data is
