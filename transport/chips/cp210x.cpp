@@ -90,6 +90,36 @@ bool compatible(ChipVariant variant, Part part) {
          (expected == Part::cp2102 && part == Part::cp2103);
 }
 
+// What the chip does with a SET_BAUDRATE value on a divider part (data sheet Equations 1, 2).
+struct DividerChoice {
+  uint32_t sent;
+  uint32_t prescale;
+  uint32_t divider;
+};
+DividerChoice divide(uint32_t value) {
+  DividerChoice choice;
+  choice.sent = value;
+  choice.prescale = value <= kPrescaleLowRateMax ? kPrescaleLow : 1;
+  const uint64_t step = 2ull * choice.prescale * value;
+  choice.divider = static_cast<uint32_t>((kClockHz + step / 2) / step);  // round half up
+  return choice;
+}
+
+// |numerator / denominator - baud| * denominator.
+uint64_t error_scaled(uint64_t numerator, uint64_t denominator, uint32_t baud) {
+  const uint64_t scaled = static_cast<uint64_t>(baud) * denominator;
+  return numerator > scaled ? numerator - scaled : scaled - numerator;
+}
+
+// True when `a` runs strictly closer to `baud` than `b`.
+bool closer(const DividerChoice& a, const DividerChoice& b, uint32_t baud) {
+  const uint64_t den_a = 2ull * a.prescale * a.divider;
+  const uint64_t den_b = 2ull * b.prescale * b.divider;
+  // error_a / den_a < error_b / den_b, cross-multiplied: an error stays below 2^37 (a request
+  // above the range meets a denominator of 24 at most) and a denominator below 2^18.
+  return error_scaled(kClockHz, den_a, baud) * den_b < error_scaled(kClockHz, den_b, baud) * den_a;
+}
+
 uint32_t get32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
@@ -149,11 +179,29 @@ BaudEncoding encode_baud(const PortProfile& port, uint32_t baud) {
   uint64_t numerator = clamped;
   uint64_t denominator = 1;
   if (port.rule == RateRule::divider) {
-    result.prescale = clamped <= kPrescaleLowRateMax ? kPrescaleLow : 1;
-    const uint64_t step = 2ull * result.prescale * clamped;
-    result.divider = static_cast<uint32_t>((kClockHz + step / 2) / step);  // round half up
+    // The chip rounds the divider, not the rate: just below a half-way point the other
+    // neighbour may be closer to the request. So the request and the rates of the two
+    // neighbouring dividers are tried as the value to send, and the closest result wins
+    // (the request on a tie).
+    DividerChoice best = divide(clamped);
+    for (const int step : {-1, 1}) {
+      const int64_t other = static_cast<int64_t>(best.divider) + step;
+      if (other < 1) {
+        continue;
+      }
+      const uint64_t den = 2ull * best.prescale * static_cast<uint64_t>(other);
+      const auto value = static_cast<uint32_t>(
+          std::clamp<uint64_t>((kClockHz + den / 2) / den, port.min_baud, port.max_baud));
+      const DividerChoice candidate = divide(value);
+      if (closer(candidate, best, baud)) {
+        best = candidate;
+      }
+    }
+    result.sent = best.sent;
+    result.prescale = best.prescale;
+    result.divider = best.divider;
     numerator = kClockHz;
-    denominator = 2ull * result.prescale * result.divider;
+    denominator = 2ull * best.prescale * best.divider;
   } else if (port.exact_from == 0 || clamped < port.exact_from) {
     // The first row whose range reaches the request; min_baud >= 300 keeps it above the
     // table's undefined bottom, max_baud / exact_from below its undefined top.
@@ -168,10 +216,10 @@ BaudEncoding encode_baud(const PortProfile& port, uint32_t baud) {
   result.actual_millibaud = (numerator * 1000 + denominator / 2) / denominator;
   result.actual_baud = static_cast<uint32_t>((numerator + denominator / 2) / denominator);
   // |numerator / denominator - baud| <= 3 % of baud, on the exact rate.
-  const uint64_t scaled = static_cast<uint64_t>(baud) * denominator;
-  const uint64_t error = numerator > scaled ? numerator - scaled : scaled - numerator;
-  result.status =
-      error * 1000 <= scaled * kBaudTolerancePermille ? Status::ok : Status::baud_unreachable;
+  result.status = error_scaled(numerator, denominator, baud) * 1000 <=
+                          static_cast<uint64_t>(baud) * denominator * kBaudTolerancePermille
+                      ? Status::ok
+                      : Status::baud_unreachable;
   return result;
 }
 

@@ -111,6 +111,10 @@ INSTANTIATE_TEST_SUITE_P(Cp2104AndCp2105Eci, Cp210xBaud, ::testing::Values(
     Case{ChipVariant::cp2104, 0, 57600, kOk, 57600, 57554},   // divider 417
     Case{ChipVariant::cp2104, 0, 1843200, kOk, 1843200, 1846154},  // divider 13
     Case{ChipVariant::cp2104, 0, 2000000, kOk, 2000000, 2000000},  // divider 12
+    // 24 MHz / 1454630 = 16.499: the chip would round to 16 (1.5 MBd, 3.12 % off), but 17
+    // (1411765 Bd, 2.95 %) is closer, so its rate is what is sent.
+    Case{ChipVariant::cp2104, 0, 1454630, kOk, 1411765, 1411765},
+    Case{ChipVariant::cp2104, 0, 1454545, kOk, 1454545, 1411765},  // 16.500005: the chip picks 17
     Case{ChipVariant::cp2104, 0, 2061855, kOk, 2000000, 2000000},  // 2 M / 0.97 = 2061855.7
     Case{ChipVariant::cp2104, 0, 2061856, kNo, 2000000, 2000000},
     Case{ChipVariant::cp2104, 0, 3000000, kNo, 2000000, 2000000},
