@@ -61,6 +61,16 @@ std::optional<uint32_t> an205_rate(uint32_t requested) {
   return std::nullopt;  // below 57 Bd: not in the table
 }
 
+std::vector<uint32_t> an205_rates() {
+  std::vector<uint32_t> rates;
+  for (const Range& r : kTable1) {
+    if (r.rate != 0) {
+      rates.insert(rates.begin(), r.rate);  // the table runs from the top down
+    }
+  }
+  return rates;
+}
+
 DividerSetting divider_setting(uint32_t requested) {
   DividerSetting s;
   s.prescale = requested <= 365 ? 4 : 1;

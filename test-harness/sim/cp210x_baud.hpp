@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace sim::cp210x {
 
@@ -31,6 +32,8 @@ std::optional<double> uart_rate(RateRule rule, uint32_t requested, uint32_t exac
 
 // AN205 Table 1 alone: nullopt outside 57 .. 1 053 257.
 std::optional<uint32_t> an205_rate(uint32_t requested);
+// The 29 UART rates of the table, lowest first.
+std::vector<uint32_t> an205_rates();
 
 struct DividerSetting {
   uint32_t prescale = 0;

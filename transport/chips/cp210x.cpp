@@ -202,13 +202,26 @@ BaudEncoding encode_baud(const PortProfile& port, uint32_t baud) {
     result.divider = best.divider;
     numerator = kClockHz;
     denominator = 2ull * best.prescale * best.divider;
-  } else if (port.exact_from == 0 || clamped < port.exact_from) {
-    // The first row whose range reaches the request; min_baud >= 300 keeps it above the
-    // table's undefined bottom, max_baud / exact_from below its undefined top.
-    for (const An205Row& row : kAn205Table) {
-      if (clamped <= row.high) {
-        result.sent = row.rate;
-        break;
+  } else {
+    // The chip maps a request to a table rate by ranges (AN205 Table 1), and a table rate to
+    // itself; so the table rate closest to the request is what is sent (Linux sends the
+    // rate of the request's range: 4804 Bd would run at 7200). From exact_from up (CP2108),
+    // a request runs as sent, which may be closer still.
+    uint32_t best_error = std::numeric_limits<uint32_t>::max();
+    for (const uint32_t rate : kAn205Rates) {
+      if (rate < port.min_baud || rate > port.max_baud) {
+        continue;
+      }
+      const uint32_t error = rate > baud ? rate - baud : baud - rate;
+      if (error < best_error) {
+        best_error = error;
+        result.sent = rate;
+      }
+    }
+    if (port.exact_from != 0) {
+      const uint32_t exact = std::clamp(baud, port.exact_from, port.max_baud);
+      if ((exact > baud ? exact - baud : baud - exact) < best_error) {
+        result.sent = exact;
       }
     }
     numerator = result.sent;

@@ -75,10 +75,12 @@ struct BaudEncoding {
   uint32_t actual_baud = 0;  // rounded to the nearest bit/s
 };
 
-// Our policy: a request outside the UART's range is brought to its nearest end (the chip is
-// never given a rate it does not make, as Linux clamps); the rate the chip then runs at must
-// be within 3 % of the request. The AN205 rule sends the table rate (the chip maps it to
-// itself); the divider rule sends the (clamped) request, which the chip divides.
+// Our policy: the chip is never given a rate outside the UART's range (a request outside is
+// brought to its nearest end, as Linux clamps), the value sent is the one whose result comes
+// closest to the request, and that result must be within 3 % of the request. AN205 rule:
+// the closest table rate inside the range (which the chip maps to itself), or on a CP2108
+// from 1 MBd the request. Divider rule: the request, or the rate of a neighbouring divider
+// when the chip's rounding would land further away.
 BaudEncoding encode_baud(const PortProfile& port, uint32_t baud);
 BaudEncoding encode_baud(ChipVariant variant, uint8_t port_index, uint32_t baud);
 

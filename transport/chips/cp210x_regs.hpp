@@ -167,21 +167,13 @@ inline constexpr uint32_t kClockHz = 48'000'000;
 inline constexpr uint32_t kPrescaleLowRateMax = 365;
 inline constexpr uint32_t kPrescaleLow = 4;
 
-// AN205 Table 1, "Default Baud Rate Configuration" of CP2101/2/3: every request from 57 Bd up
-// to `high` (and above the previous row's `high`) runs at `rate`. Requests below 57 Bd or
-// above 1 053 257 Bd are "undefined" there.
-struct An205Row {
-  uint32_t rate;
-  uint32_t high;  // largest request that maps to `rate`
+// AN205 Table 1, "Default Baud Rate Configuration" of CP2101/2/3: the 29 UART rates. The chip
+// maps every request to one of them by ranges; a table rate falls in its own range, so
+// sending one runs the UART at exactly that rate.
+inline constexpr std::array<uint32_t, 29> kAn205Rates = {
+    300,    600,    1200,   1800,   2400,   4000,   4800,   7200,   9600,   14400,
+    16000,  19200,  28800,  38400,  51200,  56000,  57600,  64000,  76800,  115200,
+    128000, 153600, 230400, 250000, 256000, 460800, 500000, 576000, 921600,
 };
-inline constexpr uint32_t kAn205LowestRequest = 57;
-inline constexpr std::array<An205Row, 29> kAn205Table = {{
-    {300, 300},       {600, 600},       {1200, 1200},     {1800, 1800},      {2400, 2400},
-    {4000, 4000},     {4800, 4803},     {7200, 7207},     {9600, 9612},      {14400, 14428},
-    {16000, 16062},   {19200, 19250},   {28800, 28912},   {38400, 38601},    {51200, 51558},
-    {56000, 56280},   {57600, 58053},   {64000, 64111},   {76800, 77608},    {115200, 117028},
-    {128000, 129347}, {153600, 156868}, {230400, 237832}, {250000, 254234},  {256000, 273066},
-    {460800, 491520}, {500000, 567138}, {576000, 670254}, {921600, 1053257},
-}};
 
 }  // namespace transport::chips::cp210x

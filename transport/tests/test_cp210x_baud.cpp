@@ -1,6 +1,7 @@
 // CP210x rates, per part, at every boundary. Expected values worked out by hand from:
-//   AN205 Table 1 (CP2102/3, CP2105 SCI, CP2108 below 1 MBd): a request up to a row's upper
-//     bound runs at the row's rate (4803 -> 4800, 9612 -> 9600, 117028 -> 115200, ...);
+//   AN205 Table 1 (CP2102/3, CP2105 SCI, CP2108 below 1 MBd): the chip runs at one of 29
+//     rates, and a rate of the table sent as itself runs exactly; so the nearest table rate
+//     is what must be sent (4804 -> 4800, where the chip's own ranges would give 7200);
 //   the CP2104 / CP2102N data sheets (CP2104, CP2105 ECI, CP2102N):
 //     divider = round(48 MHz / (2 x prescale x request)), prescale 4 up to 365 Bd, else 1;
 //     actual = 48 MHz / (2 x prescale x divider);
@@ -60,20 +61,24 @@ INSTANTIATE_TEST_SUITE_P(Cp2102An205, Cp210xBaud, ::testing::Values(
     Case{ChipVariant::cp2102, 0, 292, kOk, 300, 300},         // 2.74 %
     Case{ChipVariant::cp2102, 0, 299, kOk, 300, 300},
     Case{ChipVariant::cp2102, 0, 300, kOk, 300, 300},
-    Case{ChipVariant::cp2102, 0, 301, kNo, 600, 600},         // next row: 600
+    Case{ChipVariant::cp2102, 0, 301, kOk, 300, 300},         // AN205's ranges: 600
     Case{ChipVariant::cp2102, 0, 1200, kOk, 1200, 1200},
     Case{ChipVariant::cp2102, 0, 4803, kOk, 4800, 4800},      // row 4800 ends at 4803
-    Case{ChipVariant::cp2102, 0, 4804, kNo, 7200, 7200},
+    Case{ChipVariant::cp2102, 0, 4804, kOk, 4800, 4800},      // AN205's ranges: 7200
     Case{ChipVariant::cp2102, 0, 9320, kNo, 9600, 9600},      // 280 / 9320 = 3.004 %
     Case{ChipVariant::cp2102, 0, 9321, kOk, 9600, 9600},      // 279 / 9321 = 2.993 %
     Case{ChipVariant::cp2102, 0, 9600, kOk, 9600, 9600},
     Case{ChipVariant::cp2102, 0, 9612, kOk, 9600, 9600},
-    Case{ChipVariant::cp2102, 0, 9613, kNo, 14400, 14400},
-    Case{ChipVariant::cp2102, 0, 31250, kNo, 38400, 38400},   // MIDI: 22.9 % off
+    Case{ChipVariant::cp2102, 0, 9613, kOk, 9600, 9600},      // AN205's ranges: 14400
+    Case{ChipVariant::cp2102, 0, 31250, kNo, 28800, 28800},   // MIDI: 7.8 % from 28800
     Case{ChipVariant::cp2102, 0, 74880, kOk, 76800, 76800},   // 2.56 %
     Case{ChipVariant::cp2102, 0, 115200, kOk, 115200, 115200},
     Case{ChipVariant::cp2102, 0, 117028, kOk, 115200, 115200},
-    Case{ChipVariant::cp2102, 0, 117029, kNo, 128000, 128000},
+    Case{ChipVariant::cp2102, 0, 117029, kOk, 115200, 115200},
+    Case{ChipVariant::cp2102, 0, 118762, kOk, 115200, 115200},  // 115200 / 0.97 = 118762.9
+    Case{ChipVariant::cp2102, 0, 118763, kNo, 115200, 115200},
+    Case{ChipVariant::cp2102, 0, 124271, kNo, 128000, 128000},  // 128000 / 1.03 = 124271.8
+    Case{ChipVariant::cp2102, 0, 124272, kOk, 128000, 128000},
     Case{ChipVariant::cp2102, 0, 250000, kOk, 250000, 250000},
     Case{ChipVariant::cp2102, 0, 256000, kOk, 256000, 256000},
     Case{ChipVariant::cp2102, 0, 460800, kOk, 460800, 460800},
@@ -139,7 +144,8 @@ INSTANTIATE_TEST_SUITE_P(Cp2108, Cp210xBaud, ::testing::Values(
     Case{ChipVariant::cp2108, 0, 300, kOk, 300, 300},
     Case{ChipVariant::cp2108, 1, 9612, kOk, 9600, 9600},
     Case{ChipVariant::cp2108, 2, 950103, kOk, 921600, 921600},
-    Case{ChipVariant::cp2108, 3, 999999, kNo, 921600, 921600},  // the table up to 1 MBd
+    Case{ChipVariant::cp2108, 3, 980000, kOk, 1000000, 1000000},  // 1 MBd is closer than 921600
+    Case{ChipVariant::cp2108, 3, 999999, kOk, 1000000, 1000000},
     Case{ChipVariant::cp2108, 3, 1000000, kOk, 1000000, 1000000},  // from 1 MBd: as sent
     Case{ChipVariant::cp2108, 0, 1843200, kOk, 1843200, 1843200},
     Case{ChipVariant::cp2108, 0, 2000000, kOk, 2000000, 2000000},
@@ -175,29 +181,21 @@ TEST(Cp210xBaudEncoding, InvalidRequests) {
   EXPECT_EQ(encode_baud(static_cast<ChipVariant>(200), 0, 9600).status, Status::invalid_argument);
 }
 
-// Every AN205 row, on the table parts: its rate and its upper bound map to the rate.
-TEST(Cp210xBaudEncoding, EveryAn205RowMapsToItsRate) {
-  struct Row {
-    uint32_t rate, high;
-  };
-  // AN205 Table 1, written out from the application note.
-  const Row rows[] = {
-      {300, 300},       {600, 600},       {1200, 1200},     {1800, 1800},     {2400, 2400},
-      {4000, 4000},     {4800, 4803},     {7200, 7207},     {9600, 9612},     {14400, 14428},
-      {16000, 16062},   {19200, 19250},   {28800, 28912},   {38400, 38601},   {51200, 51558},
-      {56000, 56280},   {57600, 58053},   {64000, 64111},   {76800, 77608},   {115200, 117028},
-      {128000, 129347}, {153600, 156868}, {230400, 237832}, {250000, 254234}, {256000, 273066},
-      {460800, 491520}, {500000, 567138}, {576000, 670254}, {921600, 1053257}};
-  for (const Row& row : rows) {
+// Every rate of AN205 Table 1 is sent as itself and reported exactly on the table parts.
+TEST(Cp210xBaudEncoding, EveryTableRateIsSentAsItself) {
+  // Written out from the application note.
+  const uint32_t rates[] = {300,    600,    1200,   1800,   2400,   4000,   4800,   7200,
+                            9600,   14400,  16000,  19200,  28800,  38400,  51200,  56000,
+                            57600,  64000,  76800,  115200, 128000, 153600, 230400, 250000,
+                            256000, 460800, 500000, 576000, 921600};
+  for (const uint32_t rate : rates) {
     for (const ChipVariant variant : {ChipVariant::cp2102, ChipVariant::cp2108}) {
-      SCOPED_TRACE(std::to_string(row.rate));
-      const BaudEncoding at = encode_baud(variant, 0, row.rate);
+      SCOPED_TRACE(std::to_string(rate));
+      const BaudEncoding at = encode_baud(variant, 0, rate);
       EXPECT_EQ(at.status, Status::ok);
-      EXPECT_EQ(at.sent, row.rate);
-      EXPECT_EQ(at.actual_baud, row.rate);
-      if (row.high < 921600) {  // the top row is past the parts' range
-        EXPECT_EQ(encode_baud(variant, 0, row.high).sent, row.rate);
-      }
+      EXPECT_EQ(at.sent, rate);
+      EXPECT_EQ(at.actual_baud, rate);
+      EXPECT_EQ(at.actual_millibaud, uint64_t{rate} * 1000);
     }
   }
 }
