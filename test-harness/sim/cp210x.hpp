@@ -48,19 +48,16 @@ inline constexpr uint16_t kGetFirmwareVersion = 0x000E;    // CP2105, CP2108
 inline constexpr uint16_t kGetFirmwareVersion2n = 0x0010;  // CP2102N
 
 // SET_FLOW / GET_FLOW bits (AN571 SERIAL_HANDFLOW).
-inline constexpr uint32_t kDtrModeMask = 0x03;  // ulControlHandshake bits 0-1
-inline constexpr uint32_t kDtrModeFlow = 0x02;
+inline constexpr uint32_t kDtrModeMask = 0x03;  // ulControlHandshake bits 0-1: 0 off, 1 on, 2 flow
 inline constexpr uint32_t kCtsHandshake = 1u << 3;
 inline constexpr uint32_t kDsrHandshake = 1u << 4;
 inline constexpr uint32_t kAutoTransmit = 1u << 0;  // ulFlowReplace: obey XON/XOFF
 inline constexpr uint32_t kAutoReceive = 1u << 1;   // send XON/XOFF
-inline constexpr uint32_t kRtsModeShift = 6;        // bits 6-7
-inline constexpr uint32_t kRtsModeFlow = 0x02;
+inline constexpr uint32_t kRtsModeShift = 6;        // bits 6-7: 0 off, 1 on, 2 flow
 
 // GET_COMM_STATUS ulErrors bits.
 inline constexpr uint32_t kErrorBreak = 1u << 0;
 inline constexpr uint32_t kErrorFraming = 1u << 1;
-inline constexpr uint32_t kErrorHwOverrun = 1u << 2;
 inline constexpr uint32_t kErrorQueueOverrun = 1u << 3;
 inline constexpr uint32_t kErrorParity = 1u << 4;
 

@@ -597,8 +597,11 @@ Status Cp210x::close(ControlSink& sink) {
   lines_ = ModemControl{};
   // A chip that does not answer GET_COMM_STATUS is closed as Linux closes every CP210x.
   CommStatus comm;
+  // [U] Nothing is known to wait for the chip's own buffer before HwDeactivate (Linux's tty
+  // layer polls this same status first): while it still holds bytes, the UART stays enabled
+  // so that they reach the line; open() purges and enables it again.
   if (get_comm_status(sink, comm) == Status::ok && comm.out_queue > 0) {
-    return first;  // still sending: the UART stays enabled (open() purges it)
+    return first;
   }
   (void)keep(send(sink, CP210X_PURGE, PURGE_ALL));
   (void)keep(send(sink, CP210X_IFC_ENABLE, UART_DISABLE));
