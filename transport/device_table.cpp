@@ -21,6 +21,15 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
     {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
     {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
+    // CP210x: the highest rate each part makes under our policy (chips/cp210x.hpp has the
+    // per-port limits; CP2105's SCI port stops at 921600). The generic single-port entry
+    // holds until GET_PARTNUM names the part; AN205's table tops out at 921600.
+    {ChipVariant::cp210x, ChipFamily::cp210x, "cp210x", 921'600, 1, false},
+    {ChipVariant::cp2102, ChipFamily::cp210x, "cp2102", 921'600, 1, false},
+    {ChipVariant::cp2102n, ChipFamily::cp210x, "cp2102n", 3'000'000, 1, false},
+    {ChipVariant::cp2104, ChipFamily::cp210x, "cp2104", 2'000'000, 1, false},
+    {ChipVariant::cp2105, ChipFamily::cp210x, "cp2105", 2'000'000, 2, false},
+    {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -84,6 +93,8 @@ const char* to_string(ChipFamily family) {
       return "ftdi";
     case ChipFamily::vendor_bulk:
       return "vendor-bulk";
+    case ChipFamily::cp210x:
+      return "cp210x";
   }
   return "unknown";
 }

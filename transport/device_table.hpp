@@ -14,8 +14,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk };
-inline constexpr int kChipFamilyCount = 3;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk, cp210x };
+inline constexpr int kChipFamilyCount = 4;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -27,8 +27,14 @@ enum class ChipVariant : uint8_t {
   ft2232h,
   ft4232h,
   vendor_bulk,  // a plain bulk pair on a vendor-class interface, no chip protocol
+  cp210x,  // a single-port CP210x whose part number is read when the port opens
+  cp2102,  // CP2102 (and CP2103, which GET_PARTNUM tells apart)
+  cp2102n,
+  cp2104,
+  cp2105,  // port 0: ECI, port 1: SCI
+  cp2108,
 };
-inline constexpr int kChipVariantCount = 9;
+inline constexpr int kChipVariantCount = 15;
 
 struct VariantInfo {
   ChipVariant variant;

@@ -3,7 +3,8 @@
 //      and the same with Apple's one-read-in-flight RX path;
 //   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
 //      pty crossings with no driver and no simulator: the floor of our path);
-//   3. FTDI decode_rx bytes/s versus memcpy of the same buffer.
+//   3. FTDI decode_rx bytes/s versus memcpy of the same buffer;
+//   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion.
 // and prints the ratios. --json FILE writes the figures for tools.
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
@@ -22,6 +23,7 @@
 #include "bridge/bridge.hpp"
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
+#include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
 
 namespace {
@@ -74,18 +76,19 @@ size_t stream_through(int fd, size_t bytes) {
   return received;
 }
 
-void bridge_stream(benchmark::State& state, bool apple_rx) {
+void bridge_stream(benchmark::State& state, bool apple_rx, const char* chip = "ft232r",
+                   uint32_t baud = 3'000'000) {
   hostkit::set_log_sink([](int, const std::string&) {});
   char dir[] = "/tmp/usbserial-bench.XXXXXX";
   ::mkdtemp(dir);
   bridge::BridgeOptions options;
-  options.chips = {"ft232r"};
+  options.chips = {chip};
   options.run_dir = dir;
   options.tuning.apple_rx = apple_rx;
   {
     bridge::Bridge stack(options);
     const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, 3'000'000);
+    make_raw(fd, baud);
     for (auto _ : state) {
       if (stream_through(fd, kStreamBytes) != kStreamBytes) {
         state.SkipWithError("bytes lost");
@@ -103,6 +106,9 @@ void BM_DriverTtyFt232r(benchmark::State& state) {
 }
 void BM_DriverTtyFt232rAppleRx(benchmark::State& state) {
   bridge_stream(state, true);
+}
+void BM_DriverTtyCp2102n(benchmark::State& state) {
+  bridge_stream(state, false, "cp2102n", 3'000'000);
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
@@ -166,6 +172,54 @@ void BM_FtdiDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
+// CP210x decode_rx with event insertion on, over 16 packets of what the chip sends for random
+// line data: every 0xEC byte arrives escaped as EC 00 (about one byte in 256).
+void BM_Cp210xDecodeRx(benchmark::State& state) {
+  const auto packet = static_cast<size_t>(state.range(0));
+  transport::chips::Cp210x cp210x;
+  transport::PortConfig config;
+  config.variant = transport::ChipVariant::cp2102n;
+  config.bulk_in_max_packet = static_cast<uint16_t>(packet);
+  // Open against a sink that accepts everything, so that event insertion is on as in use.
+  class AcceptAll final : public transport::ControlSink {
+   public:
+    transport::Status control(const transport::ControlRequest& request, std::span<uint8_t> data,
+                              uint16_t& transferred) override {
+      std::fill(data.begin(), data.end(), uint8_t{0x20});  // GET_PARTNUM: a CP2102N
+      transferred = request.wLength;
+      return transport::Status::ok;
+    }
+  } sink;
+  if (cp210x.configure(config) != transport::Status::ok ||
+      cp210x.open(sink) != transport::Status::ok || !cp210x.event_mode()) {
+    state.SkipWithError("configure/open");
+    return;
+  }
+  std::vector<uint8_t> pristine;
+  uint32_t x = 0x12345678u;
+  while (pristine.size() < 16 * packet) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    const auto byte = static_cast<uint8_t>(x >> 7);
+    pristine.push_back(byte);
+    if (byte == transport::chips::cp210x::CP210X_ESCCHAR && pristine.size() < 16 * packet) {
+      pristine.push_back(transport::chips::cp210x::kEventEscapedEscape);
+    }
+  }
+  pristine.resize(16 * packet);
+  if (pristine.back() == transport::chips::cp210x::CP210X_ESCCHAR) {
+    pristine.back() = 0;  // no escape left open at the end: every iteration starts clean
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());  // decode works in place
+    transport::RxReport report;
+    benchmark::DoNotOptimize(cp210x.decode_rx(transfer, report));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -182,7 +236,9 @@ void BM_MemcpyOnly(benchmark::State& state) {
 BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_DriverTtyCp2102n)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
+BENCHMARK(BM_Cp210xDecodeRx)->Arg(64);
 BENCHMARK(BM_MemcpyOnly)->Arg(64)->Arg(512);
 
 // Collects bytes/s per benchmark while printing the usual console table.
@@ -224,12 +280,15 @@ int main(int argc, char** argv) {
   const double driver = rate("BM_DriverTtyFt232r/min_time:2.000/real_time");
   const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
   const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
+  const double cp2102n = rate("BM_DriverTtyCp2102n/min_time:2.000/real_time");
   std::printf("\nSummary (MB/s = 10^6 bytes/s, both directions counted once)\n");
   std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
   std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
   std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
+  std::printf("  driver tty, CP2102N sim unpaced: %8.1f MB/s\n", cp2102n / 1e6);
   if (raw > 0) {
     std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
+    std::printf("  CP2102N driver / raw pty       : %8.3f\n", cp2102n / raw);
   }
   hostutil::JsonWriter json;
   json.begin_object();
@@ -237,6 +296,8 @@ int main(int argc, char** argv) {
   json.field("driver_tty_ft232r_apple_rx_bytes_per_second", apple);
   json.field("raw_pty_echo_bytes_per_second", raw);
   json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
+  json.field("driver_tty_cp2102n_bytes_per_second", cp2102n);
+  json.field("cp2102n_driver_over_raw_pty", raw > 0 ? cp2102n / raw : 0.0);
   for (const char* size : {"64", "512"}) {
     const double decode = rate((std::string("BM_FtdiDecodeRx/") + size).c_str());
     const double copy = rate((std::string("BM_MemcpyOnly/") + size).c_str());
@@ -246,6 +307,15 @@ int main(int argc, char** argv) {
         size, decode / 1e6, copy / 1e6, copy > 0 ? decode / copy : 0.0);
     json.field(std::string("ftdi_decode_rx_") + size + "_bytes_per_second", decode);
     json.field(std::string("memcpy_") + size + "_bytes_per_second", copy);
+  }
+  {
+    const double decode = rate("BM_Cp210xDecodeRx/64");
+    const double copy = rate("BM_MemcpyOnly/64");
+    std::printf(
+        "  CP210x decode_rx (events on, 64-byte packets, incl. its copy): %8.1f MB/s vs memcpy "
+        "%8.1f MB/s (ratio %.3f)\n",
+        decode / 1e6, copy / 1e6, copy > 0 ? decode / copy : 0.0);
+    json.field("cp210x_decode_rx_64_bytes_per_second", decode);
   }
   json.end_object();
   if (!json_path.empty()) {

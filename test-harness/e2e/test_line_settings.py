@@ -4,7 +4,12 @@ import struct
 import termios
 import time
 
+import pytest
 import serial
+
+# Chips whose simulators show flow control, XON/XOFF characters, purges and modem lines in the
+# same snapshot fields (FTDI SET_FLOW_CTRL / SIO_RESET; CP210x SET_FLOW + SET_CHARS / PURGE).
+CHIPS = ["ft232r", "cp2102n"]
 
 TCGETS2 = 0x802C542A  # _IOR('T', 0x2A, struct termios2) on Linux x86-64
 CBAUD = 0o010017
@@ -75,8 +80,9 @@ def test_a_refused_first_rate_leaves_the_port_at_its_power_on_line(bridge):
     assert "5000000 Bd refused" in b.log()
 
 
-def test_stop_bits_and_flow_control_reach_the_chip(bridge):
-    b = bridge("--sim", "ft232r")
+@pytest.mark.parametrize("chip", CHIPS)
+def test_stop_bits_and_flow_control_reach_the_chip(bridge, chip):
+    b = bridge("--sim", chip)
     with serial.Serial(b.ports[0], 115200, timeout=5) as port:
         port.stopbits = serial.STOPBITS_TWO
         b.wait_for(lambda: b.sim_port()["line"]["stop_bits"] == "2", what="2 stop bits")
@@ -92,8 +98,9 @@ def test_stop_bits_and_flow_control_reach_the_chip(bridge):
         b.wait_for(lambda: b.sim_port()["flow"] == 0x00, what="flow control off")
 
 
-def test_custom_xon_xoff_characters_reach_the_chip(bridge):
-    b = bridge("--sim", "ft232r")
+@pytest.mark.parametrize("chip", CHIPS)
+def test_custom_xon_xoff_characters_reach_the_chip(bridge, chip):
+    b = bridge("--sim", chip)
     with serial.Serial(b.ports[0], 115200, timeout=5) as port:
         attrs = termios.tcgetattr(port.fileno())
         attrs[0] |= termios.IXON | termios.IXOFF
@@ -104,8 +111,9 @@ def test_custom_xon_xoff_characters_reach_the_chip(bridge):
                    what="XON 0x05 / XOFF 0x06 on the chip")
 
 
-def test_tcflush_reaches_the_driver(bridge):
-    b = bridge("--sim", "ft232r")
+@pytest.mark.parametrize("chip", CHIPS)
+def test_tcflush_reaches_the_driver(bridge, chip):
+    b = bridge("--sim", chip)
     with serial.Serial(b.ports[0], 115200, timeout=5) as port:
         before = b.port_status(b.ports[0])["counters"]["flushes"]
         requests = b.sim_port()["counters"]["control_requests"]
@@ -113,7 +121,7 @@ def test_tcflush_reaches_the_driver(bridge):
         termios.tcflush(port.fileno(), termios.TCOFLUSH)
         b.wait_for(lambda: b.port_status(b.ports[0])["counters"]["flushes"] >= before + 2,
                    what="both flushes")
-        # Each flush purges one of the chip's FIFOs (SIO_RESET 2 / 1).
+        # Each flush purges one of the chip's FIFOs (FTDI SIO_RESET 2 / 1, CP210x PURGE 0x0A / 0x05).
         b.wait_for(lambda: b.sim_port()["counters"]["control_requests"] >= requests + 2,
                    what="the purge requests")
         assert loop(port, b"after flush") == b"after flush"
@@ -139,8 +147,9 @@ def test_no_byte_received_before_an_input_flush_is_read_after_it(bridge):
         assert port.read(len(b"fresh") + 16) == b"fresh"
 
 
-def test_closing_the_port_drops_dtr_and_rts_and_reopening_works(bridge):
-    b = bridge("--sim", "ft232r")
+@pytest.mark.parametrize("chip", CHIPS)
+def test_closing_the_port_drops_dtr_and_rts_and_reopening_works(bridge, chip):
+    b = bridge("--sim", chip)
     with serial.Serial(b.ports[0], 115200, timeout=5) as port:
         b.wait_for(lambda: b.sim_port()["dtr"] and b.sim_port()["rts"], what="DTR+RTS at open")
         assert loop(port, b"one") == b"one"

@@ -36,12 +36,14 @@ def first_difference(a, b):
     return min(len(a), len(b))
 
 
-@pytest.mark.parametrize("chip", ["ft232r", "ft2232h"])
+FASTEST = {"ft232r": 3_000_000, "ft2232h": 12_000_000, "cp2102n": 3_000_000}
+
+
+@pytest.mark.parametrize("chip", ["ft232r", "ft2232h", "cp2102n"])
 def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     b = bridge("--sim", chip)
     data = pattern(64 * MIB)
-    with serial.Serial(b.ports[0], 3_000_000 if chip == "ft232r" else 12_000_000,
-                       timeout=10) as port:
+    with serial.Serial(b.ports[0], FASTEST[chip], timeout=10) as port:
         start = time.monotonic()
         received = stream(port, data)
         seconds = time.monotonic() - start
@@ -53,16 +55,20 @@ def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     assert status["counters"]["bytes_to_device"] == len(data)
 
 
-def test_every_port_of_a_multi_port_chip_loops_back(bridge):
-    b = bridge("--sim", "ft4232h", "--serial", "FT4X")
+@pytest.mark.parametrize("chip, ports, baud", [
+    ("ft4232h", "ABCD", 12_000_000),
+    ("cp2108", "ABCD", 2_000_000),
+    ("cp2105", "AB", 921_600),  # the second (SCI) port stops at 921600
+])
+def test_every_port_of_a_multi_port_chip_loops_back(bridge, chip, ports, baud):
+    b = bridge("--sim", chip, "--serial", "MULTI")
     names = [p.rsplit("/", 1)[1] for p in b.ports]
     if SET_PROPERTIES == "merge":  # the driver's names: serial + port letter
-        assert names == ["cu.usbserial-FT4XA", "cu.usbserial-FT4XB", "cu.usbserial-FT4XC",
-                         "cu.usbserial-FT4XD"]
+        assert names == [f"cu.usbserial-MULTI{p}" for p in ports]
     else:  # the kernel's: the serial string, taken; then IOSerialBSDClient's unit numbers
-        assert names == ["cu.usbserial-FT4X", "cu.usbserial-2", "cu.usbserial-3",
-                         "cu.usbserial-4"]
+        assert names == ["cu.usbserial-MULTI"] + [f"cu.usbserial-{n}"
+                                                  for n in range(2, len(ports) + 1)]
     for index, path in enumerate(b.ports):
         data = pattern(256 * 1024, seed=index)
-        with serial.Serial(path, 12_000_000, timeout=5) as port:
+        with serial.Serial(path, baud, timeout=5) as port:
             assert stream(port, data) == data, path

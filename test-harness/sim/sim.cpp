@@ -1,6 +1,7 @@
 #include "sim/sim.hpp"
 
 #include "sim/cdc_acm.hpp"
+#include "sim/cp210x.hpp"
 #include "sim/ftdi.hpp"
 #include "sim/vendor_bulk.hpp"
 
@@ -16,6 +17,9 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const vendor::Profile* p = vendor::find_profile(chip)) {
     return std::make_unique<vendor::VendorBulkDevice>(bus, *p, options);
   }
+  if (const cp210x::Variant* v = cp210x::find_variant(chip)) {
+    return std::make_unique<cp210x::Cp210xDevice>(bus, *v, options);
+  }
   return nullptr;
 }
 
@@ -25,6 +29,9 @@ std::vector<std::string> chip_names() {
     names.push_back(n);
   }
   for (auto& n : vendor::profile_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : cp210x::variant_names()) {
     names.push_back(n);
   }
   return names;

@@ -11,6 +11,7 @@
 #include "tools/common/recording_sink.hpp"
 #include "transport/chip_protocol.hpp"
 #include "transport/chips/chip_set.hpp"
+#include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
 #include "transport/line.hpp"
 
@@ -52,10 +53,14 @@ transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t po
     config.acm_capabilities = 0x02;
   } else {
     // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
-    // 512 on the high-speed H series (reference §0).
+    // 512 on the high-speed H series (reference §0). CP210x: the same interface numbering,
+    // 64-byte bulk (CP2105's second port: 32).
     config.interface_number = port_index;
     config.data_interface = port_index;
     config.bulk_in_max_packet = chip.high_speed ? 512 : 64;
+    if (chip.variant == transport::ChipVariant::cp2105 && port_index == 1) {
+      config.bulk_in_max_packet = 32;
+    }
   }
   return config;
 }
@@ -91,6 +96,9 @@ const char* reason_for(Status status, const transport::VariantInfo& chip) {
     case Status::ok:
       return "";
     case Status::baud_unreachable:
+      if (chip.family == ChipFamily::cp210x) {
+        return "the part makes no rate within 3 % of the request inside the port's range";
+      }
       return chip.family == ChipFamily::ftdi
                  ? "no divisor gives a rate within 3 % of the request inside the chip's range"
                  : "the device reported a rate more than 3 % away from the request";
@@ -183,9 +191,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     divisor = transport::chips::ftdi::encode_baud(chip.variant, request.port_index, request.baud);
   }
   const bool have_divisor = chip.family == ChipFamily::ftdi && divisor.has_divisor();
-  const double exact =
-      have_divisor ? static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths
-                   : static_cast<double>(actual);
+  // CP210x: what the part runs at for the value the encoder chose (AN205 table or divider).
+  transport::chips::cp210x::BaudEncoding cp210x_rate;
+  if (chip.family == ChipFamily::cp210x) {
+    cp210x_rate =
+        transport::chips::cp210x::encode_baud(chip.variant, request.port_index, request.baud);
+  }
+  const bool have_cp210x_rate = chip.family == ChipFamily::cp210x && cp210x_rate.sent != 0;
+  double exact = static_cast<double>(actual);
+  if (have_divisor) {
+    exact = static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths;
+  } else if (have_cp210x_rate) {
+    exact = static_cast<double>(cp210x_rate.actual_millibaud) / 1000.0;
+  }
 
   if (outcome.status == Status::ok) {
     json.field("actual_baud", actual);
@@ -204,6 +222,21 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     json.field("value", divisor.divisor_eighths / 8.0);
     json.field("encoded", divisor.encoded);
     json.field("encoded_hex", hex(divisor.encoded, 5));
+    json.field("rate_baud", round4(exact));
+    json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  if (have_cp210x_rate) {
+    // The value SET_BAUDRATE carries and how the part turns it into a rate (for an
+    // unreachable rate: the closest the port makes, not sent).
+    using transport::chips::cp210x::RateRule;
+    json.key("cp210x").begin_object();
+    json.field("rule", cp210x_rate.rule == RateRule::divider ? "divider" : "an205_table");
+    json.field("set_baudrate", cp210x_rate.sent);
+    if (cp210x_rate.rule == RateRule::divider) {
+      json.field("prescale", cp210x_rate.prescale);
+      json.field("divider", cp210x_rate.divider);
+    }
     json.field("rate_baud", round4(exact));
     json.field("error_percent", round4(percent_off(exact, request.baud)));
     json.end_object();

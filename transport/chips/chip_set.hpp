@@ -5,6 +5,7 @@
 #include "../chip_protocol.hpp"
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
+#include "cp210x.hpp"
 #include "ftdi.hpp"
 #include "vendor_bulk.hpp"
 
@@ -21,6 +22,8 @@ class ChipSet {
         return &ftdi_;
       case ChipFamily::vendor_bulk:
         return &vendor_bulk_;
+      case ChipFamily::cp210x:
+        return &cp210x_;
     }
     return nullptr;
   }
@@ -29,6 +32,7 @@ class ChipSet {
   CdcAcm cdc_acm_;
   Ftdi ftdi_;
   VendorBulk vendor_bulk_;
+  Cp210x cp210x_;
 };
 
 }  // namespace transport::chips

@@ -94,6 +94,13 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::cdc_acm:
     case ChipVariant::vendor_bulk:
       return false;
+    case ChipVariant::cp210x:
+    case ChipVariant::cp2102:
+    case ChipVariant::cp2102n:
+    case ChipVariant::cp2104:
+    case ChipVariant::cp2105:
+    case ChipVariant::cp2108:
+      return false;
   }
   return false;
 }
@@ -117,6 +124,13 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
       return static_cast<uint8_t>(1 + port_index);
     case ChipVariant::cdc_acm:
     case ChipVariant::vendor_bulk:
+      return 0;
+    case ChipVariant::cp210x:
+    case ChipVariant::cp2102:
+    case ChipVariant::cp2102n:
+    case ChipVariant::cp2104:
+    case ChipVariant::cp2105:
+    case ChipVariant::cp2108:
       return 0;
   }
   return 0;

@@ -16,6 +16,9 @@
 //   vendor-bulk: no chip, so no rate limit; its port count is per device (devices.ini).
 //   TETRA radio PEI 0x0CAD:0x9016: interfaces 0 and 1, class 0xFF, one bulk pair each,
 //     tty base name "tetra-pei-" (the radio's descriptors, as devices.ini records them).
+//   Silicon Labs VID 0x10C4: Linux cp210x.c id_table (0xEA60 and 0xEA63 single-port parts,
+//     0xEA70 / 0xEA7A CP2105 with 2 interfaces, 0xEA71 / 0xEA7B CP2108 with 4); maxima
+//     per part from the CP210x data sheets and AN205 (921600 where the AN205 table applies).
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -37,6 +40,7 @@ using transport::VariantRule;
 constexpr uint16_t kFtdi = 0x0403;
 constexpr uint16_t kWch = 0x1A86;
 constexpr uint16_t kRadio = 0x0CAD;
+constexpr uint16_t kSilabs = 0x10C4;
 
 struct ExpectedEntry {
   uint16_t vid;
@@ -55,6 +59,15 @@ constexpr ExpectedEntry kExpected[] = {
     {kFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT-X"},
     {kWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, 1, "WCH CH9102F"},
     {kRadio, 0x9016, ChipFamily::vendor_bulk, VariantRule::fixed, 2, "TETRA radio PEI"},
+    {kSilabs, 0xEA60, ChipFamily::cp210x, VariantRule::fixed, 1, "Silicon Labs CP210x"},
+    {kSilabs, 0xEA63, ChipFamily::cp210x, VariantRule::fixed, 1,
+     "Silicon Labs CP210x (Windows Update ID)"},
+    {kSilabs, 0xEA70, ChipFamily::cp210x, VariantRule::fixed, 2, "Silicon Labs CP2105"},
+    {kSilabs, 0xEA71, ChipFamily::cp210x, VariantRule::fixed, 4, "Silicon Labs CP2108"},
+    {kSilabs, 0xEA7A, ChipFamily::cp210x, VariantRule::fixed, 2,
+     "Silicon Labs CP2105 (Windows Update ID)"},
+    {kSilabs, 0xEA7B, ChipFamily::cp210x, VariantRule::fixed, 4,
+     "Silicon Labs CP2108 (Windows Update ID)"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -69,7 +82,7 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_EQ(e.family, x.family);
     EXPECT_EQ(e.rule, x.rule);
     EXPECT_EQ(e.port_count, x.port_count);
-    EXPECT_EQ(e.first_interface, 0);  // FTDI port A, CH9102F control interface, radio PEI 0
+    EXPECT_EQ(e.first_interface, 0);  // port A, CH9102F control interface, PEI 0, UART 0
     ASSERT_NE(e.product, nullptr);
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
@@ -246,6 +259,25 @@ TEST(ResolveVariant, RefusedRevisions) {
   }
 }
 
+TEST(ResolveVariant, Cp210xEntriesNameTheirPartOrTheGenericSinglePortVariant) {
+  struct Case {
+    uint16_t pid;
+    ChipVariant variant;
+  };
+  constexpr Case kCases[] = {
+      {0xEA60, ChipVariant::cp210x}, {0xEA63, ChipVariant::cp210x}, {0xEA70, ChipVariant::cp2105},
+      {0xEA7A, ChipVariant::cp2105}, {0xEA71, ChipVariant::cp2108}, {0xEA7B, ChipVariant::cp2108},
+  };
+  for (const Case& c : kCases) {
+    const DeviceEntry* e = transport::find_device(kSilabs, c.pid);
+    ASSERT_NE(e, nullptr) << std::hex << c.pid;
+    ChipVariant v = ChipVariant::cdc_acm;
+    EXPECT_EQ(transport::resolve_variant(*e, 0x0100, v), Status::ok);
+    EXPECT_EQ(v, c.variant) << std::hex << c.pid;
+  }
+  EXPECT_EQ(transport::find_device(kSilabs, 0xEA80), nullptr);  // CP2110: HID, not ours
+}
+
 TEST(ResolveVariant, FixedEntryIgnoresBcdDevice) {
   const DeviceEntry* ch9102 = transport::find_device(kWch, 0x55D4);
   ASSERT_NE(ch9102, nullptr);
@@ -277,6 +309,12 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
       {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
       {ChipVariant::vendor_bulk, ChipFamily::vendor_bulk, "vendor-bulk", 0, 1, false},
+      {ChipVariant::cp210x, ChipFamily::cp210x, "cp210x", 921'600, 1, false},
+      {ChipVariant::cp2102, ChipFamily::cp210x, "cp2102", 921'600, 1, false},
+      {ChipVariant::cp2102n, ChipFamily::cp210x, "cp2102n", 3'000'000, 1, false},
+      {ChipVariant::cp2104, ChipFamily::cp210x, "cp2104", 2'000'000, 1, false},
+      {ChipVariant::cp2105, ChipFamily::cp210x, "cp2105", 2'000'000, 2, false},
+      {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -319,6 +357,7 @@ TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
   EXPECT_STREQ(transport::to_string(ChipFamily::vendor_bulk), "vendor-bulk");
+  EXPECT_STREQ(transport::to_string(ChipFamily::cp210x), "cp210x");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 

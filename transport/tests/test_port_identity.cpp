@@ -348,6 +348,76 @@ TEST(IdentifyPort, CdcWithoutDataPipesIsMalformed) {
   identify(device(0x1209, 0x0001, 0x0100), d.parse(), 0, Status::malformed);
 }
 
+// ------------------------------------------------------------ CP210x
+// One vendor interface per UART (class 0xFF, subclass 0, protocol 0) with a bulk IN and a
+// bulk OUT, no interrupt endpoint; CP2105's second (SCI) UART has 32-byte endpoints
+// (docs/usb-serial-reference.md §0, §3.1).
+
+Descriptors& cp210x_uart(Descriptors& d, uint8_t n, uint16_t max_packet) {
+  return d.interface(n, 2, 0xFF, 0x00, 0x00)
+      .endpoint(static_cast<uint8_t>(0x81 + n), kBulk, max_packet)
+      .endpoint(static_cast<uint8_t>(0x01 + n), kBulk, max_packet);
+}
+
+TEST(IdentifyPort, Cp210xSinglePortIdLeavesThePartToGetPartnum) {
+  Descriptors d;
+  const usb::Configuration config = cp210x_uart(d, 0, 64).parse();
+  for (const uint16_t pid : {0xEA60, 0xEA63}) {
+    const PortIdentity id = identify(device(0x10C4, pid, 0x0100), config, 0);
+    EXPECT_EQ(id.family, ChipFamily::cp210x);
+    EXPECT_EQ(id.port_count, 1);
+    EXPECT_EQ(id.config.variant, ChipVariant::cp210x);
+    EXPECT_EQ(id.config.interface_number, 0);
+    EXPECT_EQ(id.config.port_index, 0);
+    EXPECT_EQ(id.config.bulk_in_max_packet, 64);
+    EXPECT_EQ(id.config.interrupt_max_packet, 0);
+  }
+}
+
+TEST(IdentifyPort, Cp2105EciAndSciPorts) {
+  Descriptors d;
+  cp210x_uart(d, 0, 64);
+  const usb::Configuration config = cp210x_uart(d, 1, 32).parse();
+  const PortIdentity eci = identify(device(0x10C4, 0xEA70, 0x0100), config, 0);
+  EXPECT_EQ(eci.config.variant, ChipVariant::cp2105);
+  EXPECT_EQ(eci.port_count, 2);
+  EXPECT_EQ(eci.config.port_index, 0);
+  EXPECT_EQ(eci.config.bulk_in_max_packet, 64);
+  const PortIdentity sci = identify(device(0x10C4, 0xEA70, 0x0100), config, 1);
+  EXPECT_EQ(sci.config.variant, ChipVariant::cp2105);
+  EXPECT_EQ(sci.config.port_index, 1);
+  EXPECT_EQ(sci.config.interface_number, 1);
+  EXPECT_EQ(sci.config.data_interface, 1);
+  EXPECT_EQ(sci.config.bulk_in_max_packet, 32);
+  EXPECT_STREQ(sci.product, "Silicon Labs CP2105");
+}
+
+TEST(IdentifyPort, Cp2108FourPortsEachOnItsOwnInterface) {
+  Descriptors d;
+  for (uint8_t n = 0; n < 4; ++n) {
+    cp210x_uart(d, n, 64);
+  }
+  const usb::Configuration config = d.parse();
+  for (uint8_t n = 0; n < 4; ++n) {
+    const PortIdentity id = identify(device(0x10C4, 0xEA71, 0x0100), config, n);
+    EXPECT_EQ(id.config.variant, ChipVariant::cp2108);
+    EXPECT_EQ(id.port_count, 4);
+    EXPECT_EQ(id.config.port_index, n);
+    EXPECT_EQ(id.config.interface_number, n);
+  }
+  Descriptors five;
+  for (uint8_t n = 0; n < 5; ++n) {
+    cp210x_uart(five, n, 64);
+  }
+  identify(device(0x10C4, 0xEA71, 0x0100), five.parse(), 4, Status::unsupported);
+}
+
+TEST(IdentifyPort, Cp210xWithoutItsBulkPipesIsMalformed) {
+  Descriptors d;
+  d.interface(0, 1, 0xFF, 0x00, 0x00).endpoint(0x81, kBulk, 64);
+  identify(device(0x10C4, 0xEA60, 0x0100), d.parse(), 0, Status::malformed);
+}
+
 TEST(IdentifyPort, FailureLeavesNoStaleIdentity) {
   const usb::Configuration good = Descriptors{}.ftdi_channel(0, 64).parse();
   PortIdentity id;

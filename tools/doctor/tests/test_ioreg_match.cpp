@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include "lib/commands.hpp"
@@ -208,19 +211,68 @@ TEST(Match, XmlDumpAndAVendorDextThatOutranksUs) {
   EXPECT_THAT(doctor::render_match_text(reports), ::testing::HasSubstr("would outrank us"));
 }
 
-TEST(Match, NoPersonalityForAnAppleSlcomDevice) {
+// A CP2102 and a CP2105 with Apple's AppleUSBSLCOM attached (tier 90000 + IOProbeScore 89999,
+// docs/driverkit-reference.md §1.7, §3.2): the project's personality for each interface matches at the same
+// tier and a higher score, so `usbserial-doctor match` names ours as the winner.
+TEST(Match, ProjectPersonalityBeatsAppleSlcomOnACp2102) {
   PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
   const auto reports =
       doctor::match_objects(info.get(), objects_of(kFixtures / "ioreg" / "cp2102-apple-slcom.txt"));
   ASSERT_EQ(reports.size(), 2u);
-  for (const doctor::ObjectReport& report : reports) {
-    EXPECT_FALSE(report.winner.has_value());
-  }
   const doctor::ObjectReport* interface = interface_report(reports, 0);
   ASSERT_NE(interface, nullptr);
-  for (const doctor::PersonalityResult& result : interface->results) {
-    EXPECT_EQ(result.outcome.failed_key, "idVendor") << result.personality;
+  EXPECT_EQ(interface->winner, "Silicon Labs CP210x");
+  EXPECT_EQ(interface->winner_score, 90000u + 95000u);
+  ASSERT_EQ(interface->object.drivers.size(), 1u);
+  EXPECT_EQ(interface->object.drivers[0].class_name, "AppleUSBSLCOM");
+  EXPECT_EQ(interface->object.drivers[0].probe_score, 89999u);
+  EXPECT_FALSE(interface->outranked);
+}
+
+TEST(Match, ProjectPersonalitiesBeatAppleSlcomOnBothCp2105Ports) {
+  PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
+  const auto objects = objects_of(kFixtures / "ioreg" / "cp2105-apple-slcom.txt");
+  ASSERT_EQ(objects.size(), 3u);  // the device and its two interfaces
+  const auto reports = doctor::match_objects(info.get(), objects);
+  const char* const names[] = {"Silicon Labs CP2105 port A", "Silicon Labs CP2105 port B"};
+  for (uint64_t number : {0u, 1u}) {
+    SCOPED_TRACE("interface " + std::to_string(number));
+    const doctor::ObjectReport* port = interface_report(reports, number);
+    ASSERT_NE(port, nullptr);
+    EXPECT_EQ(port->winner, names[number]);
+    ASSERT_EQ(port->object.drivers.size(), 1u);
+    const doctor::AttachedDriver& apple = port->object.drivers[0];
+    EXPECT_EQ(apple.bundle_id, "com.apple.DriverKit-AppleUSBSLCOM");
+    EXPECT_EQ(apple.tier_score, 90000);
+    EXPECT_EQ(apple.probe_score, 89999u);
+    EXPECT_GT(port->winner_score, static_cast<uint64_t>(apple.tier_score) + *apple.probe_score);
+    EXPECT_FALSE(port->outranked);
   }
+  const std::string text = doctor::render_match_text(reports);
+  EXPECT_THAT(text, ::testing::HasSubstr("Silicon Labs CP2105 port B"));
+  EXPECT_THAT(text, ::testing::HasSubstr("AppleUSBSLCOM"));
+  EXPECT_THAT(text, ::testing::HasSubstr("ours should win"));
+  EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr("would outrank us")));
+}
+
+// The same through the tool a user runs: `usbserial-doctor match Info.plist --ioreg dump`.
+TEST(Match, TheDoctorCommandShowsOursWinningOverSlcom) {
+  const std::string command = std::string(DOCTOR_BINARY) + " match " + USBSERIAL_PLIST_DIR +
+                              "/Info.plist --ioreg " +
+                              (kFixtures / "ioreg" / "cp2105-apple-slcom.txt").string() + " --json";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  while (const size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) {
+    output.append(buffer, n);
+  }
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;  // something matched
+  EXPECT_THAT(output, ::testing::HasSubstr("\"match\": \"Silicon Labs CP2105 port A\""));
+  EXPECT_THAT(output, ::testing::HasSubstr("\"match\": \"Silicon Labs CP2105 port B\""));
+  EXPECT_THAT(output, ::testing::HasSubstr("\"outranked\": false"));
+  EXPECT_THAT(output, ::testing::Not(::testing::HasSubstr("\"outranked\": true")));
 }
 
 // Tiers, arrays and masks, computed by hand from docs/driverkit-reference.md §3.4.

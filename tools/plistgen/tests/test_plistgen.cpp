@@ -229,6 +229,33 @@ TEST(GeneratedInfoPlist, MultiPortChipsGetOneNamedPersonalityPerChannel) {
   EXPECT_NE(plist_dict_get_item(personalities, "FTDI FT2232C/D/H port B"), nullptr);
 }
 
+// Silicon Labs (VID 0x10C4, Linux cp210x.c id_table): the single-port IDs on interface 0, the
+// CP2105 on interfaces 0 (ECI) and 1 (SCI), the CP2108 on 0-3. Apple's in-box AppleUSBSLCOM
+// claims 10c4:ea60 and 10c4:ea70 at IOProbeScore 89999 (docs/driverkit-reference.md §1.7, §3.2): ours must
+// be higher on exactly those personalities.
+TEST(GeneratedInfoPlist, Cp210xPortsOutrankApplesSlcom) {
+  PlistPtr root = load(kInfo);
+  ASSERT_TRUE(root);
+  plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
+  std::map<uint64_t, std::set<uint64_t>> interfaces_by_pid;
+  for (const auto& [name, personality] : dict_items(personalities)) {
+    if (uint_of(plist_dict_get_item(personality, "idVendor")) != 0x10C4) {
+      continue;
+    }
+    const uint64_t pid = uint_of(plist_dict_get_item(personality, "idProduct"));
+    interfaces_by_pid[pid].insert(uint_of(plist_dict_get_item(personality, "bInterfaceNumber")));
+    EXPECT_GT(uint_of(plist_dict_get_item(personality, "IOProbeScore")), 89999u) << name;
+  }
+  const std::map<uint64_t, std::set<uint64_t>> expected = {
+      {0xEA60, {0}},    {0xEA63, {0}},          {0xEA70, {0, 1}},
+      {0xEA7A, {0, 1}}, {0xEA71, {0, 1, 2, 3}}, {0xEA7B, {0, 1, 2, 3}},
+  };
+  EXPECT_EQ(interfaces_by_pid, expected);
+  EXPECT_NE(plist_dict_get_item(personalities, "Silicon Labs CP2105 port B"), nullptr);
+  EXPECT_NE(plist_dict_get_item(personalities, "Silicon Labs CP2108 port D"), nullptr);
+  EXPECT_NE(plist_dict_get_item(personalities, "Silicon Labs CP210x"), nullptr);
+}
+
 TEST(GeneratedInfoPlist, ProductionHasNoClassPersonality) {
   PlistPtr root = load(kInfo);
   ASSERT_TRUE(root);

@@ -6,7 +6,10 @@ Usage: check_usbserialctl.py <path to usbserialctl> <case>
 Expected requests come from docs/usb-serial-reference.md (FTDI §2.2/§2.4: 9600 Bd on a
 3 MHz part is divisor 312.5 -> 0x4138; 12 MBd on an H part is the divisor-1 special with the
 12 MHz bit 17, i.e. wValue 0, wIndex bit 9; CDC §1.2: SET_LINE_CODING 0x21/0x20 with the
-7-byte little-endian line coding).
+7-byte little-endian line coding; CP210x §3.2/§3.5: SET_BAUDRATE 0x41/0x1E with the rate as a
+4-byte little-endian value, SET_LINE_CTL 0x41/0x03 with 0x0800 for 8N1, wIndex = interface;
+the CP2102N divider 48 MHz / (2 x 26) = 923076.9 Bd for 921600; CP2105's second port starts at
+2400 Bd).
 """
 import json
 import re
@@ -124,6 +127,58 @@ def case_ft2232h_port_b(binary):
     check_ftdi_rate(report, "ft2232h", 3_000_000, 3_000_000, 0x0004, 0x0202, 2)
 
 
+CP210X_OUT = 0x41
+CP210X_SET_BAUDRATE = 0x1E
+CP210X_SET_LINE_CTL = 0x03
+
+
+def check_cp210x_rate(report, chip, baud, actual, sent, interface):
+    check(report["chip"] == chip, report)
+    check(report["family"] == "cp210x", report)
+    check(report["status"] == "ok", report)
+    check(report["actual_baud"] == actual, report)
+    check(report["cp210x"]["set_baudrate"] == sent, report)
+    reqs = report["requests"]
+    check(len(reqs) == 2, reqs)
+    check_request(reqs[0], CP210X_OUT, CP210X_SET_BAUDRATE, 0, interface, 4,
+                  sent.to_bytes(4, "little").hex())
+    check_request(reqs[1], CP210X_OUT, CP210X_SET_LINE_CTL, 0x0800, interface)
+
+
+def case_cp2102_9600(binary):
+    report = encode(binary, "--chip", "cp2102", "--baud", "9600", want_exit=0)
+    check_cp210x_rate(report, "cp2102", 9600, 9600, 9600, 0)
+    check(report["cp210x"]["rule"] == "an205_table", report)
+
+
+def case_cp2102_4804_nearest_table_rate(binary):
+    # AN205's ranges would run 4804 at 7200; 4800, sent as itself, is 0.08 % off.
+    report = encode(binary, "--chip", "cp2102", "--baud", "4804", want_exit=0)
+    check_cp210x_rate(report, "cp2102", 4804, 4800, 4800, 0)
+
+
+def case_cp2102n_921600(binary):
+    report = encode(binary, "--chip", "cp2102n", "--baud", "921600", want_exit=0)
+    check_cp210x_rate(report, "cp2102n", 921600, 923077, 921600, 0)
+    check(report["cp210x"]["divider"] == 26 and report["cp210x"]["prescale"] == 1, report)
+    check(abs(report["actual_baud_exact"] - 48e6 / 52) < 1e-3, report)
+
+
+def case_cp2105_sci_1200_unreachable(binary):
+    report = encode(binary, "--chip", "cp2105", "--port", "1", "--baud", "1200", want_exit=1)
+    check(report["port"] == "B", report)
+    check(report["status"] == "baud_unreachable", report)
+    check(report["requests"] == [], report)
+    check(report["reason"], report)
+    check(report["cp210x"]["set_baudrate"] == 2400, report)  # the closest the SCI port makes
+
+
+def case_cp2108_port_3(binary):
+    report = encode(binary, "--chip", "cp2108", "--port", "3", "--baud", "1500000", want_exit=0)
+    check(report["port"] == "D", report)
+    check_cp210x_rate(report, "cp2108", 1_500_000, 1_500_000, 1_500_000, 3)
+
+
 def expect_usage_error(binary, *args):
     code, out, err = run(binary, *args)
     check(code == 2, f"{args}: exit {code}, wanted 2")
@@ -147,6 +202,9 @@ def case_bad_usage(binary):
     expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "9600", "--port", "B")
     expect_usage_error(binary, "encode", "--chip", "ft4232h", "--baud", "9600", "--port", "E")
     expect_usage_error(binary, "encode", "--chip", "ft232r", "--baud", "9600", "--speed", "1")
+    expect_usage_error(binary, "encode", "--chip", "cp2102", "--baud", "9600", "--port", "1")
+    expect_usage_error(binary, "encode", "--chip", "cp2105", "--baud", "9600", "--port", "2")
+    expect_usage_error(binary, "encode", "--chip", "cp2108", "--baud", "9600", "--port", "4")
 
 
 def case_version(binary):
