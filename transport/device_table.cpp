@@ -17,6 +17,9 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
     {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
     {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+    // Maxima: CH340DS1 §2 ("50bps to 2Mbps") and CH341DS1 (its rate list ends at 2000000).
+    {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
+    {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -31,8 +34,9 @@ static_assert(variants_in_enum_order(), "kVariants must be indexed by ChipVarian
 
 constexpr uint16_t kVendorFtdi = 0x0403;
 constexpr uint16_t kVendorWch = 0x1A86;
+constexpr uint16_t kVendorWinChipHead = 0x4348;
 
-constexpr std::array<DeviceEntry, 6> kDevices = {{
+constexpr std::array<DeviceEntry, 10> kDevices = {{
     // FTDI PIDs: Linux drivers/usb/serial/ftdi_sio_ids.h. The generation behind a PID is
     // told apart by bcdDevice (see kFtdiRevisions).
     {kVendorFtdi, 0x6001, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232r, 0, 1,
@@ -49,6 +53,16 @@ constexpr std::array<DeviceEntry, 6> kDevices = {{
     // usb-serial-for-android device_filter.xml.
     {kVendorWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
      "WCH CH9102F", "usb-serial-for-android device_filter.xml"},
+    // WCH CH34x: one vendor-class interface (0) per chip. Linux drivers/usb/serial/ch341.c
+    // id_table; 7523H is also the CH340's default PID in its datasheet (CH340DS1, EEPROM PID).
+    {kVendorWch, 0x7523, ChipFamily::ch34x, VariantRule::fixed, ChipVariant::ch340, 0, 1,
+     "WCH CH340", "Linux ch341.c id_table; CH340DS1 default PID"},
+    {kVendorWch, 0x7522, ChipFamily::ch34x, VariantRule::fixed, ChipVariant::ch340, 0, 1,
+     "WCH CH340K", "Linux ch341.c id_table; WCH vendor driver ch341.c V1.8"},
+    {kVendorWch, 0x5523, ChipFamily::ch34x, VariantRule::fixed, ChipVariant::ch341a, 0, 1,
+     "WCH CH341A", "Linux ch341.c id_table (CH341 in UART mode)"},
+    {kVendorWinChipHead, 0x5523, ChipFamily::ch34x, VariantRule::fixed, ChipVariant::ch341a, 0, 1,
+     "WinChipHead CH341", "Linux ch341.c id_table (WCH's former vendor ID)"},
 }};
 
 // CDC class 0x02, subclass 0x02 (Abstract Control Model): USB CDC 1.2 §4.3.
@@ -102,6 +116,8 @@ const char* to_string(ChipFamily family) {
       return "cdc-acm";
     case ChipFamily::ftdi:
       return "ftdi";
+    case ChipFamily::ch34x:
+      return "ch34x";
   }
   return "unknown";
 }

@@ -11,8 +11,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi };
-inline constexpr int kChipFamilyCount = 2;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, ch34x };
+inline constexpr int kChipFamilyCount = 3;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -23,8 +23,10 @@ enum class ChipVariant : uint8_t {
   ft232h,
   ft2232h,
   ft4232h,
+  ch340,   // WCH CH340 (G/C/B/E/K/N/T/R...)
+  ch341a,  // WCH CH341/CH341A in UART mode
 };
-inline constexpr int kChipVariantCount = 8;
+inline constexpr int kChipVariantCount = 10;
 
 struct VariantInfo {
   ChipVariant variant;

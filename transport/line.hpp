@@ -92,6 +92,9 @@ inline constexpr uint32_t kMarkSpace = 1u << 8;     // mark and space parity
 inline constexpr uint32_t kDataBits5_6 = 1u << 9;   // 5 and 6 data bits
 inline constexpr uint32_t kStopBits1_5 = 1u << 10;  // 1.5 stop bits
 inline constexpr uint32_t kCts = 1u << 11;          // the chip reports CTS at all
+// No break register: a break can only be emulated by a timed space condition (one NUL
+// character at the chip's lowest rate, written by the data path; its length is fixed).
+inline constexpr uint32_t kBreakEmulated = 1u << 12;
 }  // namespace capability
 
 struct Capabilities {

@@ -5,6 +5,7 @@
 #include "../chip_protocol.hpp"
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
+#include "ch34x.hpp"
 #include "ftdi.hpp"
 
 namespace transport::chips {
@@ -18,6 +19,8 @@ class ChipSet {
         return &cdc_acm_;
       case ChipFamily::ftdi:
         return &ftdi_;
+      case ChipFamily::ch34x:
+        return &ch34x_;
     }
     return nullptr;
   }
@@ -25,6 +28,7 @@ class ChipSet {
  private:
   CdcAcm cdc_acm_;
   Ftdi ftdi_;
+  Ch34x ch34x_;
 };
 
 }  // namespace transport::chips

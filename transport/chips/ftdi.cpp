@@ -92,6 +92,8 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::ft4232h:
       return true;
     case ChipVariant::cdc_acm:
+    case ChipVariant::ch340:
+    case ChipVariant::ch341a:
       return false;
   }
   return false;
@@ -115,6 +117,8 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
     case ChipVariant::ft4232h:
       return static_cast<uint8_t>(1 + port_index);
     case ChipVariant::cdc_acm:
+    case ChipVariant::ch340:
+    case ChipVariant::ch341a:
       return 0;
   }
   return 0;

@@ -13,6 +13,9 @@
 //   Maximum rates: 3 MBd for AM/BM/R/2232C/FT-X, 12 MBd for the H series.
 //   WCH CH9102F 0x1A86:0x55D4 is CDC-ACM (usb-serial-for-android device_filter.xml).
 //   CDC-ACM: class 0x02, subclass 0x02 (USB CDC 1.2 §4.3).
+//   WCH CH34x: Linux drivers/usb/serial/ch341.c id_table (1A86:7523 CH340, 1A86:7522 CH340K,
+//     1A86:5523 CH341A in UART mode, 4348:5523 the same under WCH's former vendor ID);
+//     50 Bd..2 MBd per the CH340 and CH341 data sheets.
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -49,6 +52,10 @@ constexpr ExpectedEntry kExpected[] = {
     {kFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT232H"},
     {kFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT-X"},
     {kWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, 1, "WCH CH9102F"},
+    {kWch, 0x7523, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH340"},
+    {kWch, 0x7522, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH340K"},
+    {kWch, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH341A"},
+    {0x4348, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WinChipHead CH341"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -63,7 +70,7 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_EQ(e.family, x.family);
     EXPECT_EQ(e.rule, x.rule);
     EXPECT_EQ(e.port_count, x.port_count);
-    EXPECT_EQ(e.first_interface, 0);  // FTDI port A and the CH9102F control interface
+    EXPECT_EQ(e.first_interface, 0);  // FTDI port A, the CH9102F control interface, CH34x
     ASSERT_NE(e.product, nullptr);
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
@@ -86,7 +93,7 @@ TEST(DeviceTable, UnknownIdsAreNotFound) {
   EXPECT_EQ(transport::find_device(kFtdi, 0x0000), nullptr);
   EXPECT_EQ(transport::find_device(kWch, 0x6001), nullptr);   // right PID, wrong VID
   EXPECT_EQ(transport::find_device(0x6001, kFtdi), nullptr);  // swapped
-  EXPECT_EQ(transport::find_device(kWch, 0x7523), nullptr);   // CH340: not driven
+  EXPECT_EQ(transport::find_device(kWch, 0xE523), nullptr);   // CH330: WCH's driver only
   EXPECT_EQ(transport::find_device(0x0000, 0x0000), nullptr);
   EXPECT_EQ(transport::find_device(0xFFFF, 0xFFFF), nullptr);
 }
@@ -249,6 +256,8 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
       {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
       {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+      {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
+      {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -284,12 +293,14 @@ TEST(Variants, UnknownNames) {
   EXPECT_EQ(transport::find_variant("ft232"), nullptr);
   EXPECT_EQ(transport::find_variant("ft232r "), nullptr);
   EXPECT_EQ(transport::find_variant("cdc_acm"), nullptr);
-  EXPECT_EQ(transport::find_variant("ch340"), nullptr);
+  EXPECT_EQ(transport::find_variant("ch341"), nullptr);  // the UART-mode part is "ch341a"
+  EXPECT_EQ(transport::find_variant("CH340"), nullptr);
 }
 
 TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
+  EXPECT_STREQ(transport::to_string(ChipFamily::ch34x), "ch34x");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 
