@@ -314,8 +314,8 @@ Status Ch34x::close(ControlSink& sink) {
   return flow != Status::ok ? flow : lines;
 }
 
-Status Ch34x::program_line(ControlSink& sink, const BaudEncoding& baud, uint8_t lcr) {
-  Status status = write_registers(sink, kBaudRegisters, baud.w_index);
+Status Ch34x::program_line(ControlSink& sink, uint16_t baud_registers, uint8_t lcr) {
+  Status status = write_registers(sink, kBaudRegisters, baud_registers);
   if (status != Status::ok || traits_.version < kVersionLcr) {
     return status;
   }
@@ -340,7 +340,7 @@ Status Ch34x::set_line(ControlSink& sink, const LineSettings& line, uint32_t& ac
   if (baud.status != Status::ok) {
     return baud.status;
   }
-  status = program_line(sink, baud, lcr);
+  status = program_line(sink, baud.w_index, lcr);
   if (status != Status::ok) {
     return status;
   }
@@ -460,7 +460,10 @@ Status Ch34x::begin_emulated_break(ControlSink& sink, std::span<const uint8_t>& 
   if (!traits_.limited_prescaler) {
     return Status::unsupported;
   }
-  const BaudEncoding slowest = encode_baud(config_.variant, traits_, min_baud());
+  // The slowest setting, ps 0, fact 0, div 256 (divisor register 0): 45.78 Bd, the longest
+  // space one character can make (ch341.c programs CH341_MIN_BPS).
+  const uint16_t slowest =
+      traits_.version >= kVersionPrescalerBit7 ? CH341_PRESCALER_NO_BUFFERING : 0;
   const Status status = program_line(sink, slowest, kLcr8N1);
   if (status == Status::ok) {
     fill = kNul;
@@ -477,7 +480,8 @@ Status Ch34x::end_emulated_break(ControlSink& sink) {
     return Status::unsupported;
   }
   // The line in force was encodable when it was set (or is the 9600 8N1 Linux assumes).
-  const Status status = program_line(sink, encode_baud(config_.variant, traits_, line_.baud), lcr_);
+  const uint16_t rate = encode_baud(config_.variant, traits_, line_.baud).w_index;
+  const Status status = program_line(sink, rate, lcr_);
   if (status == Status::ok) {
     emulated_break_on_ = false;
   }
@@ -485,7 +489,7 @@ Status Ch34x::end_emulated_break(ControlSink& sink) {
 }
 
 uint32_t Ch34x::emulated_break_space_us() {
-  const uint64_t divider = clock_divider(0, 0) * kDivisorMax;  // the 46 Bd setting
+  const uint64_t divider = clock_divider(0, 0) * kDivisorMax;  // the slowest setting
   return static_cast<uint32_t>((kEmulatedBreakSpaceBits * divider * 1'000'000 + CH341_CLKRATE - 1) /
                                CH341_CLKRATE);
 }

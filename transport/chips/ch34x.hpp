@@ -129,12 +129,12 @@ class Ch34x final : public ChipProtocol {
   Status decode_interrupt(std::span<const uint8_t> packet, RxReport& report) override;
 
   // The emulated break of a limited clone, for a data path that can write to bulk OUT
-  // (ch341.c ch341_simulate_break). begin: programs the lowest rate, 8N1, and hands back the
-  // one NUL the caller must then send; its start and data bits are a space of
+  // (ch341.c ch341_simulate_break). begin: programs the slowest setting (45.78 Bd), 8N1, and
+  // hands back the one NUL the caller must then send; its start and data bits are a space of
   // emulated_break_space_us(). end: programs the line in force again (9600 8N1 if none was
   // set since open); the caller must not call it before emulated_break_hold_us() after the
-  // NUL went out, or the NUL is cut short.
-  // unsupported on a chip with a break register (use set_break), not_open before open().
+  // NUL went out, or the NUL is cut short. unsupported on a chip with a break register (use
+  // set_break), not_open before open().
   Status begin_emulated_break(ControlSink& sink, std::span<const uint8_t>& fill);
   Status end_emulated_break(ControlSink& sink);
   static uint32_t emulated_break_space_us();
@@ -146,7 +146,8 @@ class Ch34x final : public ChipProtocol {
  private:
   Status write_registers(ControlSink& sink, uint16_t registers, uint16_t values);
   Status read_registers(ControlSink& sink, uint16_t registers, uint8_t (&values)[2]);
-  Status program_line(ControlSink& sink, const ch34x::BaudEncoding& baud, uint8_t lcr);
+  // WRITE_REG 0x1312, then (version >= 0x30) WRITE_REG 0x2518.
+  Status program_line(ControlSink& sink, uint16_t baud_registers, uint8_t lcr);
 
   bool configured_ = false;
   bool opened_ = false;
