@@ -1,6 +1,7 @@
 #include "sim/sim.hpp"
 
 #include "sim/cdc_acm.hpp"
+#include "sim/ch34x.hpp"
 #include "sim/ftdi.hpp"
 
 namespace sim {
@@ -12,12 +13,18 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const ftdi::Variant* v = ftdi::find_variant(chip)) {
     return std::make_unique<ftdi::FtdiDevice>(bus, *v, options);
   }
+  if (const ch34x::Variant* v = ch34x::find_variant(chip)) {
+    return std::make_unique<ch34x::Ch34xDevice>(bus, *v, options);
+  }
   return nullptr;
 }
 
 std::vector<std::string> chip_names() {
   std::vector<std::string> names{"cdc-acm"};
   for (auto& n : ftdi::variant_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : ch34x::variant_names()) {
     names.push_back(n);
   }
   return names;

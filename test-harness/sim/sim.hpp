@@ -25,7 +25,7 @@ namespace sim {
 std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus,
                                        const SimOptions& options = {});
 
-// cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h
+// cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h ch340 ch341a
 std::vector<std::string> chip_names();
 
 }  // namespace sim

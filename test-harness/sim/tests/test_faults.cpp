@@ -191,7 +191,7 @@ TEST(Faults, ContractViolationsAreRefused) {
   EXPECT_EQ(sim::make_device("pl2303", bus), nullptr);
   EXPECT_EQ(sim::chip_names(),
             (std::vector<std::string>{"cdc-acm", "ft232bm", "ft232r", "ft-x", "ft2232c", "ft232h",
-                                      "ft2232h", "ft4232h"}));
+                                      "ft2232h", "ft4232h", "ch340", "ch341a"}));
 }
 
 TEST(StandardRequests, DescriptorsConfigurationInterface) {
