@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
       "as ttys\n\nUsage: usbserial-bridge --sim CHIP [--sim CHIP] [options]\n\nOptions");
   described.add_options()("help,h", "show this help")("version", "print the version")(
       "sim", po::value(&chips)->composing(),
-      "simulated adapter: cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h; twice for "
-      "a null-modem cable between two adapters")(
+      "simulated adapter: cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h ch340 "
+      "ch341a; twice for a null-modem cable between two adapters")(
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),
