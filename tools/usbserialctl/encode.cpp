@@ -10,6 +10,7 @@
 #include "tools/common/json_writer.hpp"
 #include "tools/common/recording_sink.hpp"
 #include "transport/chip_protocol.hpp"
+#include "transport/chips/ch34x.hpp"
 #include "transport/chips/chip_set.hpp"
 #include "transport/chips/ftdi.hpp"
 #include "transport/line.hpp"
@@ -19,6 +20,11 @@ namespace {
 
 using transport::ChipFamily;
 using transport::Status;
+
+// CH34x: the answer of a current part to READ_VERSION (ch341.c: 0x30 and above), which
+// gets BIT(7) in the prescaler register and the LCR write. The version decides the
+// encoding, so the report states it.
+constexpr uint8_t kAssumedCh34xVersion = 0x31;
 
 std::string hex(unsigned value, int digits) {
   char text[16];
@@ -50,6 +56,11 @@ transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t po
     config.bulk_in_max_packet = 64;
     config.interrupt_max_packet = 16;
     config.acm_capabilities = 0x02;
+  } else if (chip.family == ChipFamily::ch34x) {
+    // CH34x: one vendor interface, 32-byte bulk pipes and an 8-byte interrupt IN (reference §0,
+    // §4.1).
+    config.bulk_in_max_packet = 32;
+    config.interrupt_max_packet = 8;
   } else {
     // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
     // 512 on the high-speed H series (reference §0).
@@ -91,9 +102,15 @@ const char* reason_for(Status status, const transport::VariantInfo& chip) {
     case Status::ok:
       return "";
     case Status::baud_unreachable:
-      return chip.family == ChipFamily::ftdi
-                 ? "no divisor gives a rate within 3 % of the request inside the chip's range"
-                 : "the device reported a rate more than 3 % away from the request";
+      switch (chip.family) {
+        case ChipFamily::ftdi:
+          return "no divisor gives a rate within 3 % of the request inside the chip's range";
+        case ChipFamily::ch34x:
+          return "no prescaler/divisor gives a rate within 3 % of the request inside the "
+                 "chip's range (46 Bd to 2 MBd)";
+        default:
+          return "the device reported a rate more than 3 % away from the request";
+      }
     case Status::invalid_argument:
       return "the rate is not a valid request (0 is hang-up)";
     default:
@@ -160,6 +177,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
   }
 
   hostutil::RecordingSink sink;
+  if (chip.family == ChipFamily::ch34x) {
+    // The rate registers depend on what open() reads from the chip: answer as a current,
+    // genuine part, then report only what set_line sends.
+    sink.reply(0xC0, transport::chips::ch34x::CH341_REQ_READ_VERSION, {kAssumedCh34xVersion, 0});
+    sink.reply(0xC0, transport::chips::ch34x::CH341_REQ_READ_REG, {0x01, 0x00},
+               transport::chips::ch34x::kBreakProbeRegisters);
+    if (protocol->open(sink) != Status::ok) {
+      outcome.usage_error = true;
+      outcome.message = std::string("could not open the simulated ") + chip.name;
+      return outcome;
+    }
+    sink.clear();
+  }
   transport::LineSettings line;  // 8N1
   line.baud = request.baud;
   uint32_t actual = 0;
@@ -183,9 +213,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     divisor = transport::chips::ftdi::encode_baud(chip.variant, request.port_index, request.baud);
   }
   const bool have_divisor = chip.family == ChipFamily::ftdi && divisor.has_divisor();
+  // CH34x: 48 MHz / (2^(12 - 3 ps - fact) * div).
+  transport::chips::ch34x::BaudEncoding ch34x_setting;
+  if (chip.family == ChipFamily::ch34x) {
+    ch34x_setting = transport::chips::ch34x::encode_baud(
+        chip.variant, transport::chips::ch34x::ChipTraits{kAssumedCh34xVersion, false},
+        request.baud);
+  }
+  const bool have_ch34x_setting = chip.family == ChipFamily::ch34x && ch34x_setting.has_divisor();
   const double exact =
       have_divisor ? static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths
-                   : static_cast<double>(actual);
+      : have_ch34x_setting ? static_cast<double>(transport::chips::ch34x::CH341_CLKRATE) /
+                                 ch34x_setting.clock_divider
+                           : static_cast<double>(actual);
 
   if (outcome.status == Status::ok) {
     json.field("actual_baud", actual);
@@ -204,6 +244,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     json.field("value", divisor.divisor_eighths / 8.0);
     json.field("encoded", divisor.encoded);
     json.field("encoded_hex", hex(divisor.encoded, 5));
+    json.field("rate_baud", round4(exact));
+    json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  if (have_ch34x_setting) {
+    // The setting the CH34x encoder chose (for an unreachable rate: the closest, not sent).
+    json.field("chip_version_assumed", hex(kAssumedCh34xVersion, 2));
+    json.key("setting").begin_object();
+    json.field("prescaler", unsigned{ch34x_setting.prescaler});
+    json.field("fact", unsigned{ch34x_setting.fact});
+    json.field("divisor", unsigned{ch34x_setting.divisor});
+    json.field("clock_divider", ch34x_setting.clock_divider);
+    json.field("registers_hex", hex(ch34x_setting.w_index, 4));
     json.field("rate_baud", round4(exact));
     json.field("error_percent", round4(percent_off(exact, request.baud)));
     json.end_object();

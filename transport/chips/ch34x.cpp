@@ -205,7 +205,8 @@ using namespace ch34x;
 
 Status Ch34x::configure(const PortConfig& config) {
   *this = Ch34x{};
-  if (!is_ch34x(config.variant) || config.bulk_in_max_packet == 0) {
+  if (!is_ch34x(config.variant) || config.bulk_in_max_packet == 0 ||
+      config.port_index >= variant_info(config.variant).port_count) {
     return Status::invalid_argument;
   }
   config_ = config;

@@ -83,9 +83,9 @@ class Ch34x final : public ChipProtocol {
  public:
   Ch34x() = default;
 
-  // invalid_argument for a non-CH34x variant or a zero bulk_in_max_packet (the chips have
-  // 32-byte bulk endpoints; the value is taken from the descriptors, not assumed). Forgets
-  // what open() learned.
+  // invalid_argument for a non-CH34x variant, a port other than 0 or a zero
+  // bulk_in_max_packet (the chips have 32-byte bulk endpoints; the value is taken from the
+  // descriptors, not assumed). Forgets what open() learned.
   Status configure(const PortConfig& config) override;
   // "ch340" or "ch341a"; "ch34x" before configure().
   const char* name() const override;

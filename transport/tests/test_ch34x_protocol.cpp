@@ -106,6 +106,9 @@ TEST_F(Ch34xProtocol, ConfigureAcceptsOnlyCh34xPortsWithPackets) {
   PortConfig no_packet = config_for(ChipVariant::ch340);
   no_packet.bulk_in_max_packet = 0;
   EXPECT_EQ(chip_.configure(no_packet), Status::invalid_argument);
+  PortConfig second_port = config_for(ChipVariant::ch340);
+  second_port.port_index = 1;  // one UART per chip
+  EXPECT_EQ(chip_.configure(second_port), Status::invalid_argument);
   ASSERT_EQ(chip_.configure(config_for(ChipVariant::ch341a)), Status::ok);
   EXPECT_STREQ(chip_.name(), "ch341a");
   ASSERT_EQ(chip_.configure(config_for(ChipVariant::ch340)), Status::ok);
