@@ -445,7 +445,11 @@ void Ch34xDevice::arm_frame_timer() {
   const SimTime next((b.now().count() / frame_ns + 1) * frame_ns);
   frame_timer_ = b.schedule_at(next, [this] {
     frame_timer_ = 0;
-    frame_due_ = true;
+    // A receive timeout: the partial packet goes once a whole frame passed without a new
+    // character; while characters keep coming, packets go out full.
+    const uint64_t received = port_->counters().rx_line_bytes;
+    frame_due_ = received == received_at_last_frame_;
+    received_at_last_frame_ = received;
     pump_in();
   });
 }

@@ -126,7 +126,7 @@ class Ch34xDevice final : public SimDevice, private UartPort::Client {
   void pump_out();
   void pump_in();
   void pump_status();
-  void arm_frame_timer();
+  void arm_frame_timer();  // the next 1 ms frame tick (the receive-timeout check)
 
   const Variant& variant_;
   Quirks quirks_;
@@ -138,6 +138,7 @@ class Ch34xDevice final : public SimDevice, private UartPort::Client {
   std::unique_ptr<Bus::Task> pump_task_;
   Bus::TimerId frame_timer_ = 0;
   bool frame_due_ = false;
+  uint64_t received_at_last_frame_ = 0;  // rx_line_bytes at the last frame tick
   uint8_t regs_[256] = {};
   uint8_t last_status_ = 0;
   std::deque<std::vector<uint8_t>> status_packets_;

@@ -29,7 +29,7 @@ struct Rig {
   void rate(uint16_t registers) { control_out(*dev, kOut, 0x9A, 0x1312, registers); }
 };
 
-TEST(Ch34xIn, WithBit7ShortDataGoesOutAtTheNextFrame) {
+TEST(Ch34xIn, WithBit7ShortDataGoesOutAfterAFrameWithoutNewCharacters) {
   Rig r;
   sim::connect_loopback(r.dev->port(0));
   r.rate(0xCC83);  // 115 385 Bd, BIT(7)
@@ -39,10 +39,30 @@ TEST(Ch34xIn, WithBit7ShortDataGoesOutAtTheNextFrame) {
   out.submit_out(bytes("hello"));
   r.bus.run_until_idle();
   EXPECT_EQ(in.count(), 0u);
-  r.bus.advance(1ms);
+  r.bus.advance(1ms);  // the first frame tick saw the characters arrive
+  EXPECT_EQ(in.count(), 0u);
+  r.bus.advance(1ms);  // the second saw nothing new: the receive timeout
   auto done = in.take();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].data, bytes("hello"));
+}
+
+TEST(Ch34xIn, AContinuousStreamGoesInFullPackets) {
+  Rig r(paced());
+  sim::connect_loopback(r.dev->port(0));
+  r.rate(0xCC83);  // 115 385 Bd: 11.5 characters per millisecond
+  Pipe in(*r.dev, 0x82);
+  Pipe out(*r.dev, 0x02);
+  in.submit_in(4096);
+  out.submit_out(pattern(3000));
+  r.bus.advance(200ms);  // 260 ms of line time in all: still streaming
+  EXPECT_EQ(in.count(), 0u);
+  const auto s = r.dev->port(0).snapshot();
+  EXPECT_EQ(s.counters.usb_in_bytes, s.counters.usb_in_packets * 32);  // every one full
+  r.bus.advance(100ms);  // the stream ends; the rest goes after the timeout
+  auto done = in.take();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].data, pattern(3000));
 }
 
 TEST(Ch34xIn, WithoutBit7TheChipWaitsForAFullPacket) {
@@ -72,7 +92,7 @@ TEST(Ch34xIn, Version0x27HasBit7Inverted) {
   Pipe out(*r.dev, 0x02);
   in.submit_in(64);
   out.submit_out(bytes("abc"));
-  r.bus.advance(1ms);
+  r.bus.advance(2ms);
   ASSERT_EQ(in.count(), 1u);
   EXPECT_EQ(in.take()[0].data, bytes("abc"));
 }
@@ -90,7 +110,7 @@ TEST(Ch34xIn, PacketsAreAtMost32Bytes) {
   in.submit_in(32);
   in.submit_in(32);
   in.submit_in(32);
-  r.bus.advance(1ms);
+  r.bus.advance(2ms);
   auto done = in.take();
   ASSERT_EQ(done.size(), 4u);
   std::vector<uint8_t> got;
@@ -168,7 +188,7 @@ TEST(Ch34xStatus, ParityErrorsFromAFarEndWithTheOtherParity) {
   // The character itself still reaches bulk IN.
   Pipe in(*r.dev, 0x82);
   in.submit_in(32);
-  r.bus.advance(2ms);
+  r.bus.advance(3ms);
   ASSERT_EQ(in.count(), 1u);
   EXPECT_EQ(in.take()[0].data, (std::vector<uint8_t>{0x01}));
 }
