@@ -1,9 +1,10 @@
 // usbserial-bench: figures, not tests. In one run it measures
 //   1. bytes/s through the driver's tty on a simulated FT232R (unpaced, loopback plug),
-//      and the same with Apple's one-read-in-flight RX path;
+//      and the same with Apple's one-read-in-flight RX path; and on a simulated CH340
+//      (32-byte packets, 2 MBd);
 //   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
 //      pty crossings with no driver and no simulator: the floor of our path);
-//   3. FTDI decode_rx bytes/s versus memcpy of the same buffer.
+//   3. FTDI and CH34x decode_rx bytes/s versus memcpy of the same buffer.
 // and prints the ratios. --json FILE writes the figures for tools.
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
@@ -22,6 +23,7 @@
 #include "bridge/bridge.hpp"
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
+#include "transport/chips/ch34x.hpp"
 #include "transport/chips/ftdi.hpp"
 
 namespace {
@@ -74,18 +76,19 @@ size_t stream_through(int fd, size_t bytes) {
   return received;
 }
 
-void bridge_stream(benchmark::State& state, bool apple_rx) {
+void bridge_stream(benchmark::State& state, bool apple_rx, const char* chip = "ft232r",
+                   uint32_t baud = 3'000'000) {
   hostkit::set_log_sink([](int, const std::string&) {});
   char dir[] = "/tmp/usbserial-bench.XXXXXX";
   ::mkdtemp(dir);
   bridge::BridgeOptions options;
-  options.chips = {"ft232r"};
+  options.chips = {chip};
   options.run_dir = dir;
   options.tuning.apple_rx = apple_rx;
   {
     bridge::Bridge stack(options);
     const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, 3'000'000);
+    make_raw(fd, baud);
     for (auto _ : state) {
       if (stream_through(fd, kStreamBytes) != kStreamBytes) {
         state.SkipWithError("bytes lost");
@@ -103,6 +106,9 @@ void BM_DriverTtyFt232r(benchmark::State& state) {
 }
 void BM_DriverTtyFt232rAppleRx(benchmark::State& state) {
   bridge_stream(state, true);
+}
+void BM_DriverTtyCh340(benchmark::State& state) {
+  bridge_stream(state, false, "ch340", 2'000'000);  // the data sheet's maximum
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
@@ -166,6 +172,31 @@ void BM_FtdiDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
+// CH34x decode_rx over a transfer of 16 32-byte packets: bulk IN is raw data, so the decode
+// is a check of the length and the figure is the copy's.
+void BM_Ch34xDecodeRx(benchmark::State& state) {
+  constexpr uint32_t kPacket = 32;
+  transport::chips::Ch34x chip;
+  transport::PortConfig config;
+  config.variant = transport::ChipVariant::ch340;
+  config.bulk_in_max_packet = kPacket;
+  if (chip.configure(config) != transport::Status::ok) {
+    state.SkipWithError("configure");
+    return;
+  }
+  std::vector<uint8_t> pristine(16 * kPacket);
+  for (size_t i = 0; i < pristine.size(); ++i) {
+    pristine[i] = static_cast<uint8_t>(i);
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());  // as the FTDI figure
+    transport::RxReport report;
+    benchmark::DoNotOptimize(chip.decode_rx(transfer, report));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -181,9 +212,11 @@ void BM_MemcpyOnly(benchmark::State& state) {
 
 BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_DriverTtyCh340)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
-BENCHMARK(BM_MemcpyOnly)->Arg(64)->Arg(512);
+BENCHMARK(BM_Ch34xDecodeRx);
+BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
 
 // Collects bytes/s per benchmark while printing the usual console table.
 class Collector : public benchmark::ConsoleReporter {
@@ -224,12 +257,15 @@ int main(int argc, char** argv) {
   const double driver = rate("BM_DriverTtyFt232r/min_time:2.000/real_time");
   const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
   const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
+  const double ch340 = rate("BM_DriverTtyCh340/min_time:2.000/real_time");
   std::printf("\nSummary (MB/s = 10^6 bytes/s, both directions counted once)\n");
   std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
   std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
+  std::printf("  driver tty, CH340 sim unpaced  : %8.1f MB/s\n", ch340 / 1e6);
   std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
   if (raw > 0) {
     std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
+    std::printf("  CH340 driver / raw pty         : %8.3f\n", ch340 / raw);
   }
   hostutil::JsonWriter json;
   json.begin_object();
@@ -237,6 +273,8 @@ int main(int argc, char** argv) {
   json.field("driver_tty_ft232r_apple_rx_bytes_per_second", apple);
   json.field("raw_pty_echo_bytes_per_second", raw);
   json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
+  json.field("driver_tty_ch340_bytes_per_second", ch340);
+  json.field("ch340_driver_over_raw_pty", raw > 0 ? ch340 / raw : 0.0);
   for (const char* size : {"64", "512"}) {
     const double decode = rate((std::string("BM_FtdiDecodeRx/") + size).c_str());
     const double copy = rate((std::string("BM_MemcpyOnly/") + size).c_str());
@@ -247,6 +285,14 @@ int main(int argc, char** argv) {
     json.field(std::string("ftdi_decode_rx_") + size + "_bytes_per_second", decode);
     json.field(std::string("memcpy_") + size + "_bytes_per_second", copy);
   }
+  const double ch34x_decode = rate("BM_Ch34xDecodeRx");
+  const double copy32 = rate("BM_MemcpyOnly/32");
+  std::printf(
+      "  CH34x decode_rx ( 32-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
+      "MB/s (ratio %.3f)\n",
+      ch34x_decode / 1e6, copy32 / 1e6, copy32 > 0 ? ch34x_decode / copy32 : 0.0);
+  json.field("ch34x_decode_rx_32_bytes_per_second", ch34x_decode);
+  json.field("memcpy_32_bytes_per_second", copy32);
   json.end_object();
   if (!json_path.empty()) {
     std::ofstream(json_path) << json.str() << "\n";
