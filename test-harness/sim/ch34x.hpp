@@ -100,7 +100,6 @@ class Ch34xDevice final : public SimDevice, private UartPort::Client {
   size_t port_count() const override { return 1; }
   UartPort& port(size_t index) override;
   uint8_t version() const { return version_; }
-  bool limited_clone() const { return quirks_.limited_clone; }
   // The register file as the host last left it (bus thread, or with the bus idle).
   uint8_t reg(uint8_t address) const { return regs_[address]; }
 

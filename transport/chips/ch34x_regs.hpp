@@ -129,11 +129,11 @@ inline constexpr uint8_t CH341_BITS_MODEM_STAT = 0x0F;
 inline constexpr uint32_t kStatusPacketLength = 4;
 inline constexpr uint32_t kStatusTypeByte = 0;
 inline constexpr uint32_t kStatusModemByte = 2;
-inline constexpr uint8_t CH341_CTT_M = 1 << 3;               // modem status changed
-inline constexpr uint8_t CH341_CTT_O = 1 << 1;               // overrun
-inline constexpr uint8_t CH341_CTT_P = 1 << 2;               // parity error
+inline constexpr uint8_t CH341_CTT_M = 1 << 3;  // modem status changed (not required: byte 2
+                                                // is read from every packet, as ch341.c does)
+inline constexpr uint8_t CH341_CTT_O = 1 << 1;  // overrun
+inline constexpr uint8_t CH341_CTT_P = 1 << 2;  // parity error
 inline constexpr uint8_t CH341_CTT_F = (1 << 2) | (1 << 6);  // framing error
-inline constexpr uint8_t CH341_MULT_STAT = 0x04;             // byte 1
 
 // ---------------------------------------------------------------------------------------
 // Limited clones (reference §4.1; ch341.c ch341_simulate_break): no break register, so a
