@@ -30,6 +30,9 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cp2104, ChipFamily::cp210x, "cp2104", 2'000'000, 1, false},
     {ChipVariant::cp2105, ChipFamily::cp210x, "cp2105", 2'000'000, 2, false},
     {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
+    // Maxima: CH340DS1 §2 ("50bps to 2Mbps") and CH341DS1 (its rate list ends at 2000000).
+    {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
+    {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -95,6 +98,8 @@ const char* to_string(ChipFamily family) {
       return "vendor-bulk";
     case ChipFamily::cp210x:
       return "cp210x";
+    case ChipFamily::ch34x:
+      return "ch34x";
   }
   return "unknown";
 }

@@ -14,8 +14,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk, cp210x };
-inline constexpr int kChipFamilyCount = 4;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk, cp210x, ch34x };
+inline constexpr int kChipFamilyCount = 5;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -33,8 +33,10 @@ enum class ChipVariant : uint8_t {
   cp2104,
   cp2105,  // port 0: ECI, port 1: SCI
   cp2108,
+  ch340,   // WCH CH340 (G/C/B/E/K/N/T/R...)
+  ch341a,  // WCH CH341/CH341A in UART mode
 };
-inline constexpr int kChipVariantCount = 15;
+inline constexpr int kChipVariantCount = 17;
 
 struct VariantInfo {
   ChipVariant variant;

@@ -95,6 +95,9 @@ inline constexpr uint32_t kCts = 1u << 11;          // the chip reports CTS at a
 // The device has no modem lines at all (no DTR/RTS outputs, no inputs): a vendor
 // bulk pipe. SerialPort then records DTR/RTS without driving them.
 inline constexpr uint32_t kNoModemLines = 1u << 12;
+// No break register: a break can only be emulated by a timed space condition (one NUL
+// character at the chip's lowest rate, written by the data path; its length is fixed).
+inline constexpr uint32_t kBreakEmulated = 1u << 13;
 }  // namespace capability
 
 struct Capabilities {

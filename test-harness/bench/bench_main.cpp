@@ -1,9 +1,10 @@
 // usbserial-bench: figures, not tests. In one run it measures
 //   1. bytes/s through the driver's tty on a simulated FT232R (unpaced, loopback plug),
-//      and the same with Apple's one-read-in-flight RX path;
+//      and the same with Apple's one-read-in-flight RX path; and on a simulated CH340
+//      (32-byte packets, 2 MBd);
 //   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
 //      pty crossings with no driver and no simulator: the floor of our path);
-//   3. FTDI decode_rx bytes/s versus memcpy of the same buffer;
+//   3. FTDI and CH34x decode_rx bytes/s versus memcpy of the same buffer;
 //   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion.
 // and prints the ratios. --json FILE writes the figures for tools.
 #include <asm/termbits.h>
@@ -24,6 +25,7 @@
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
 #include "transport/chips/cp210x.hpp"
+#include "transport/chips/ch34x.hpp"
 #include "transport/chips/ftdi.hpp"
 
 namespace {
@@ -109,6 +111,10 @@ void BM_DriverTtyFt232rAppleRx(benchmark::State& state) {
 }
 void BM_DriverTtyCp2102n(benchmark::State& state) {
   bridge_stream(state, false, "cp2102n", 3'000'000);
+}
+
+void BM_DriverTtyCh340(benchmark::State& state) {
+  bridge_stream(state, false, "ch340", 2'000'000);  // the data sheet's maximum
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
@@ -220,6 +226,31 @@ void BM_Cp210xDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
+// CH34x decode_rx over a transfer of 16 32-byte packets: bulk IN is raw data, so the decode
+// is a check of the length and the figure is the copy's.
+void BM_Ch34xDecodeRx(benchmark::State& state) {
+  constexpr uint32_t kPacket = 32;
+  transport::chips::Ch34x chip;
+  transport::PortConfig config;
+  config.variant = transport::ChipVariant::ch340;
+  config.bulk_in_max_packet = kPacket;
+  if (chip.configure(config) != transport::Status::ok) {
+    state.SkipWithError("configure");
+    return;
+  }
+  std::vector<uint8_t> pristine(16 * kPacket);
+  for (size_t i = 0; i < pristine.size(); ++i) {
+    pristine[i] = static_cast<uint8_t>(i);
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());  // as the FTDI figure
+    transport::RxReport report;
+    benchmark::DoNotOptimize(chip.decode_rx(transfer, report));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -235,11 +266,13 @@ void BM_MemcpyOnly(benchmark::State& state) {
 
 BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_DriverTtyCh340)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyCp2102n)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
 BENCHMARK(BM_Cp210xDecodeRx)->Arg(64);
-BENCHMARK(BM_MemcpyOnly)->Arg(64)->Arg(512);
+BENCHMARK(BM_Ch34xDecodeRx);
+BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
 
 // Collects bytes/s per benchmark while printing the usual console table.
 class Collector : public benchmark::ConsoleReporter {
@@ -281,14 +314,17 @@ int main(int argc, char** argv) {
   const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
   const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
   const double cp2102n = rate("BM_DriverTtyCp2102n/min_time:2.000/real_time");
+  const double ch340 = rate("BM_DriverTtyCh340/min_time:2.000/real_time");
   std::printf("\nSummary (MB/s = 10^6 bytes/s, both directions counted once)\n");
   std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
   std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
+  std::printf("  driver tty, CH340 sim unpaced  : %8.1f MB/s\n", ch340 / 1e6);
   std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
   std::printf("  driver tty, CP2102N sim unpaced: %8.1f MB/s\n", cp2102n / 1e6);
   if (raw > 0) {
     std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
     std::printf("  CP2102N driver / raw pty       : %8.3f\n", cp2102n / raw);
+    std::printf("  CH340 driver / raw pty         : %8.3f\n", ch340 / raw);
   }
   hostutil::JsonWriter json;
   json.begin_object();
@@ -298,6 +334,8 @@ int main(int argc, char** argv) {
   json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
   json.field("driver_tty_cp2102n_bytes_per_second", cp2102n);
   json.field("cp2102n_driver_over_raw_pty", raw > 0 ? cp2102n / raw : 0.0);
+  json.field("driver_tty_ch340_bytes_per_second", ch340);
+  json.field("ch340_driver_over_raw_pty", raw > 0 ? ch340 / raw : 0.0);
   for (const char* size : {"64", "512"}) {
     const double decode = rate((std::string("BM_FtdiDecodeRx/") + size).c_str());
     const double copy = rate((std::string("BM_MemcpyOnly/") + size).c_str());
@@ -317,6 +355,14 @@ int main(int argc, char** argv) {
         decode / 1e6, copy / 1e6, copy > 0 ? decode / copy : 0.0);
     json.field("cp210x_decode_rx_64_bytes_per_second", decode);
   }
+  const double ch34x_decode = rate("BM_Ch34xDecodeRx");
+  const double copy32 = rate("BM_MemcpyOnly/32");
+  std::printf(
+      "  CH34x decode_rx ( 32-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
+      "MB/s (ratio %.3f)\n",
+      ch34x_decode / 1e6, copy32 / 1e6, copy32 > 0 ? ch34x_decode / copy32 : 0.0);
+  json.field("ch34x_decode_rx_32_bytes_per_second", ch34x_decode);
+  json.field("memcpy_32_bytes_per_second", copy32);
   json.end_object();
   if (!json_path.empty()) {
     std::ofstream(json_path) << json.str() << "\n";

@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
   described.add_options()("help,h", "show this help")("version", "print the version")(
       "sim", po::value(&chips)->composing(),
       "simulated adapter: cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h cp2102 "
-      "cp2102n cp2104 cp2105 cp2108, or tetra-pei (a vendor bulk device, no serial string); "
-      "twice for a null-modem cable between two adapters")(
+      "cp2102n cp2104 cp2105 cp2108 ch340 ch341a, or tetra-pei (a vendor bulk device, no serial "
+      "string); twice for a null-modem cable between two adapters")(
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),

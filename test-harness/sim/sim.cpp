@@ -2,6 +2,7 @@
 
 #include "sim/cdc_acm.hpp"
 #include "sim/cp210x.hpp"
+#include "sim/ch34x.hpp"
 #include "sim/ftdi.hpp"
 #include "sim/vendor_bulk.hpp"
 
@@ -20,6 +21,9 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const cp210x::Variant* v = cp210x::find_variant(chip)) {
     return std::make_unique<cp210x::Cp210xDevice>(bus, *v, options);
   }
+  if (const ch34x::Variant* v = ch34x::find_variant(chip)) {
+    return std::make_unique<ch34x::Ch34xDevice>(bus, *v, options);
+  }
   return nullptr;
 }
 
@@ -32,6 +36,9 @@ std::vector<std::string> chip_names() {
     names.push_back(n);
   }
   for (auto& n : cp210x::variant_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : ch34x::variant_names()) {
     names.push_back(n);
   }
   return names;

@@ -26,7 +26,7 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus,
                                        const SimOptions& options = {});
 
 // cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h tetra-pei cp2102 cp2102n cp2104
-// cp2105 cp2108
+// cp2105 cp2108 ch340 ch341a
 std::vector<std::string> chip_names();
 
 }  // namespace sim

@@ -10,8 +10,9 @@ void RecordingSink::reply(uint8_t bm_request_type, uint8_t b_request, std::vecto
   replies_.push_back({bm_request_type, b_request, w_value, std::move(data)});
 }
 
-void RecordingSink::fail(uint8_t bm_request_type, uint8_t b_request, transport::Status status) {
-  failures_.push_back({bm_request_type, b_request, status});
+void RecordingSink::fail(uint8_t bm_request_type, uint8_t b_request, transport::Status status,
+                         std::optional<uint16_t> w_value) {
+  failures_.push_back({bm_request_type, b_request, status, w_value});
 }
 
 transport::Status RecordingSink::control(const transport::ControlRequest& request,
@@ -24,7 +25,8 @@ transport::Status RecordingSink::control(const transport::ControlRequest& reques
     return record.status;
   }
   for (const Failure& f : failures_) {
-    if (f.bm_request_type == request.bmRequestType && f.b_request == request.bRequest) {
+    if (f.bm_request_type == request.bmRequestType && f.b_request == request.bRequest &&
+        (!f.w_value || *f.w_value == request.wValue)) {
       record.status = f.status;
       transcript_.push_back(record);
       return f.status;

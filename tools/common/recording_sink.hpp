@@ -24,8 +24,10 @@ class RecordingSink final : public transport::ControlSink {
   // IN requests with this bmRequestType/bRequest (and wValue, if given) return `data`.
   void reply(uint8_t bm_request_type, uint8_t b_request, std::vector<uint8_t> data,
              std::optional<uint16_t> w_value = std::nullopt);
-  // Requests with this bmRequestType/bRequest are answered with `status` (e.g. stall).
-  void fail(uint8_t bm_request_type, uint8_t b_request, transport::Status status);
+  // Requests with this bmRequestType/bRequest (and wValue, if given) are answered with
+  // `status` (e.g. stall).
+  void fail(uint8_t bm_request_type, uint8_t b_request, transport::Status status,
+            std::optional<uint16_t> w_value = std::nullopt);
 
   transport::Status control(const transport::ControlRequest& request, std::span<uint8_t> data,
                             uint16_t& transferred) override;
@@ -44,6 +46,7 @@ class RecordingSink final : public transport::ControlSink {
     uint8_t bm_request_type;
     uint8_t b_request;
     transport::Status status;
+    std::optional<uint16_t> w_value;
   };
   std::vector<Reply> replies_;
   std::vector<Failure> failures_;

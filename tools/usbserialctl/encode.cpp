@@ -10,6 +10,7 @@
 #include "tools/common/json_writer.hpp"
 #include "tools/common/recording_sink.hpp"
 #include "transport/chip_protocol.hpp"
+#include "transport/chips/ch34x.hpp"
 #include "transport/chips/chip_set.hpp"
 #include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
@@ -20,6 +21,11 @@ namespace {
 
 using transport::ChipFamily;
 using transport::Status;
+
+// CH34x: the answer of a current part to READ_VERSION (ch341.c: 0x30 and above), which
+// gets BIT(7) in the prescaler register and the LCR write. The version decides the
+// encoding, so the report states it.
+constexpr uint8_t kAssumedCh34xVersion = 0x31;
 
 std::string hex(unsigned value, int digits) {
   char text[16];
@@ -51,6 +57,11 @@ transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t po
     config.bulk_in_max_packet = 64;
     config.interrupt_max_packet = 16;
     config.acm_capabilities = 0x02;
+  } else if (chip.family == ChipFamily::ch34x) {
+    // CH34x: one vendor interface, 32-byte bulk pipes and an 8-byte interrupt IN (reference §0,
+    // §4.1).
+    config.bulk_in_max_packet = 32;
+    config.interrupt_max_packet = 8;
   } else {
     // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
     // 512 on the high-speed H series (reference §0). CP210x: the same interface numbering,
@@ -96,12 +107,17 @@ const char* reason_for(Status status, const transport::VariantInfo& chip) {
     case Status::ok:
       return "";
     case Status::baud_unreachable:
-      if (chip.family == ChipFamily::cp210x) {
-        return "the part makes no rate within 3 % of the request inside the port's range";
+      switch (chip.family) {
+        case ChipFamily::ftdi:
+          return "no divisor gives a rate within 3 % of the request inside the chip's range";
+        case ChipFamily::cp210x:
+          return "the part makes no rate within 3 % of the request inside the port's range";
+        case ChipFamily::ch34x:
+          return "no prescaler/divisor gives a rate within 3 % of the request inside the "
+                 "chip's range (46 Bd to 2 MBd)";
+        default:
+          return "the device reported a rate more than 3 % away from the request";
       }
-      return chip.family == ChipFamily::ftdi
-                 ? "no divisor gives a rate within 3 % of the request inside the chip's range"
-                 : "the device reported a rate more than 3 % away from the request";
     case Status::invalid_argument:
       return "the rate is not a valid request (0 is hang-up)";
     default:
@@ -168,6 +184,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
   }
 
   hostutil::RecordingSink sink;
+  if (chip.family == ChipFamily::ch34x) {
+    // The rate registers depend on what open() reads from the chip: answer as a current,
+    // genuine part, then report only what set_line sends.
+    sink.reply(0xC0, transport::chips::ch34x::CH341_REQ_READ_VERSION, {kAssumedCh34xVersion, 0});
+    sink.reply(0xC0, transport::chips::ch34x::CH341_REQ_READ_REG, {0x01, 0x00},
+               transport::chips::ch34x::kBreakProbeRegisters);
+    if (protocol->open(sink) != Status::ok) {
+      outcome.usage_error = true;
+      outcome.message = std::string("could not open the simulated ") + chip.name;
+      return outcome;
+    }
+    sink.clear();
+  }
   transport::LineSettings line;  // 8N1
   line.baud = request.baud;
   uint32_t actual = 0;
@@ -198,11 +227,22 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
         transport::chips::cp210x::encode_baud(chip.variant, request.port_index, request.baud);
   }
   const bool have_cp210x_rate = chip.family == ChipFamily::cp210x && cp210x_rate.sent != 0;
+  // CH34x: 48 MHz / (2^(12 - 3 ps - fact) * div).
+  transport::chips::ch34x::BaudEncoding ch34x_setting;
+  if (chip.family == ChipFamily::ch34x) {
+    ch34x_setting = transport::chips::ch34x::encode_baud(
+        chip.variant, transport::chips::ch34x::ChipTraits{kAssumedCh34xVersion, false},
+        request.baud);
+  }
+  const bool have_ch34x_setting = chip.family == ChipFamily::ch34x && ch34x_setting.has_divisor();
   double exact = static_cast<double>(actual);
   if (have_divisor) {
     exact = static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths;
   } else if (have_cp210x_rate) {
     exact = static_cast<double>(cp210x_rate.actual_millibaud) / 1000.0;
+  } else if (have_ch34x_setting) {
+    exact = static_cast<double>(transport::chips::ch34x::CH341_CLKRATE) /
+            ch34x_setting.clock_divider;
   }
 
   if (outcome.status == Status::ok) {
@@ -237,6 +277,19 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
       json.field("prescale", cp210x_rate.prescale);
       json.field("divider", cp210x_rate.divider);
     }
+    json.field("rate_baud", round4(exact));
+    json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  if (have_ch34x_setting) {
+    // The setting the CH34x encoder chose (for an unreachable rate: the closest, not sent).
+    json.field("chip_version_assumed", hex(kAssumedCh34xVersion, 2));
+    json.key("setting").begin_object();
+    json.field("prescaler", unsigned{ch34x_setting.prescaler});
+    json.field("fact", unsigned{ch34x_setting.fact});
+    json.field("divisor", unsigned{ch34x_setting.divisor});
+    json.field("clock_divider", ch34x_setting.clock_divider);
+    json.field("registers_hex", hex(ch34x_setting.w_index, 4));
     json.field("rate_baud", round4(exact));
     json.field("error_percent", round4(percent_off(exact, request.baud)));
     json.end_object();

@@ -6,6 +6,7 @@
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
 #include "cp210x.hpp"
+#include "ch34x.hpp"
 #include "ftdi.hpp"
 #include "vendor_bulk.hpp"
 
@@ -24,6 +25,8 @@ class ChipSet {
         return &vendor_bulk_;
       case ChipFamily::cp210x:
         return &cp210x_;
+      case ChipFamily::ch34x:
+        return &ch34x_;
     }
     return nullptr;
   }
@@ -33,6 +36,7 @@ class ChipSet {
   Ftdi ftdi_;
   VendorBulk vendor_bulk_;
   Cp210x cp210x_;
+  Ch34x ch34x_;
 };
 
 }  // namespace transport::chips

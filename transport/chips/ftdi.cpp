@@ -100,6 +100,8 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::cp2104:
     case ChipVariant::cp2105:
     case ChipVariant::cp2108:
+    case ChipVariant::ch340:
+    case ChipVariant::ch341a:
       return false;
   }
   return false;
@@ -131,6 +133,8 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
     case ChipVariant::cp2104:
     case ChipVariant::cp2105:
     case ChipVariant::cp2108:
+    case ChipVariant::ch340:
+    case ChipVariant::ch341a:
       return 0;
   }
   return 0;

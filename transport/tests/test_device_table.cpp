@@ -19,6 +19,9 @@
 //   Silicon Labs VID 0x10C4: Linux cp210x.c id_table (0xEA60 and 0xEA63 single-port parts,
 //     0xEA70 / 0xEA7A CP2105 with 2 interfaces, 0xEA71 / 0xEA7B CP2108 with 4); maxima
 //     per part from the CP210x data sheets and AN205 (921600 where the AN205 table applies).
+//   WCH CH34x: Linux drivers/usb/serial/ch341.c id_table (1A86:7523 CH340, 1A86:7522 CH340K,
+//     1A86:5523 CH341A in UART mode, 4348:5523 the same under WCH's former vendor ID);
+//     50 Bd..2 MBd per the CH340 and CH341 data sheets.
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -68,6 +71,10 @@ constexpr ExpectedEntry kExpected[] = {
      "Silicon Labs CP2105 (Windows Update ID)"},
     {kSilabs, 0xEA7B, ChipFamily::cp210x, VariantRule::fixed, 4,
      "Silicon Labs CP2108 (Windows Update ID)"},
+    {kWch, 0x7523, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH340"},
+    {kWch, 0x7522, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH340K"},
+    {kWch, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH341A"},
+    {0x4348, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WinChipHead CH341"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -125,7 +132,7 @@ TEST(DeviceTable, UnknownIdsAreNotFound) {
   EXPECT_EQ(transport::find_device(kFtdi, 0x0000), nullptr);
   EXPECT_EQ(transport::find_device(kWch, 0x6001), nullptr);   // right PID, wrong VID
   EXPECT_EQ(transport::find_device(0x6001, kFtdi), nullptr);  // swapped
-  EXPECT_EQ(transport::find_device(kWch, 0x7523), nullptr);   // CH340: not driven
+  EXPECT_EQ(transport::find_device(kWch, 0xE523), nullptr);   // CH330: WCH's driver only
   EXPECT_EQ(transport::find_device(0x0000, 0x0000), nullptr);
   EXPECT_EQ(transport::find_device(0xFFFF, 0xFFFF), nullptr);
 }
@@ -315,6 +322,8 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::cp2104, ChipFamily::cp210x, "cp2104", 2'000'000, 1, false},
       {ChipVariant::cp2105, ChipFamily::cp210x, "cp2105", 2'000'000, 2, false},
       {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
+      {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
+      {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -350,7 +359,8 @@ TEST(Variants, UnknownNames) {
   EXPECT_EQ(transport::find_variant("ft232"), nullptr);
   EXPECT_EQ(transport::find_variant("ft232r "), nullptr);
   EXPECT_EQ(transport::find_variant("cdc_acm"), nullptr);
-  EXPECT_EQ(transport::find_variant("ch340"), nullptr);
+  EXPECT_EQ(transport::find_variant("ch341"), nullptr);  // the UART-mode part is "ch341a"
+  EXPECT_EQ(transport::find_variant("CH340"), nullptr);
 }
 
 TEST(Variants, FamilyNames) {
@@ -358,6 +368,7 @@ TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
   EXPECT_STREQ(transport::to_string(ChipFamily::vendor_bulk), "vendor-bulk");
   EXPECT_STREQ(transport::to_string(ChipFamily::cp210x), "cp210x");
+  EXPECT_STREQ(transport::to_string(ChipFamily::ch34x), "ch34x");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 

@@ -9,6 +9,8 @@
 // FTDI interfaces are class 0xFF with one bulk IN / bulk OUT pair each and no
 // interrupt endpoint (docs/usb-serial-reference.md §2.1); the H series'
 // bulk packets are 512 bytes at high speed, the full-speed parts' 64.
+// WCH CH34x: one vendor interface (class 0xFF, subclass 1, protocol 2) with bulk IN 0x82 and
+// bulk OUT 0x02 of 32 bytes and an interrupt IN 0x81 of 8 (reference §0 and §4.1).
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -416,6 +418,57 @@ TEST(IdentifyPort, Cp210xWithoutItsBulkPipesIsMalformed) {
   Descriptors d;
   d.interface(0, 1, 0xFF, 0x00, 0x00).endpoint(0x81, kBulk, 64);
   identify(device(0x10C4, 0xEA60, 0x0100), d.parse(), 0, Status::malformed);
+}
+
+// ------------------------------------------------------------ CH34x
+
+usb::Configuration ch34x_interface(uint16_t bulk_mps) {
+  return Descriptors{}
+      .interface(0, 3, 0xFF, 0x01, 0x02)
+      .endpoint(0x82, kBulk, bulk_mps)
+      .endpoint(0x02, kBulk, bulk_mps)
+      .endpoint(0x81, kInterrupt, 8)
+      .parse();
+}
+
+TEST(IdentifyPort, Ch34xVariantsWith32BytePipesAndTheInterruptPipe) {
+  struct Case {
+    uint16_t vid, pid;
+    ChipVariant variant;
+    const char* product;
+  };
+  const Case cases[] = {
+      {0x1A86, 0x7523, ChipVariant::ch340, "WCH CH340"},
+      {0x1A86, 0x7522, ChipVariant::ch340, "WCH CH340K"},
+      {0x1A86, 0x5523, ChipVariant::ch341a, "WCH CH341A"},
+      {0x4348, 0x5523, ChipVariant::ch341a, "WinChipHead CH341"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.product);
+    // bcdDevice does not decide a CH34x variant: any revision is the listed part.
+    const PortIdentity id = identify(device(c.vid, c.pid, 0x0254), ch34x_interface(32), 0);
+    EXPECT_EQ(id.family, ChipFamily::ch34x);
+    EXPECT_EQ(id.port_count, 1);
+    EXPECT_STREQ(id.product, c.product);
+    EXPECT_EQ(id.config.variant, c.variant);
+    EXPECT_EQ(id.config.interface_number, 0);
+    EXPECT_EQ(id.config.data_interface, 0);
+    EXPECT_EQ(id.config.port_index, 0);
+    EXPECT_EQ(id.config.bulk_in_max_packet, 32);
+    EXPECT_EQ(id.config.interrupt_max_packet, 8);
+  }
+}
+
+TEST(IdentifyPort, Ch34xHasOnePortAndNeedsItsBulkPipes) {
+  const usb::DeviceDescriptor dev = device(0x1A86, 0x7523, 0x0264);
+  identify(dev, ch34x_interface(32), 1, Status::invalid_argument);  // no interface 1
+  identify(dev, ch34x_interface(0), 0, Status::malformed);
+  Descriptors two_ports;  // a second interface on a CH34x ID is not a port of ours
+  two_ports.interface(0, 2, 0xFF, 0x01, 0x02).endpoint(0x82, kBulk, 32).endpoint(0x02, kBulk, 32);
+  two_ports.interface(1, 2, 0xFF, 0x01, 0x02).endpoint(0x84, kBulk, 32).endpoint(0x04, kBulk, 32);
+  identify(dev, two_ports.parse(), 1, Status::unsupported);
+  const PortIdentity no_interrupt = identify(dev, two_ports.parse(), 0);
+  EXPECT_EQ(no_interrupt.config.interrupt_max_packet, 0);  // status then only by polling
 }
 
 TEST(IdentifyPort, FailureLeavesNoStaleIdentity) {

@@ -135,7 +135,7 @@ def test_the_entitlement_covers_the_new_vendor(work):
     vendors = [entry["idVendor"] for entry in usb]
     assert 0x1209 in vendors
     assert {0x0403, 0x0CAD} <= set(vendors)
-    assert 0x1A86 not in vendors  # WCH's only device is CDC-ACM: no personality (cdc-acm.md)
+    assert {0x0403, 0x0CAD, 0x10C4, 0x1A86} <= set(vendors)
     assert "*" not in vendors  # production plists: no wildcard
 
 

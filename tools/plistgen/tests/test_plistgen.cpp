@@ -256,6 +256,36 @@ TEST(GeneratedInfoPlist, Cp210xPortsOutrankApplesSlcom) {
   EXPECT_NE(plist_dict_get_item(personalities, "Silicon Labs CP210x"), nullptr);
 }
 
+// CH34x: the IDs Linux's ch341.c claims, one personality each on interface 0, written out
+// here rather than read from the table. Apple's in-box AppleUSBCHCOM claims 1A86:7523 at
+// IOProbeScore 89999 on the same 90000 key tier (docs/driverkit-reference.md §1.7, §3.2,
+// §3.4),
+// so ours must score higher.
+TEST(GeneratedInfoPlist, Ch34xPersonalitiesOutrankApplesChcom) {
+  PlistPtr root = load(kInfo);
+  ASSERT_TRUE(root);
+  plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
+  struct Expected {
+    const char* name;
+    uint64_t vid, pid;
+  };
+  for (const Expected& e :
+       {Expected{"WCH CH340", 0x1A86, 0x7523}, Expected{"WCH CH340K", 0x1A86, 0x7522},
+        Expected{"WCH CH341A", 0x1A86, 0x5523}, Expected{"WinChipHead CH341", 0x4348, 0x5523}}) {
+    SCOPED_TRACE(e.name);
+    plist_t personality = plist_dict_get_item(personalities, e.name);
+    ASSERT_NE(personality, nullptr);
+    EXPECT_EQ(uint_of(plist_dict_get_item(personality, "idVendor")), e.vid);
+    EXPECT_EQ(uint_of(plist_dict_get_item(personality, "idProduct")), e.pid);
+    EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), 0u);
+    EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bConfigurationValue")), 1u);
+    EXPECT_GT(uint_of(plist_dict_get_item(personality, "IOProbeScore")), 89999u);
+  }
+  // The CH9102F on 1A86:55D4 is CDC-ACM: no IOUserUSBSerial personality can drive it
+  // (docs/cdc-acm.md), so AppleUSBCHCOM keeps it.
+  EXPECT_EQ(plist_dict_get_item(personalities, "WCH CH9102F"), nullptr);
+}
+
 TEST(GeneratedInfoPlist, ProductionHasNoClassPersonality) {
   PlistPtr root = load(kInfo);
   ASSERT_TRUE(root);

@@ -9,7 +9,8 @@ Expected requests come from docs/usb-serial-reference.md (FTDI §2.2/§2.4: 9600
 7-byte little-endian line coding; CP210x §3.2/§3.5: SET_BAUDRATE 0x41/0x1E with the rate as a
 4-byte little-endian value, SET_LINE_CTL 0x41/0x03 with 0x0800 for 8N1, wIndex = interface;
 the CP2102N divider 48 MHz / (2 x 26) = 923076.9 Bd for 921600; CP2105's second port starts at
-2400 Bd).
+2400 Bd); CH34x §4.2/§4.4: WRITE_REG 0x9A of the register pairs 0x1312
+(rate: (256 - div) << 8 | fact << 2 | ps, BIT(7) on a current part) and 0x2518 (LCR, 0xC3 = 8N1).
 """
 import json
 import re
@@ -113,6 +114,54 @@ def case_cdc_acm_250000(binary):
         check(req["bmRequestType"] == 0xA1 and req["bRequest"] == 0x21, req)
 
 
+CH34X_WRITE_REG = 0x9A
+
+
+def check_ch34x_rate(report, chip, baud, actual, rate_registers):
+    check(report["chip"] == chip, report)
+    check(report["family"] == "ch34x", report)
+    check(report["status"] == "ok", report)
+    check(report["actual_baud"] == actual, report)
+    check(report["chip_version_assumed"] == "0x31", report)
+    reqs = report["requests"]
+    check(len(reqs) == 2, reqs)
+    check_request(reqs[0], FTDI_OUT, CH34X_WRITE_REG, 0x1312, rate_registers)
+    check_request(reqs[1], FTDI_OUT, CH34X_WRITE_REG, 0x2518, 0x00C3)
+
+
+def case_ch340_921600(binary):
+    report = encode(binary, "--chip", "ch340", "--baud", "921600", want_exit=0)
+    # ps 3, fact 1, div 13: 48 MHz / 52 = 923 077 Bd; 0xF3 07 | BIT(7) (reference §4.4).
+    check_ch34x_rate(report, "ch340", 921600, 923077, 0xF387)
+    setting = report["setting"]
+    check((setting["prescaler"], setting["fact"], setting["divisor"]) == (3, 1, 13), setting)
+    check(abs(report["error_percent"] - 0.1603) < 1e-3, report)
+
+
+def case_ch341a_9600(binary):
+    report = encode(binary, "--chip", "ch341a", "--baud", "9600", want_exit=0)
+    # ps 2, fact 0, div 78: 48 MHz / 4992 = 9615 Bd (Linux's table: 0xB202, plus BIT(7)).
+    check_ch34x_rate(report, "ch341a", 9600, 9615, 0xB282)
+
+
+def case_ch340_1800000_unreachable(binary):
+    report = encode(binary, "--chip", "ch340", "--baud", "1800000", want_exit=1)
+    # Between 1.5 MBd (div 4) and 2 MBd (div 3), both more than 3 % off: nothing is sent.
+    check(report["status"] == "baud_unreachable", report)
+    check(report["requests"] == [], report)
+    check(report["actual_baud"] is None, report)
+    check(report["setting"]["rate_baud"] == 2_000_000, report)
+    check("46 Bd to 2 MBd" in report["reason"], report)
+
+
+def case_ch340_3000000_above_the_data_sheet(binary):
+    # 3 MBd is a setting of the generator (div 2) but above the data sheets' 2 MBd.
+    report = encode(binary, "--chip", "ch340", "--baud", "3000000", want_exit=1)
+    check(report["status"] == "baud_unreachable", report)
+    check(report["setting"]["error_percent"] == 0, report)
+    check(report["requests"] == [], report)
+
+
 def case_ft4232h_port_c(binary):
     report = encode(binary, "--chip", "ft4232h", "--baud", "9600", "--port", "C", want_exit=0)
     check(report["port"] == "C", report)
@@ -205,6 +254,7 @@ def case_bad_usage(binary):
     expect_usage_error(binary, "encode", "--chip", "cp2102", "--baud", "9600", "--port", "1")
     expect_usage_error(binary, "encode", "--chip", "cp2105", "--baud", "9600", "--port", "2")
     expect_usage_error(binary, "encode", "--chip", "cp2108", "--baud", "9600", "--port", "4")
+    expect_usage_error(binary, "encode", "--chip", "ch340", "--baud", "9600", "--port", "B")
 
 
 def case_version(binary):
