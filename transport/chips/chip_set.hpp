@@ -6,6 +6,7 @@
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
 #include "ftdi.hpp"
+#include "pl2303.hpp"
 
 namespace transport::chips {
 
@@ -18,6 +19,8 @@ class ChipSet {
         return &cdc_acm_;
       case ChipFamily::ftdi:
         return &ftdi_;
+      case ChipFamily::pl2303:
+        return &pl2303_;
     }
     return nullptr;
   }
@@ -25,6 +28,7 @@ class ChipSet {
  private:
   CdcAcm cdc_acm_;
   Ftdi ftdi_;
+  Pl2303 pl2303_;
 };
 
 }  // namespace transport::chips

@@ -91,7 +91,7 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::ft2232h:
     case ChipVariant::ft4232h:
       return true;
-    case ChipVariant::cdc_acm:
+    default:  // the variants of other families
       return false;
   }
   return false;
@@ -114,7 +114,7 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
     case ChipVariant::ft2232h:
     case ChipVariant::ft4232h:
       return static_cast<uint8_t>(1 + port_index);
-    case ChipVariant::cdc_acm:
+    default:  // the variants of other families
       return 0;
   }
   return 0;

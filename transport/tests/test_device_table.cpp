@@ -13,6 +13,9 @@
 //   Maximum rates: 3 MBd for AM/BM/R/2232C/FT-X, 12 MBd for the H series.
 //   WCH CH9102F 0x1A86:0x55D4 is CDC-ACM (usb-serial-for-android device_filter.xml).
 //   CDC-ACM: class 0x02, subclass 0x02 (USB CDC 1.2 §4.3).
+//   Prolific: Linux drivers/usb/serial/pl2303.h (PL2303_PRODUCT_ID 0x2303, _TB 0x2304, _GC
+//     0x23A3 .. _GS 0x23F3, _ZTEK 0xE1F1; ATEN_VENDOR_ID 0x0557, ATEN_PRODUCT_ID 0x2008), and
+//     0x067B:0xA100 from the list of Apple's AppleUSBPLCOM; maxima pl2303.c pl2303_type_data.
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -32,6 +35,8 @@ using transport::VariantRule;
 
 constexpr uint16_t kFtdi = 0x0403;
 constexpr uint16_t kWch = 0x1A86;
+constexpr uint16_t kProlific = 0x067B;
+constexpr uint16_t kAten = 0x0557;
 
 struct ExpectedEntry {
   uint16_t vid;
@@ -49,6 +54,26 @@ constexpr ExpectedEntry kExpected[] = {
     {kFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT232H"},
     {kFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT-X"},
     {kWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, 1, "WCH CH9102F"},
+    {kProlific, 0x2303, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303"},
+    {kProlific, 0x2304, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303TB"},
+    {kProlific, 0x23A3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GC"},
+    {kProlific, 0x23B3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GB"},
+    {kProlific, 0x23C3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GT"},
+    {kProlific, 0x23D3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GL"},
+    {kProlific, 0x23E3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GE"},
+    {kProlific, 0x23F3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GS"},
+    {kProlific, 0xE1F1, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1, "Z-TEK PL2303"},
+    {kProlific, 0xA100, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303 (A100)"},
+    {kAten, 0x2008, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1, "ATEN UC-232A"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -63,7 +88,7 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_EQ(e.family, x.family);
     EXPECT_EQ(e.rule, x.rule);
     EXPECT_EQ(e.port_count, x.port_count);
-    EXPECT_EQ(e.first_interface, 0);  // FTDI port A and the CH9102F control interface
+    EXPECT_EQ(e.first_interface, 0);  // FTDI port A, the CH9102F control interface, PL2303
     ASSERT_NE(e.product, nullptr);
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
@@ -219,6 +244,22 @@ TEST(ResolveVariant, RefusedRevisions) {
   }
 }
 
+// A PL2303's type needs bcdUSB, bDeviceClass and bMaxPacketSize0 besides bcdDevice
+// (chips::pl2303::detect_variant): resolve_variant refuses rather than guesses.
+TEST(ResolveVariant, Pl2303EntriesAreNotDecidedByBcdDeviceAlone) {
+  for (const ExpectedEntry& x : kExpected) {
+    if (x.family != ChipFamily::pl2303) {
+      continue;
+    }
+    for (const uint16_t bcd : {0x0100, 0x0300, 0x0400, 0x0500}) {
+      ChipVariant v = ChipVariant::cdc_acm;
+      EXPECT_EQ(transport::resolve_variant(*transport::find_device(x.vid, x.pid), bcd, v),
+                Status::unsupported);
+      EXPECT_EQ(v, ChipVariant::cdc_acm);
+    }
+  }
+}
+
 TEST(ResolveVariant, FixedEntryIgnoresBcdDevice) {
   const DeviceEntry* ch9102 = transport::find_device(kWch, 0x55D4);
   ASSERT_NE(ch9102, nullptr);
@@ -249,6 +290,12 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::ft232h, ChipFamily::ftdi, "ft232h", 12'000'000, 1, true},
       {ChipVariant::ft2232h, ChipFamily::ftdi, "ft2232h", 12'000'000, 2, true},
       {ChipVariant::ft4232h, ChipFamily::ftdi, "ft4232h", 12'000'000, 4, true},
+      {ChipVariant::pl2303_h, ChipFamily::pl2303, "pl2303-h", 1'228'800, 1, false},
+      {ChipVariant::pl2303_hx, ChipFamily::pl2303, "pl2303-hx", 6'000'000, 1, false},
+      {ChipVariant::pl2303_hxd, ChipFamily::pl2303, "pl2303-hxd", 12'000'000, 1, false},
+      {ChipVariant::pl2303_ta, ChipFamily::pl2303, "pl2303-ta", 6'000'000, 1, false},
+      {ChipVariant::pl2303_tb, ChipFamily::pl2303, "pl2303-tb", 12'000'000, 1, false},
+      {ChipVariant::pl2303_hxn, ChipFamily::pl2303, "pl2303-hxn", 12'000'000, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -285,11 +332,14 @@ TEST(Variants, UnknownNames) {
   EXPECT_EQ(transport::find_variant("ft232r "), nullptr);
   EXPECT_EQ(transport::find_variant("cdc_acm"), nullptr);
   EXPECT_EQ(transport::find_variant("ch340"), nullptr);
+  EXPECT_EQ(transport::find_variant("pl2303"), nullptr);  // the family, not a variant
+  EXPECT_EQ(transport::find_variant("pl2303_hx"), nullptr);
 }
 
 TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
+  EXPECT_STREQ(transport::to_string(ChipFamily::pl2303), "pl2303");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 
