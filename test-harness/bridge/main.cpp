@@ -90,13 +90,18 @@ int main(int argc, char** argv) {
   unsigned rx_packets = options.tuning.rx_packets_per_transfer;
   unsigned interrupt_mps = options.sim.cdc_interrupt_max_packet;
 
+  // Every chip the simulators know (sim::chip_names), so the help never falls behind.
+  std::string sim_help = "simulated adapter:";
+  for (const std::string& name : sim::chip_names()) {
+    sim_help += " " + name;
+  }
+  sim_help += "; twice for a null-modem cable between two adapters";
+
   po::options_description described(
       "usbserial-bridge: the USBSerialBridge driver on simulated USB-serial adapters, published "
       "as ttys\n\nUsage: usbserial-bridge --sim CHIP [--sim CHIP] [options]\n\nOptions");
   described.add_options()("help,h", "show this help")("version", "print the version")(
-      "sim", po::value(&chips)->composing(),
-      "simulated adapter: cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h; twice for "
-      "a null-modem cable between two adapters")(
+      "sim", po::value(&chips)->composing(), sim_help.c_str())(
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),

@@ -2,6 +2,7 @@
 
 #include "sim/cdc_acm.hpp"
 #include "sim/ftdi.hpp"
+#include "sim/pl2303.hpp"
 
 namespace sim {
 
@@ -12,12 +13,18 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const ftdi::Variant* v = ftdi::find_variant(chip)) {
     return std::make_unique<ftdi::FtdiDevice>(bus, *v, options);
   }
+  if (const pl2303::Variant* v = pl2303::find_variant(chip)) {
+    return std::make_unique<pl2303::Pl2303Device>(bus, *v, options);
+  }
   return nullptr;
 }
 
 std::vector<std::string> chip_names() {
   std::vector<std::string> names{"cdc-acm"};
   for (auto& n : ftdi::variant_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : pl2303::variant_names()) {
     names.push_back(n);
   }
   return names;

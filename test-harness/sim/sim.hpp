@@ -26,6 +26,7 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus,
                                        const SimOptions& options = {});
 
 // cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h
+// pl2303-h pl2303-hx pl2303-ta pl2303-tb pl2303-hxn
 std::vector<std::string> chip_names();
 
 }  // namespace sim
