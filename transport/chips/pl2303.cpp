@@ -162,13 +162,16 @@ BaudEncoding encode_baud(ChipVariant variant, uint32_t baud) {
 
   // Every exponent, with the two mantissas around the ideal one; the closest rate wins and
   // ties keep the smaller exponent (the finer mantissa). A divisor faster than the type's
-  // maximum is not valid for it.
+  // maximum is not valid for it. Rates are compared exactly (a millibaud is too coarse at a
+  // few bit/s): divisor d is off by |baseline - baud * d| / d, so e1 / d1 < e2 / d2 is tested
+  // as e1 * d2 < e2 * d1. No product overflows: a mantissa at or below the ideal one keeps
+  // the error below baud * scale <= baseline (< 2^29) with d < 2^27; a mantissa clamped up to
+  // 1 has d = scale <= 2^15 and an error below baud * scale < 2^39.
   const bool alt = uses_alt_divisors(variant);
   const uint32_t mantissa_max = alt ? kAltMantissaMax : kStandardMantissaMax;
   const uint32_t exponent_max = alt ? kAltExponentMax : kStandardExponentMax;
   const uint32_t shift_per_step = alt ? 1 : 2;
-  const uint64_t wanted = uint64_t{baud} * 1000;
-  uint64_t best_error = std::numeric_limits<uint64_t>::max();
+  uint64_t best_error = 0;  // |baseline - baud * divisor| of result.divisor
   for (uint32_t exponent = 0; exponent <= exponent_max; ++exponent) {
     const uint64_t scale = uint64_t{1} << (exponent * shift_per_step);
     const uint64_t ideal = kDivisorBaseline / (uint64_t{baud} * scale);
@@ -178,27 +181,26 @@ BaudEncoding encode_baud(ChipVariant variant, uint32_t baud) {
       if (uint64_t{kDivisorBaseline} > uint64_t{max} * divisor) {
         continue;  // faster than the type can run
       }
-      const uint64_t rate = millibaud(divisor);
-      const uint64_t error = rate > wanted ? rate - wanted : wanted - rate;
-      if (error < best_error) {
+      const uint64_t product = uint64_t{baud} * divisor;
+      const uint64_t error = product > kDivisorBaseline ? product - kDivisorBaseline
+                                                        : uint64_t{kDivisorBaseline} - product;
+      if (result.divisor == 0 || error * result.divisor < best_error * divisor) {
         best_error = error;
         result.mantissa = static_cast<uint32_t>(mantissa);
         result.exponent = exponent;
         result.divisor = divisor;
-        result.actual_millibaud = rate;
       }
     }
   }
   result.mode = alt ? BaudMode::alt_divisor : BaudMode::divisor;
   result.field = pack_divisor(alt, result.mantissa, result.exponent);
+  result.actual_millibaud = millibaud(result.divisor);
   result.actual_baud = static_cast<uint32_t>((result.actual_millibaud + 500) / 1000);
-  // Our policy: more than 3 % off the exact rate 384 MHz / divisor is unreachable.
-  // |baseline - baud * divisor| * 1000 <= baud * divisor * permille (all below 2^60).
+  // Our policy: more than 3 % off the exact rate 384 MHz / divisor is unreachable:
+  // |baseline - baud * divisor| * 1000 <= baud * divisor * permille (both below 2^50).
   const uint64_t product = uint64_t{baud} * result.divisor;
-  const uint64_t error = product > kDivisorBaseline ? product - kDivisorBaseline
-                                                    : uint64_t{kDivisorBaseline} - product;
   result.status =
-      error * 1000 <= product * kBaudTolerancePermille ? Status::ok : Status::baud_unreachable;
+      best_error * 1000 <= product * kBaudTolerancePermille ? Status::ok : Status::baud_unreachable;
   return result;
 }
 

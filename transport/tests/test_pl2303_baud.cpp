@@ -311,7 +311,7 @@ TEST(Pl2303Baud, SweepChoosesTheClosestDivisor) {
       for (const uint64_t d : divisors) {
         best = std::min(best, std::abs(rate_of(d) - rate));
       }
-      EXPECT_LE(chosen, best * (1 + 1e-9) + 1e-3);  // the closest, to the millibaud
+      EXPECT_LE(chosen, best * (1 + 1e-12));  // the closest, exactly
       EXPECT_LE(chosen, rate * 0.03);
       EXPECT_NEAR(static_cast<double>(e.actual_millibaud) / 1000.0, rate_of(e.divisor), 0.0006);
       EXPECT_EQ(e.actual_baud, static_cast<uint32_t>(rate_of(e.divisor) + 0.5));
