@@ -12,6 +12,7 @@
 #include "transport/chip_protocol.hpp"
 #include "transport/chips/chip_set.hpp"
 #include "transport/chips/ftdi.hpp"
+#include "transport/chips/pl2303.hpp"
 #include "transport/line.hpp"
 
 namespace usbserialctl {
@@ -50,6 +51,13 @@ transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t po
     config.bulk_in_max_packet = 64;
     config.interrupt_max_packet = 16;
     config.acm_capabilities = 0x02;
+  } else if (chip.family == ChipFamily::pl2303) {
+    // PL2303: one interface with a 10-byte interrupt IN and 64-byte bulk pipes (PL2303HXD
+    // datasheet; Linux pl2303.c).
+    config.interface_number = 0;
+    config.data_interface = 0;
+    config.bulk_in_max_packet = 64;
+    config.interrupt_max_packet = 10;
   } else {
     // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
     // 512 on the high-speed H series (reference §0).
@@ -91,6 +99,9 @@ const char* reason_for(Status status, const transport::VariantInfo& chip) {
     case Status::ok:
       return "";
     case Status::baud_unreachable:
+      if (chip.family == ChipFamily::pl2303) {
+        return "outside the type's range, or no direct rate or divisor within 3 % of it";
+      }
       return chip.family == ChipFamily::ftdi
                  ? "no divisor gives a rate within 3 % of the request inside the chip's range"
                  : "the device reported a rate more than 3 % away from the request";
@@ -183,9 +194,18 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     divisor = transport::chips::ftdi::encode_baud(chip.variant, request.port_index, request.baud);
   }
   const bool have_divisor = chip.family == ChipFamily::ftdi && divisor.has_divisor();
-  const double exact =
-      have_divisor ? static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths
-                   : static_cast<double>(actual);
+  // PL2303: a direct rate, or 384 MHz over a divisor (chips/pl2303_regs.hpp).
+  transport::chips::pl2303::BaudEncoding rate_field;
+  if (chip.family == ChipFamily::pl2303) {
+    rate_field = transport::chips::pl2303::encode_baud(chip.variant, request.baud);
+  }
+  const bool have_pl2303_divisor = chip.family == ChipFamily::pl2303 && rate_field.divisor != 0;
+  double exact = static_cast<double>(actual);
+  if (have_divisor) {
+    exact = static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths;
+  } else if (have_pl2303_divisor) {
+    exact = transport::chips::pl2303::kDivisorBaseline / static_cast<double>(rate_field.divisor);
+  }
 
   if (outcome.status == Status::ok) {
     json.field("actual_baud", actual);
@@ -206,6 +226,21 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     json.field("encoded_hex", hex(divisor.encoded, 5));
     json.field("rate_baud", round4(exact));
     json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  if (chip.family == ChipFamily::pl2303 && rate_field.status == Status::ok) {
+    // How the rate goes in bytes 0-3 of SET_LINE.
+    using transport::chips::pl2303::BaudMode;
+    json.key("rate_field").begin_object();
+    json.field("mode", rate_field.mode == BaudMode::direct    ? "direct"
+                       : rate_field.mode == BaudMode::divisor ? "divisor"
+                                                              : "alt_divisor");
+    json.field("bytes", hex_bytes({rate_field.field.begin(), rate_field.field.end()}));
+    if (have_pl2303_divisor) {
+      json.field("mantissa", rate_field.mantissa);
+      json.field("exponent", rate_field.exponent);
+      json.field("divisor", rate_field.divisor);
+    }
     json.end_object();
   }
   json.key("requests").begin_array();
