@@ -36,7 +36,7 @@ def first_difference(a, b):
     return min(len(a), len(b))
 
 
-@pytest.mark.parametrize("chip", ["ft232r", "cdc-acm"])
+@pytest.mark.parametrize("chip", ["ft232r", "cdc-acm", "pl2303-tb"])
 def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     b = bridge("--sim", chip)
     data = pattern(64 * MIB)
