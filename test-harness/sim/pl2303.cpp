@@ -370,13 +370,12 @@ void Pl2303Device::apply_flow(uint8_t value) {
     // Register 0 bits 7..4: 0 none; RTS/CTS 0x40 on the H, 0x60 on later parts; automatic
     // XON/XOFF 0xC0, not on the H (pl2303.c).
     const uint8_t bits = value & kOldFlowMask;
-    if (bits == 0) {
-    } else if (bits == (variant_.legacy ? 0x40 : 0x60)) {
+    if (bits == (variant_.legacy ? 0x40 : 0x60)) {
       mode = flow_mode::kRtsCts;
     } else if (bits == 0xC0 && !variant_.legacy) {
       mode = flow_mode::kXonXoff;
     } else {
-      valid = false;
+      valid = bits == 0;
     }
   }
   if (!valid) {

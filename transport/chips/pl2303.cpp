@@ -1,7 +1,6 @@
 #include "pl2303.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 namespace transport::chips {
@@ -49,7 +48,8 @@ bool is_direct_rate(uint32_t baud) {
   return std::find(kDirectRates.begin(), kDirectRates.end(), baud) != kDirectRates.end();
 }
 
-// The G series: no divisors, so no slowest divisor either.
+// The G series has no divisor to bound its slowest rate: 75, the slowest of the direct table
+// and of Prolific's advertised ranges.
 constexpr uint32_t kHxnMinBaud = 75;
 
 // Rate of a divisor, milli-bit/s, rounded.
@@ -383,7 +383,7 @@ Status Pl2303::probe_and_init(ControlSink& sink) {
     if (probe == Status::stall) {
       variant_ = ChipVariant::pl2303_hxn;
     } else if (probe != Status::ok) {
-      return probe;  // no answer at all: the type stays undecided and the open fails
+      return probe;  // neither answer nor refusal: the type stays undecided, the open fails
     }
   }
   if (is_hxn()) {
