@@ -191,7 +191,8 @@ TEST(Faults, ContractViolationsAreRefused) {
   EXPECT_EQ(sim::make_device("pl2303", bus), nullptr);
   EXPECT_EQ(sim::chip_names(),
             (std::vector<std::string>{"cdc-acm", "ft232bm", "ft232r", "ft-x", "ft2232c", "ft232h",
-                                      "ft2232h", "ft4232h"}));
+                                      "ft2232h", "ft4232h", "pl2303-h", "pl2303-hx", "pl2303-ta",
+                                      "pl2303-tb", "pl2303-hxn"}));
 }
 
 TEST(StandardRequests, DescriptorsConfigurationInterface) {
