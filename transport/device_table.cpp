@@ -11,6 +11,7 @@ namespace {
 // A vendor bulk port has no UART and so no rate; its port count is per device (devices.ini).
 // tools/devicegen reads the family and variant names devices.ini may use from these rows
 // ({ChipVariant::x, ChipFamily::y, "name", ...}): keep that shape when adding one.
+// PL2303: Linux pl2303.c pl2303_type_data max_baud_rate; every type is a full-speed device.
 constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     {ChipVariant::cdc_acm, ChipFamily::cdc_acm, "cdc-acm", 0, 1, false},
     {ChipVariant::ft232bm, ChipFamily::ftdi, "ft232bm", 3'000'000, 1, false},
@@ -33,6 +34,12 @@ constexpr std::array<VariantInfo, kChipVariantCount> kVariants = {{
     // Maxima: CH340DS1 §2 ("50bps to 2Mbps") and CH341DS1 (its rate list ends at 2000000).
     {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
     {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
+    {ChipVariant::pl2303_h, ChipFamily::pl2303, "pl2303-h", 1'228'800, 1, false},
+    {ChipVariant::pl2303_hx, ChipFamily::pl2303, "pl2303-hx", 6'000'000, 1, false},
+    {ChipVariant::pl2303_hxd, ChipFamily::pl2303, "pl2303-hxd", 12'000'000, 1, false},
+    {ChipVariant::pl2303_ta, ChipFamily::pl2303, "pl2303-ta", 6'000'000, 1, false},
+    {ChipVariant::pl2303_tb, ChipFamily::pl2303, "pl2303-tb", 12'000'000, 1, false},
+    {ChipVariant::pl2303_hxn, ChipFamily::pl2303, "pl2303-hxn", 12'000'000, 1, false},
 }};
 
 constexpr bool variants_in_enum_order() {
@@ -100,6 +107,8 @@ const char* to_string(ChipFamily family) {
       return "cp210x";
     case ChipFamily::ch34x:
       return "ch34x";
+    case ChipFamily::pl2303:
+      return "pl2303";
   }
   return "unknown";
 }
@@ -133,6 +142,9 @@ Status resolve_variant(const DeviceEntry& entry, uint16_t bcd_device, ChipVarian
   if (entry.rule == VariantRule::fixed) {
     variant = entry.variant;
     return Status::ok;
+  }
+  if (entry.rule == VariantRule::pl2303_by_descriptor) {
+    return Status::unsupported;  // bcdDevice alone cannot tell: chips::pl2303::detect_variant
   }
   for (const FtdiRevision& revision : kFtdiRevisions) {
     if (revision.bcd_device == bcd_device) {

@@ -14,8 +14,8 @@
 
 namespace transport {
 
-enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk, cp210x, ch34x };
-inline constexpr int kChipFamilyCount = 5;
+enum class ChipFamily : uint8_t { cdc_acm, ftdi, vendor_bulk, cp210x, ch34x, pl2303 };
+inline constexpr int kChipFamilyCount = 6;
 
 enum class ChipVariant : uint8_t {
   cdc_acm,  // any CDC-ACM (PSTN) function
@@ -35,8 +35,14 @@ enum class ChipVariant : uint8_t {
   cp2108,
   ch340,   // WCH CH340 (G/C/B/E/K/N/T/R...)
   ch341a,  // WCH CH341/CH341A in UART mode
+  pl2303_h,    // legacy PL2303H ("type 0" / "type 1")
+  pl2303_hx,   // PL2303HX (rev A) and clones
+  pl2303_hxd,  // PL2303HX rev D
+  pl2303_ta,   // PL2303TA
+  pl2303_tb,   // PL2303TB
+  pl2303_hxn,  // PL2303G series (GC, GB, GT, GL, GE, GS, GR): Linux's "HXN"
 };
-inline constexpr int kChipVariantCount = 17;
+inline constexpr int kChipVariantCount = 23;
 
 struct VariantInfo {
   ChipVariant variant;
@@ -58,6 +64,8 @@ const char* to_string(ChipFamily family);
 enum class VariantRule : uint8_t {
   fixed,        // `variant` is the chip
   ftdi_by_bcd,  // FTDI PIDs shared by several generations: decided by bcdDevice
+  // PL2303: decided from the whole device descriptor (chips::pl2303::detect_variant).
+  pl2303_by_descriptor,
 };
 
 // The DriverKit class a device's personalities instantiate.
@@ -118,6 +126,8 @@ const ClassRule* find_class_rule(uint8_t interface_class, uint8_t interface_subc
 
 // Decides the variant of an entry for one device. ok, or unsupported for a
 // revision we do not drive (e.g. FT8U232AM, bcdDevice 0x0200), never a guess.
+// pl2303_by_descriptor entries need more than bcdDevice: unsupported here (see
+// chips::pl2303::detect_variant, which identify_port uses for them).
 Status resolve_variant(const DeviceEntry& entry, uint16_t bcd_device, ChipVariant& variant);
 
 }  // namespace transport

@@ -1,6 +1,7 @@
 #include "port_identity.hpp"
 
 #include "chips/cdc_acm.hpp"
+#include "chips/pl2303.hpp"
 
 namespace transport {
 
@@ -18,7 +19,9 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
         interface_number - entry->first_interface >= entry->port_count) {
       return Status::unsupported;
     }
-    const Status status = resolve_variant(*entry, device.bcd_device, variant);
+    const Status status = entry->rule == VariantRule::pl2303_by_descriptor
+                              ? chips::pl2303::detect_variant(device, variant)
+                              : resolve_variant(*entry, device.bcd_device, variant);
     if (status != Status::ok) {
       return status;
     }
@@ -59,6 +62,12 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
     out.config.bulk_in_max_packet = in->max_packet;
     if (const usb::Endpoint* irq = itf->find_endpoint(usb::TransferType::interrupt, true)) {
       out.config.interrupt_max_packet = irq->max_packet;
+    }
+    // A PL2303 reports its modem lines and line errors only on the interrupt endpoint, and
+    // a port can reach only its own interface's pipes (Linux's endpoint hack, which borrows
+    // interface 0's interrupt endpoint, is not possible in a dext).
+    if (out.family == ChipFamily::pl2303 && out.config.interrupt_max_packet == 0) {
+      return Status::malformed;
     }
   }
   out.config.variant = variant;

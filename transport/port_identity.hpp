@@ -27,7 +27,8 @@ struct PortIdentity {
 // unsupported when nothing in the table claims the interface (including an
 // interface number outside a listed device's ports) or the chip revision is one
 // we refuse; malformed when the interface lacks the pipes its family needs
-// (e.g. a bulk endpoint with wMaxPacketSize 0, FTDI and CDC-ACM alike).
+// (e.g. a bulk endpoint with wMaxPacketSize 0, FTDI and CDC-ACM alike; a PL2303
+// interface without its interrupt IN endpoint).
 Status identify_port(const usb::DeviceDescriptor& device, const usb::Configuration& config,
                      uint8_t interface_number, PortIdentity& out);
 

@@ -6,6 +6,7 @@
 //      pty crossings with no driver and no simulator: the floor of our path);
 //   3. FTDI and CH34x decode_rx bytes/s versus memcpy of the same buffer;
 //   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion.
+//   5. the same tty stream on a simulated PL2303HX, and PL2303 decode_rx versus memcpy.
 // and prints the ratios. --json FILE writes the figures for tools.
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
@@ -27,6 +28,7 @@
 #include "transport/chips/cp210x.hpp"
 #include "transport/chips/ch34x.hpp"
 #include "transport/chips/ftdi.hpp"
+#include "transport/chips/pl2303.hpp"
 
 namespace {
 
@@ -115,6 +117,11 @@ void BM_DriverTtyCp2102n(benchmark::State& state) {
 
 void BM_DriverTtyCh340(benchmark::State& state) {
   bridge_stream(state, false, "ch340", 2'000'000);  // the data sheet's maximum
+}
+
+// 3 MBd is a direct rate of the PL2303HX (and the FT232R's maximum).
+void BM_DriverTtyPl2303hx(benchmark::State& state) {
+  bridge_stream(state, false, "pl2303-hx");
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
@@ -251,6 +258,32 @@ void BM_Ch34xDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
+// PL2303 bulk IN is raw data: decode_rx only checks and counts. The same copy first, so the
+// figure compares with BM_MemcpyOnly/64 like the FTDI one.
+void BM_Pl2303DecodeRx(benchmark::State& state) {
+  transport::chips::Pl2303 pl2303;
+  transport::PortConfig config;
+  config.variant = transport::ChipVariant::pl2303_hx;
+  config.bulk_in_max_packet = 64;
+  config.interrupt_max_packet = 10;
+  if (pl2303.configure(config) != transport::Status::ok) {
+    state.SkipWithError("configure");
+    return;
+  }
+  std::vector<uint8_t> pristine(16 * 64);
+  for (size_t i = 0; i < pristine.size(); ++i) {
+    pristine[i] = static_cast<uint8_t>(i);
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());
+    transport::RxReport report;
+    benchmark::DoNotOptimize(pl2303.decode_rx(transfer, report));
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -273,6 +306,8 @@ BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
 BENCHMARK(BM_Cp210xDecodeRx)->Arg(64);
 BENCHMARK(BM_Ch34xDecodeRx);
 BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
+BENCHMARK(BM_Pl2303DecodeRx);
+BENCHMARK(BM_DriverTtyPl2303hx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 // Collects bytes/s per benchmark while printing the usual console table.
 class Collector : public benchmark::ConsoleReporter {
@@ -363,6 +398,17 @@ int main(int argc, char** argv) {
       ch34x_decode / 1e6, copy32 / 1e6, copy32 > 0 ? ch34x_decode / copy32 : 0.0);
   json.field("ch34x_decode_rx_32_bytes_per_second", ch34x_decode);
   json.field("memcpy_32_bytes_per_second", copy32);
+  const double pl2303 = rate("BM_DriverTtyPl2303hx/min_time:2.000/real_time");
+  const double pl2303_decode = rate("BM_Pl2303DecodeRx");
+  const double copy64 = rate("BM_MemcpyOnly/64");
+  std::printf("  driver tty, PL2303HX sim unpaced: %7.1f MB/s (driver / raw pty %.3f)\n",
+              pl2303 / 1e6, raw > 0 ? pl2303 / raw : 0.0);
+  std::printf(
+      "  PL2303 decode_rx (64-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
+      "MB/s (ratio %.3f)\n",
+      pl2303_decode / 1e6, copy64 / 1e6, copy64 > 0 ? pl2303_decode / copy64 : 0.0);
+  json.field("driver_tty_pl2303hx_bytes_per_second", pl2303);
+  json.field("pl2303_decode_rx_64_bytes_per_second", pl2303_decode);
   json.end_object();
   if (!json_path.empty()) {
     std::ofstream(json_path) << json.str() << "\n";

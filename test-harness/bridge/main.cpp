@@ -91,14 +91,18 @@ int main(int argc, char** argv) {
   unsigned interrupt_mps = options.sim.cdc_interrupt_max_packet;
   std::string set_properties = hostkit::to_string(options.set_properties);
 
+  // Every chip the simulators know (sim::chip_names), so the help never falls behind.
+  std::string sim_help = "simulated adapter:";
+  for (const std::string& name : sim::chip_names()) {
+    sim_help += " " + name;
+  }
+  sim_help += "; twice for a null-modem cable between two adapters";
+
   po::options_description described(
       "usbserial-bridge: the USBSerialBridge driver on simulated USB-serial adapters, published "
       "as ttys\n\nUsage: usbserial-bridge --sim CHIP [--sim CHIP] [options]\n\nOptions");
   described.add_options()("help,h", "show this help")("version", "print the version")(
-      "sim", po::value(&chips)->composing(),
-      "simulated adapter: cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h cp2102 "
-      "cp2102n cp2104 cp2105 cp2108 ch340 ch341a, or tetra-pei (a vendor bulk device, no serial "
-      "string); twice for a null-modem cable between two adapters")(
+      "sim", po::value(&chips)->composing(), sim_help.c_str())(
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),

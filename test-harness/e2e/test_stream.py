@@ -37,10 +37,11 @@ def first_difference(a, b):
 
 
 # Each chip at the top of its range (CH340: 2 MBd, the data sheet's maximum).
-FASTEST = {"ft232r": 3_000_000, "ft2232h": 12_000_000, "cp2102n": 3_000_000, "ch340": 2_000_000}
+FASTEST = {"ft232r": 3_000_000, "ft2232h": 12_000_000, "cp2102n": 3_000_000, "ch340": 2_000_000,
+           "pl2303-tb": 12_000_000}
 
 
-@pytest.mark.parametrize("chip", ["ft232r", "ft2232h", "cp2102n", "ch340"])
+@pytest.mark.parametrize("chip", ["ft232r", "ft2232h", "cp2102n", "ch340", "pl2303-tb"])
 def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     b = bridge("--sim", chip)
     data = pattern(64 * MIB)

@@ -5,6 +5,7 @@
 #include "sim/ch34x.hpp"
 #include "sim/ftdi.hpp"
 #include "sim/vendor_bulk.hpp"
+#include "sim/pl2303.hpp"
 
 namespace sim {
 
@@ -24,6 +25,9 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus, const Si
   if (const ch34x::Variant* v = ch34x::find_variant(chip)) {
     return std::make_unique<ch34x::Ch34xDevice>(bus, *v, options);
   }
+  if (const pl2303::Variant* v = pl2303::find_variant(chip)) {
+    return std::make_unique<pl2303::Pl2303Device>(bus, *v, options);
+  }
   return nullptr;
 }
 
@@ -39,6 +43,9 @@ std::vector<std::string> chip_names() {
     names.push_back(n);
   }
   for (auto& n : ch34x::variant_names()) {
+    names.push_back(n);
+  }
+  for (auto& n : pl2303::variant_names()) {
     names.push_back(n);
   }
   return names;

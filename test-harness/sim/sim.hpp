@@ -27,6 +27,7 @@ std::unique_ptr<SimDevice> make_device(std::string_view chip, Bus& bus,
 
 // cdc-acm ft232bm ft232r ft-x ft2232c ft232h ft2232h ft4232h tetra-pei cp2102 cp2102n cp2104
 // cp2105 cp2108 ch340 ch341a
+// pl2303-h pl2303-hx pl2303-ta pl2303-tb pl2303-hxn
 std::vector<std::string> chip_names();
 
 }  // namespace sim

@@ -32,7 +32,10 @@ TTY_BASE_NAME_MAX = 32                # usbserial-doctor PERS-TTY-NAME
 MAX_PORTS = 26                        # the tty suffix names ports A..Z (transport/tty_name.hpp)
 
 # data-file name -> C++ enumerator (transport/device_table.hpp)
-VARIANT_RULES = {"fixed": "fixed", "ftdi-by-bcd": "ftdi_by_bcd"}
+VARIANT_RULES = {"fixed": "fixed", "ftdi-by-bcd": "ftdi_by_bcd",
+                 "pl2303-by-descriptor": "pl2303_by_descriptor"}
+# A rule that picks the variant at run time applies to its own family only.
+RULE_FAMILY = {"ftdi-by-bcd": "ftdi", "pl2303-by-descriptor": "pl2303"}
 DRIVER_CLASSES = {"usb-serial": "usb_serial", "serial": "serial"}
 # Driver classes the dext has today. "serial" (an IOUserSerial subclass with its own bulk
 # pipeline) is planned; until it exists a personality naming it could never start.
@@ -134,8 +137,9 @@ def parse_device(chips, section, items):
     rule = items.get("variant_rule", "fixed")
     if rule not in VARIANT_RULES:
         raise DataError(f"{where} variant_rule = {rule!r} (known: {', '.join(VARIANT_RULES)})")
-    if rule == "ftdi-by-bcd" and family != "ftdi":
-        raise DataError(f"{where} variant_rule = ftdi-by-bcd applies to family ftdi only")
+    if rule in RULE_FAMILY and family != RULE_FAMILY[rule]:
+        raise DataError(f"{where} variant_rule = {rule} applies to family "
+                        f"{RULE_FAMILY[rule]} only")
     first = parse_int(items.get("first_interface", "0"), f"{where} first_interface", 0, 255)
     ports = parse_int(items.get("ports", "1"), f"{where} ports", 1, MAX_PORTS)
     if first + ports - 1 > 255:

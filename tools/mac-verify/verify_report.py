@@ -607,7 +607,7 @@ ANSWERERS = {
     "error-reaches-caller": (answer_error_reaches_caller, r"error reaches the caller", True),
     "naming": (answer_naming, r"IOTTYBaseName", True),
     "statistics-updates": (answer_statistics_updates, r"updated after .?RegisterService", True),
-    "probe-score": (answer_probe_score, r"IOProbeScore", True),
+    "probe-score": (answer_probe_score, r"IOProbeScore. above Apple", True),
     "properties-location": (answer_properties_location, r"IOUserServiceProperties", False),
     "packet-hooks": (answer_packet_hooks, r"LOCALONLY", False),
 }

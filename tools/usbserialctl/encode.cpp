@@ -14,6 +14,7 @@
 #include "transport/chips/chip_set.hpp"
 #include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
+#include "transport/chips/pl2303.hpp"
 #include "transport/line.hpp"
 
 namespace usbserialctl {
@@ -62,6 +63,13 @@ transport::PortConfig port_config(const transport::VariantInfo& chip, uint8_t po
     // §4.1).
     config.bulk_in_max_packet = 32;
     config.interrupt_max_packet = 8;
+  } else if (chip.family == ChipFamily::pl2303) {
+    // PL2303: one interface with a 10-byte interrupt IN and 64-byte bulk pipes (PL2303HXD
+    // datasheet; Linux pl2303.c).
+    config.interface_number = 0;
+    config.data_interface = 0;
+    config.bulk_in_max_packet = 64;
+    config.interrupt_max_packet = 10;
   } else {
     // FTDI: one interface per port (A = 0, B = 1, ...), 64-byte bulk on full-speed parts and
     // 512 on the high-speed H series (reference §0). CP210x: the same interface numbering,
@@ -115,6 +123,8 @@ const char* reason_for(Status status, const transport::VariantInfo& chip) {
         case ChipFamily::ch34x:
           return "no prescaler/divisor gives a rate within 3 % of the request inside the "
                  "chip's range (46 Bd to 2 MBd)";
+        case ChipFamily::pl2303:
+          return "outside the type's range, or no direct rate or divisor within 3 % of it";
         default:
           return "the device reported a rate more than 3 % away from the request";
       }
@@ -235,6 +245,12 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
         request.baud);
   }
   const bool have_ch34x_setting = chip.family == ChipFamily::ch34x && ch34x_setting.has_divisor();
+  // PL2303: a direct rate, or 384 MHz over a divisor (chips/pl2303_regs.hpp).
+  transport::chips::pl2303::BaudEncoding rate_field;
+  if (chip.family == ChipFamily::pl2303) {
+    rate_field = transport::chips::pl2303::encode_baud(chip.variant, request.baud);
+  }
+  const bool have_pl2303_divisor = chip.family == ChipFamily::pl2303 && rate_field.divisor != 0;
   double exact = static_cast<double>(actual);
   if (have_divisor) {
     exact = static_cast<double>(divisor.reference_hz) * 8.0 / divisor.divisor_eighths;
@@ -243,6 +259,8 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
   } else if (have_ch34x_setting) {
     exact = static_cast<double>(transport::chips::ch34x::CH341_CLKRATE) /
             ch34x_setting.clock_divider;
+  } else if (have_pl2303_divisor) {
+    exact = transport::chips::pl2303::kDivisorBaseline / static_cast<double>(rate_field.divisor);
   }
 
   if (outcome.status == Status::ok) {
@@ -292,6 +310,21 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
     json.field("registers_hex", hex(ch34x_setting.w_index, 4));
     json.field("rate_baud", round4(exact));
     json.field("error_percent", round4(percent_off(exact, request.baud)));
+    json.end_object();
+  }
+  if (chip.family == ChipFamily::pl2303 && rate_field.status == Status::ok) {
+    // How the rate goes in bytes 0-3 of SET_LINE.
+    using transport::chips::pl2303::BaudMode;
+    json.key("rate_field").begin_object();
+    json.field("mode", rate_field.mode == BaudMode::direct    ? "direct"
+                       : rate_field.mode == BaudMode::divisor ? "divisor"
+                                                              : "alt_divisor");
+    json.field("bytes", hex_bytes({rate_field.field.begin(), rate_field.field.end()}));
+    if (have_pl2303_divisor) {
+      json.field("mantissa", rate_field.mantissa);
+      json.field("exponent", rate_field.exponent);
+      json.field("divisor", rate_field.divisor);
+    }
     json.end_object();
   }
   json.key("requests").begin_array();

@@ -9,6 +9,7 @@
 #include "ch34x.hpp"
 #include "ftdi.hpp"
 #include "vendor_bulk.hpp"
+#include "pl2303.hpp"
 
 namespace transport::chips {
 
@@ -27,6 +28,8 @@ class ChipSet {
         return &cp210x_;
       case ChipFamily::ch34x:
         return &ch34x_;
+      case ChipFamily::pl2303:
+        return &pl2303_;
     }
     return nullptr;
   }
@@ -37,6 +40,7 @@ class ChipSet {
   VendorBulk vendor_bulk_;
   Cp210x cp210x_;
   Ch34x ch34x_;
+  Pl2303 pl2303_;
 };
 
 }  // namespace transport::chips

@@ -91,17 +91,7 @@ bool is_ftdi(ChipVariant variant) {
     case ChipVariant::ft2232h:
     case ChipVariant::ft4232h:
       return true;
-    case ChipVariant::cdc_acm:
-    case ChipVariant::vendor_bulk:
-      return false;
-    case ChipVariant::cp210x:
-    case ChipVariant::cp2102:
-    case ChipVariant::cp2102n:
-    case ChipVariant::cp2104:
-    case ChipVariant::cp2105:
-    case ChipVariant::cp2108:
-    case ChipVariant::ch340:
-    case ChipVariant::ch341a:
+    default:  // the variants of other families
       return false;
   }
   return false;
@@ -124,17 +114,7 @@ uint8_t channel_for(ChipVariant variant, uint8_t port_index) {
     case ChipVariant::ft2232h:
     case ChipVariant::ft4232h:
       return static_cast<uint8_t>(1 + port_index);
-    case ChipVariant::cdc_acm:
-    case ChipVariant::vendor_bulk:
-      return 0;
-    case ChipVariant::cp210x:
-    case ChipVariant::cp2102:
-    case ChipVariant::cp2102n:
-    case ChipVariant::cp2104:
-    case ChipVariant::cp2105:
-    case ChipVariant::cp2108:
-    case ChipVariant::ch340:
-    case ChipVariant::ch341a:
+    default:  // the variants of other families
       return 0;
   }
   return 0;

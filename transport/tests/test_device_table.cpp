@@ -22,6 +22,9 @@
 //   WCH CH34x: Linux drivers/usb/serial/ch341.c id_table (1A86:7523 CH340, 1A86:7522 CH340K,
 //     1A86:5523 CH341A in UART mode, 4348:5523 the same under WCH's former vendor ID);
 //     50 Bd..2 MBd per the CH340 and CH341 data sheets.
+//   Prolific: Linux drivers/usb/serial/pl2303.h (PL2303_PRODUCT_ID 0x2303, _TB 0x2304, _GC
+//     0x23A3 .. _GS 0x23F3, _ZTEK 0xE1F1; ATEN_VENDOR_ID 0x0557, ATEN_PRODUCT_ID 0x2008), and
+//     0x067B:0xA100 from the list of Apple's AppleUSBPLCOM; maxima pl2303.c pl2303_type_data.
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -44,6 +47,8 @@ constexpr uint16_t kFtdi = 0x0403;
 constexpr uint16_t kWch = 0x1A86;
 constexpr uint16_t kRadio = 0x0CAD;
 constexpr uint16_t kSilabs = 0x10C4;
+constexpr uint16_t kProlific = 0x067B;
+constexpr uint16_t kAten = 0x0557;
 
 struct ExpectedEntry {
   uint16_t vid;
@@ -75,6 +80,26 @@ constexpr ExpectedEntry kExpected[] = {
     {kWch, 0x7522, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH340K"},
     {kWch, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WCH CH341A"},
     {0x4348, 0x5523, ChipFamily::ch34x, VariantRule::fixed, 1, "WinChipHead CH341"},
+    {kProlific, 0x2303, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303"},
+    {kProlific, 0x2304, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303TB"},
+    {kProlific, 0x23A3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GC"},
+    {kProlific, 0x23B3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GB"},
+    {kProlific, 0x23C3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GT"},
+    {kProlific, 0x23D3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GL"},
+    {kProlific, 0x23E3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GE"},
+    {kProlific, 0x23F3, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303GS"},
+    {kProlific, 0xE1F1, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1, "Z-TEK PL2303"},
+    {kProlific, 0xA100, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
+     "Prolific PL2303 (A100)"},
+    {kAten, 0x2008, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1, "ATEN UC-232A"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -90,6 +115,7 @@ TEST(DeviceTable, EveryEntry) {
     EXPECT_EQ(e.rule, x.rule);
     EXPECT_EQ(e.port_count, x.port_count);
     EXPECT_EQ(e.first_interface, 0);  // port A, CH9102F control interface, PEI 0, UART 0
+    EXPECT_EQ(e.first_interface, 0);  // FTDI port A, the CH9102F control interface, PL2303
     ASSERT_NE(e.product, nullptr);
     EXPECT_STREQ(e.product, x.product);
     ASSERT_NE(e.source, nullptr);
@@ -285,6 +311,22 @@ TEST(ResolveVariant, Cp210xEntriesNameTheirPartOrTheGenericSinglePortVariant) {
   EXPECT_EQ(transport::find_device(kSilabs, 0xEA80), nullptr);  // CP2110: HID, not ours
 }
 
+// A PL2303's type needs bcdUSB, bDeviceClass and bMaxPacketSize0 besides bcdDevice
+// (chips::pl2303::detect_variant): resolve_variant refuses rather than guesses.
+TEST(ResolveVariant, Pl2303EntriesAreNotDecidedByBcdDeviceAlone) {
+  for (const ExpectedEntry& x : kExpected) {
+    if (x.family != ChipFamily::pl2303) {
+      continue;
+    }
+    for (const uint16_t bcd : {0x0100, 0x0300, 0x0400, 0x0500}) {
+      ChipVariant v = ChipVariant::cdc_acm;
+      EXPECT_EQ(transport::resolve_variant(*transport::find_device(x.vid, x.pid), bcd, v),
+                Status::unsupported);
+      EXPECT_EQ(v, ChipVariant::cdc_acm);
+    }
+  }
+}
+
 TEST(ResolveVariant, FixedEntryIgnoresBcdDevice) {
   const DeviceEntry* ch9102 = transport::find_device(kWch, 0x55D4);
   ASSERT_NE(ch9102, nullptr);
@@ -324,6 +366,12 @@ TEST(Variants, InfoForEveryVariant) {
       {ChipVariant::cp2108, ChipFamily::cp210x, "cp2108", 2'000'000, 4, false},
       {ChipVariant::ch340, ChipFamily::ch34x, "ch340", 2'000'000, 1, false},
       {ChipVariant::ch341a, ChipFamily::ch34x, "ch341a", 2'000'000, 1, false},
+      {ChipVariant::pl2303_h, ChipFamily::pl2303, "pl2303-h", 1'228'800, 1, false},
+      {ChipVariant::pl2303_hx, ChipFamily::pl2303, "pl2303-hx", 6'000'000, 1, false},
+      {ChipVariant::pl2303_hxd, ChipFamily::pl2303, "pl2303-hxd", 12'000'000, 1, false},
+      {ChipVariant::pl2303_ta, ChipFamily::pl2303, "pl2303-ta", 6'000'000, 1, false},
+      {ChipVariant::pl2303_tb, ChipFamily::pl2303, "pl2303-tb", 12'000'000, 1, false},
+      {ChipVariant::pl2303_hxn, ChipFamily::pl2303, "pl2303-hxn", 12'000'000, 1, false},
   };
   ASSERT_EQ(std::size(kVariants), static_cast<size_t>(transport::kChipVariantCount));
   for (const Expected& x : kVariants) {
@@ -361,6 +409,8 @@ TEST(Variants, UnknownNames) {
   EXPECT_EQ(transport::find_variant("cdc_acm"), nullptr);
   EXPECT_EQ(transport::find_variant("ch341"), nullptr);  // the UART-mode part is "ch341a"
   EXPECT_EQ(transport::find_variant("CH340"), nullptr);
+  EXPECT_EQ(transport::find_variant("pl2303"), nullptr);  // the family, not a variant
+  EXPECT_EQ(transport::find_variant("pl2303_hx"), nullptr);
 }
 
 TEST(Variants, FamilyNames) {
@@ -369,6 +419,7 @@ TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::vendor_bulk), "vendor-bulk");
   EXPECT_STREQ(transport::to_string(ChipFamily::cp210x), "cp210x");
   EXPECT_STREQ(transport::to_string(ChipFamily::ch34x), "ch34x");
+  EXPECT_STREQ(transport::to_string(ChipFamily::pl2303), "pl2303");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
 }
 

@@ -192,7 +192,8 @@ TEST(Faults, ContractViolationsAreRefused) {
   EXPECT_EQ(sim::chip_names(),
             (std::vector<std::string>{"cdc-acm", "ft232bm", "ft232r", "ft-x", "ft2232c", "ft232h",
                                       "ft2232h", "ft4232h", "tetra-pei", "cp2102", "cp2102n",
-                                      "cp2104", "cp2105", "cp2108", "ch340", "ch341a"}));
+                                      "cp2104", "cp2105", "cp2108", "ch340", "ch341a", "pl2303-h", "pl2303-hx",
+                                      "pl2303-ta", "pl2303-tb", "pl2303-hxn"}));
 }
 
 TEST(StandardRequests, DescriptorsConfigurationInterface) {

@@ -602,4 +602,40 @@ TEST(Template, RejectsTemplatesWithoutAnEmptyPersonalityDictionary) {
   EXPECT_EQ(string_of(plist_dict_get_item(root.get(), "CFBundleIdentifier")), "org.example.x");
 }
 
+// The five IDs Apple's in-box AppleUSBPLCOM claims (067B:2303, 067B:2304, 067B:A100,
+// 067B:E1F1, 0557:2008, as Baudrun's adapter notes list its Info.plist) each get a personality
+// on interface 0 at the 90000 tier with an IOProbeScore above Apple's serial dexts' 89999, and
+// their vendors are in the production entitlement.
+TEST(GeneratedInfoPlist, ProlificIdsAppleClaimsAreOursToo) {
+  PlistPtr root = load(kInfo);
+  ASSERT_TRUE(root);
+  plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
+  const std::set<std::pair<uint64_t, uint64_t>> kApple = {
+      {0x067B, 0x2303}, {0x067B, 0x2304}, {0x067B, 0xA100}, {0x067B, 0xE1F1}, {0x0557, 0x2008}};
+  std::set<std::pair<uint64_t, uint64_t>> ours;
+  for (const auto& [name, personality] : dict_items(personalities)) {
+    const std::pair<uint64_t, uint64_t> id{uint_of(plist_dict_get_item(personality, "idVendor")),
+                                           uint_of(plist_dict_get_item(personality, "idProduct"))};
+    if (kApple.count(id) == 0) {
+      continue;
+    }
+    SCOPED_TRACE(name);
+    ours.insert(id);
+    EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), 0u);
+    EXPECT_GT(uint_of(plist_dict_get_item(personality, "IOProbeScore")), 89999u);
+  }
+  EXPECT_EQ(ours, kApple);
+  EXPECT_NE(plist_dict_get_item(personalities, "Prolific PL2303"), nullptr);
+  EXPECT_NE(plist_dict_get_item(personalities, "ATEN UC-232A"), nullptr);
+
+  PlistPtr entitlements = load(kEntitlements);
+  ASSERT_TRUE(entitlements);
+  std::set<uint64_t> vids;
+  for (const UsbEntitlement& entry : usb_entries(entitlements.get())) {
+    vids.insert(entry.vid);
+  }
+  EXPECT_EQ(vids.count(0x067B), 1u);
+  EXPECT_EQ(vids.count(0x0557), 1u);
+}
+
 }  // namespace

@@ -226,6 +226,56 @@ def case_cp2108_port_3(binary):
     report = encode(binary, "--chip", "cp2108", "--port", "3", "--baud", "1500000", want_exit=0)
     check(report["port"] == "D", report)
     check_cp210x_rate(report, "cp2108", 1_500_000, 1_500_000, 1_500_000, 3)
+# PL2303 (Linux pl2303.c): SET_LINE is 0x21/0x20, wIndex 0, with the rate field in bytes 0-3
+# (a direct rate LE; or a divisor: 384 MHz / (m * 4^e) on H/HX/HXD, / (m * 2^e) on TA/TB, with
+# bit 7 of byte 3 set), then stop bits 0, parity 0, 8 data bits.
+def check_pl2303(report, chip, baud, actual, mode, field):
+    check(report["chip"] == chip, report)
+    check(report["family"] == "pl2303", report)
+    check(report["status"] == "ok", report)
+    check(report["actual_baud"] == actual, report)
+    check(report["rate_field"]["mode"] == mode, report)
+    check(report["rate_field"]["bytes"] == field, report)
+    reqs = report["requests"]
+    check(len(reqs) == 1, reqs)
+    check_request(reqs[0], 0x21, 0x20, 0, 0, 7, field + "000008")
+
+
+def case_pl2303_hx_9600(binary):
+    report = encode(binary, "--chip", "pl2303-hx", "--baud", "9600", want_exit=0)
+    check_pl2303(report, "pl2303-hx", 9600, 9600, "direct", "80250000")  # 0x2580 LE
+    check(report["error_percent"] == 0, report)
+
+
+def case_pl2303_ta_110(binary):
+    report = encode(binary, "--chip", "pl2303-ta", "--baud", "110", want_exit=0)
+    # 110 is not a rate the chip knows directly: 384e6/110 = 3490909 = m * 2^e with e = 11,
+    # m = 1704.5 -> 1705 (109.97 Bd): A9, (10 << 4) | 6 = A6, e & 1 = 01, 80.
+    check_pl2303(report, "pl2303-ta", 110, 110, "alt_divisor", "a9a60180")
+    check(report["rate_field"]["mantissa"] == 1705, report)
+    check(report["rate_field"]["exponent"] == 11, report)
+    check(abs(report["actual_baud_exact"] - 384e6 / (1705 * 2048)) < 1e-3, report)
+
+
+def case_pl2303_h_56000(binary):
+    report = encode(binary, "--chip", "pl2303-h", "--baud", "56000", want_exit=0)
+    # 384e6/56000 = 6857 = m * 4^e with e = 2, m = 428.6 -> 429 (55944 Bd): AD, 2 << 1 | 1.
+    check_pl2303(report, "pl2303-h", 56000, 55944, "divisor", "ad050080")
+
+
+def case_pl2303_hxn_250000(binary):
+    report = encode(binary, "--chip", "pl2303-hxn", "--baud", "250000", want_exit=0)
+    check_pl2303(report, "pl2303-hxn", 250000, 250000, "direct", "90d00300")
+
+
+def case_pl2303_hx_6000001_unreachable(binary):
+    report = encode(binary, "--chip", "pl2303-hx", "--baud", "6000001", want_exit=1)
+    # Above the HX's 6 MBd: refused, never clamped to 6 MBd; nothing is sent.
+    check(report["status"] == "baud_unreachable", report)
+    check(report["requests"] == [], report)
+    check(report["actual_baud"] is None, report)
+    check("range" in report["reason"], report)
+    expect_usage_error(binary, "encode", "--chip", "pl2303-tb", "--baud", "9600", "--port", "B")
 
 
 def expect_usage_error(binary, *args):
