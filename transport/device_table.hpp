@@ -118,6 +118,17 @@ constexpr bool drivable_from_matched_interface(ChipFamily family) {
   return family != ChipFamily::cdc_acm;
 }
 
+// True when the family's bulk IN ends every burst of data with a short packet,
+// so a bulk-IN transfer of several packets always completes: FTDI chips send a
+// 2-byte status packet every latency-timer period even with no data (docs/
+// usb-serial-reference.md §2.3). Chips that send raw data may end a burst on a
+// full packet and send nothing after it; a transfer longer than one packet would
+// then hold those bytes until more data came (USB 2.0 §5.8.3), so they are read
+// one packet per transfer.
+constexpr bool bulk_in_bursts_end_short(ChipFamily family) {
+  return family == ChipFamily::ftdi;
+}
+
 // Runtime prober: the entry for vid/pid, or nullptr.
 const DeviceEntry* find_device(uint16_t vid, uint16_t pid);
 

@@ -151,3 +151,15 @@ def test_paced_null_modem_to_an_ft232r(bridge):
         ch.baudrate = 57600  # publishes the statistics
         b.wait_for(lambda: b.port_status(ch_path)["driver"]["Statistics"]["FramingErrors"] > 0,
                    what="framing errors counted in the CH340's published statistics")
+
+
+def test_a_burst_that_ends_on_a_packet_boundary_arrives_without_more_data(bridge):
+    """A CH340 sends raw 32-byte packets and nothing after a burst that ends on a packet
+    boundary (no short packet, no ZLP). A bulk-IN read of several packets would hold those
+    bytes until more data came (USB 2.0 §5.8.3), so such chips are read a packet at a time."""
+    b = bridge("--sim", "ch340")
+    with serial.Serial(b.ports[0], 115200, timeout=2) as port:
+        for size in (32, 64, 32 * 17):
+            data = pattern(size, size)
+            port.write(data)
+            assert port.read(size) == data, f"a {size}-byte burst did not arrive whole"

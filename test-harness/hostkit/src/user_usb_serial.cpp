@@ -13,6 +13,7 @@
 #include "hostkit/usb_device.hpp"
 #include "transport/bulk_pipeline.hpp"
 #include "transport/descriptors.hpp"
+#include "transport/device_table.hpp"
 #include "transport/kern_status.hpp"
 
 #define LOG_PREFIX "hostkit IOUserUSBSerial"
@@ -277,6 +278,21 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     pump_tx();
   }
 
+  // hostkit's deep mode (not Apple's, which reads one packet at a time [RE]):
+  // several packets per read only where every burst ends in a short packet.
+  uint16_t rx_packets_per_transfer() const {
+    transport::usb::DeviceDescriptor device;
+    if (transport::usb::parse_device_descriptor(interface->hostkitDevice()->device_descriptor(),
+                                                device) != transport::Status::ok) {
+      return 1;
+    }
+    const transport::DeviceEntry* entry =
+        transport::find_device(device.vendor_id, device.product_id);
+    return entry != nullptr && transport::bulk_in_bursts_end_short(entry->family)
+               ? tuning.rx_packets_per_transfer
+               : 1;
+  }
+
   // ------------------------------------------------------------ lifecycle
   kern_return_t activate() {
     if (rings() == nullptr) {
@@ -304,7 +320,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
       rx_config = {1, endpoints.in.max_packet, true};
     } else {
       rx_config = {tuning.rx_depth,
-                   static_cast<uint32_t>(endpoints.in.max_packet) * tuning.rx_packets_per_transfer,
+                   static_cast<uint32_t>(endpoints.in.max_packet) * rx_packets_per_transfer(),
                    false};
     }
     std::vector<uint8_t*> slots;
