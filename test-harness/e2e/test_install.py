@@ -21,6 +21,9 @@ def test_the_installed_tree_is_complete_and_relocatable(tmp_path):
     bin_dir = moved / "bin"
     for tool in TOOLS:
         assert os.access(bin_dir / tool, os.X_OK), f"{tool} is not installed"
+    examples = moved / "share" / "usbserialbridge" / "examples"
+    assert os.access(examples / "find_ports.py", os.X_OK)
+    assert (examples / "README.md").is_file()
 
     # No installed file names a program of the build tree (the loopback tool used to find the
     # bridge through one). Sanitizer builds name their source files for their reports; those
