@@ -196,8 +196,13 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
         [self](boost::system::error_code ec, size_t length) { self->on_line(ec, length); });
   }
 
-  // Replies to a client that cannot be served (too many connections).
-  void refuse(std::string text) { reply(std::move(text)); }
+  // Serves the connection with `text` as the reply to whatever it asks (too many
+  // connections). The line is still read first, so the client sees the reply rather than a
+  // connection reset.
+  void refuse(std::string text) {
+    refusal_ = std::move(text);
+    start();
+  }
 
  private:
   void on_line(boost::system::error_code ec, size_t length) {
@@ -219,7 +224,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
       timer_.cancel();
       return;  // gone before it said anything
     }
-    reply((*handler_)(line));
+    reply(refusal_.empty() ? (*handler_)(line) : refusal_);
   }
 
   void reply(std::string text) {
@@ -235,6 +240,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
           boost::system::error_code ignored;
           self->socket_.shutdown(stream_protocol::socket::shutdown_both, ignored);
           self->socket_.close(ignored);
+          self->timer_.cancel();  // the session ends here
         });
     // A client that never reads its reply is dropped after the same timeout.
     timer_.expires_after(kCommandTimeout);
@@ -252,6 +258,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const Handler> handler_;
   std::shared_ptr<size_t> count_;
   std::string out_;
+  std::string refusal_;
   bool replied_ = false;
 };
 

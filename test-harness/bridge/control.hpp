@@ -55,7 +55,7 @@ std::string command_help(size_t device_count);
 
 inline constexpr size_t kMaxCommandBytes = 4096;
 inline constexpr std::chrono::seconds kCommandTimeout{10};
-inline constexpr size_t kMaxConnections = 64;
+inline constexpr size_t kMaxConnections = 128;
 
 // Serves the control socket on `io`. The handler turns one command line into the reply
 // text (without the final '\n'); it runs on the io_context's thread.

@@ -49,6 +49,14 @@ sigset_t stop_signal_set() {
   return set;
 }
 
+// Runs before every other static initializer of this program (after only the dynamic
+// loader and the libraries' own), so the window in which a stop signal still has its
+// default, killing effect ends before the bridge has created anything.
+__attribute__((constructor(101))) void block_stop_signals_at_load() {
+  const sigset_t set = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 std::string handle_command(bridge::Bridge& bridge, const std::string& line) {
   const bridge::ParsedCommand parsed = bridge::parse_command(line, bridge.device_count());
   if (!parsed.command) {
@@ -114,7 +122,7 @@ std::string joined_chip_names() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // First: a stop signal from now on is held until the bridge can stop cleanly.
+  // Already blocked at load (above); held until the bridge can stop cleanly.
   const sigset_t stop_signals = stop_signal_set();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
@@ -286,6 +294,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     io.run();
   }
+  // Stopping: a second signal must not cut the clean-up short.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   control.reset();
   stack.reset();

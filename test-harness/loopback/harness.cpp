@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -150,14 +152,22 @@ std::optional<std::string> control_request(const std::string& socket_path, const
   }
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
+  if (fd.valid()) {
+    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  }
   if (!fd.valid() ||
       ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     *error = "cannot reach the bridge at " + socket_path + ": " + std::strerror(errno);
     return std::nullopt;
   }
   const std::string request = line + "\n";
-  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+#if defined(MSG_NOSIGNAL)
+  constexpr int kSendFlags = MSG_NOSIGNAL;  // a bridge that went away is an error, not a signal
+#else
+  constexpr int kSendFlags = 0;
+#endif
+  if (::send(fd.get(), request.data(), request.size(), kSendFlags) !=
       static_cast<ssize_t>(request.size())) {
     *error = "cannot send to the bridge at " + socket_path + ": " + std::strerror(errno);
     return std::nullopt;
@@ -244,9 +254,11 @@ std::optional<DriverRate> read_driver_rate(const HarnessPort& port, uint32_t req
       return last;
     }
     if (Clock::now() >= deadline) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", timeout_s);
       *error = "the driver of " + port.callout + " did not see the request for " +
-               std::to_string(requested) + " baud within " + std::to_string(timeout_s) +
-               " s (it last saw " + std::to_string(last.requested) + ")";
+               std::to_string(requested) + " baud within " + seconds + " s (it last saw " +
+               std::to_string(last.requested) + ")";
       return std::nullopt;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -256,12 +268,14 @@ std::optional<DriverRate> read_driver_rate(const HarnessPort& port, uint32_t req
 std::optional<std::vector<std::string>> list_bridge_chips(const std::string& bridge_path,
                                                           std::string* error) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
+  if (::pipe(fds) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
     return std::nullopt;
   }
   Fd read_end(fds[0]);
   Fd write_end(fds[1]);
+  ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);  // the child gets the write end through dup2 only
+  ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);

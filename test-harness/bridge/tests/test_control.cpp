@@ -200,6 +200,32 @@ TEST_F(ServerTest, APartialLineBlocksNoOtherClient) {
   ::close(silent);
 }
 
+TEST_F(ServerTest, AnsweredConnectionsEndAtOnceSoThereIsNoLimitOnRequestsInARow) {
+  for (size_t i = 0; i < 3 * bridge::kMaxConnections; ++i) {
+    ASSERT_EQ(ask("status\n"), "echo [status]\n") << "request " << i;
+  }
+}
+
+TEST_F(ServerTest, BeyondTheConnectionLimitAClientIsToldSo) {
+  std::vector<int> held;
+  for (size_t i = 0; i < bridge::kMaxConnections; ++i) {
+    held.push_back(connect_client());  // connected, silent
+  }
+  // Served once the accept loop has seen them all; the reply comes after the line is read.
+  const std::string reply = ask("status\n");
+  EXPECT_EQ(reply.rfind("error: more than 128 connections are open", 0), 0u) << reply;
+  for (const int fd : held) {
+    ::close(fd);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::string later;
+  while ((later = ask("status\n")) != "echo [status]\n" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(later, "echo [status]\n");
+}
+
 TEST_F(ServerTest, AnOverlongLineGetsAnError) {
   const std::string reply = ask(std::string(bridge::kMaxCommandBytes + 10, 'x') + "\n");
   EXPECT_EQ(reply.rfind("error: command line longer than", 0), 0u) << reply;
