@@ -51,7 +51,6 @@ class Bridge {
   // driver starts anew and publishes the ports under the names they had.
   void replug(size_t device);
   void stall(size_t device, uint8_t endpoint);
-  bool plugged_in(size_t device) const { return attached_.at(device); }
   // Endpoint addresses of the device: 0x00 and those of its configuration descriptor.
   std::vector<uint8_t> endpoints(size_t device);
 
