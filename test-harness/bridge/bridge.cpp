@@ -4,6 +4,7 @@
 
 #include <DriverKit/DriverKit.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/json_writer.hpp"
@@ -147,65 +148,23 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   if (options_.chips.size() == 2 && options_.wiring == Wiring::loopback) {
     options_.wiring = Wiring::null_modem;
   }
+  if (options_.wiring == Wiring::null_modem && options_.chips.size() != 2) {
+    throw std::runtime_error("a null-modem cable needs two adapters");
+  }
   bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
   for (size_t i = 0; i < options_.chips.size(); ++i) {
-    sim::SimOptions sim_options = options_.sim;
-    sim_options.serial =
-        i < options_.serials.size() ? options_.serials[i] : "SIM" + std::to_string(i + 1);
-    std::unique_ptr<sim::SimDevice> device =
-        sim::make_device(options_.chips[i], *bus_, sim_options);
-    if (!device) {
-      std::string known;
-      for (const std::string& name : sim::chip_names()) {
-        known += " " + name;
-      }
-      throw std::runtime_error("unknown chip '" + options_.chips[i] + "' (known:" + known + ")");
-    }
-    devices_.push_back(std::move(device));
+    devices_.push_back(make_device(i));
     attached_.push_back(false);
   }
-  if (options_.wiring == Wiring::loopback) {
-    for (auto& device : devices_) {
-      for (size_t p = 0; p < device->port_count(); ++p) {
-        sim::connect_loopback(device->port(p));
-      }
-    }
-  } else if (options_.wiring == Wiring::null_modem) {
-    if (devices_.size() != 2) {
-      throw std::runtime_error("a null-modem cable needs two adapters");
-    }
-    const size_t pairs = std::min(devices_[0]->port_count(), devices_[1]->port_count());
-    for (size_t p = 0; p < pairs; ++p) {
-      sim::connect_null_modem(devices_[0]->port(p), devices_[1]->port(p));
-    }
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    wire(i);
   }
 
   runtime_ = std::make_unique<hostkit::Runtime>(
       hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties});
   family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir);
   for (size_t i = 0; i < devices_.size(); ++i) {
-    const std::vector<hostkit::MatchedService> matches = runtime_->attach(devices_[i]);
-    attached_[i] = true;
-    if (matches.empty()) {
-      const transport::VariantInfo* variant = transport::find_variant(options_.chips[i].c_str());
-      const bool one_interface =
-          variant == nullptr || transport::drivable_from_matched_interface(variant->family);
-      throw std::runtime_error(
-          "no driver matched the simulated " + options_.chips[i] +
-          (one_interface ? std::string()
-                         : ": the dext has no personality for it, because its bulk pair is in a "
-                           "second interface that an IOUserUSBSerial dext cannot reach "
-                           "(docs/cdc-acm.md)"));
-    }
-    for (const hostkit::MatchedService& match : matches) {
-      if (match.start_result != kIOReturnSuccess) {
-        char code[16];
-        std::snprintf(code, sizeof code, "0x%08x", static_cast<uint32_t>(match.start_result));
-        throw std::runtime_error("the driver did not start on " + options_.chips[i] +
-                                 " interface " + std::to_string(match.interface_number) + ": " +
-                                 code);
-      }
-    }
+    attach(i);
   }
   size_t expected_ports = 0;
   for (const auto& device : devices_) {
@@ -213,6 +172,62 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   }
   if (family_->ports().size() != expected_ports) {
     throw std::runtime_error("not every port was published (see the log above)");
+  }
+}
+
+std::shared_ptr<sim::SimDevice> Bridge::make_device(size_t index) {
+  sim::SimOptions sim_options = options_.sim;
+  sim_options.serial =
+      index < options_.serials.size() ? options_.serials[index] : "SIM" + std::to_string(index + 1);
+  std::unique_ptr<sim::SimDevice> device =
+      sim::make_device(options_.chips[index], *bus_, sim_options);
+  if (!device) {
+    std::string known;
+    for (const std::string& name : sim::chip_names()) {
+      known += " " + name;
+    }
+    throw std::runtime_error("unknown chip '" + options_.chips[index] + "' (known:" + known + ")");
+  }
+  return device;
+}
+
+void Bridge::wire(size_t index) {
+  sim::SimDevice& device = *devices_[index];
+  if (options_.wiring == Wiring::loopback) {
+    for (size_t p = 0; p < device.port_count(); ++p) {
+      sim::connect_loopback(device.port(p));
+    }
+  } else if (options_.wiring == Wiring::null_modem) {
+    sim::SimDevice& peer = *devices_[1 - index];
+    const size_t pairs = std::min(device.port_count(), peer.port_count());
+    for (size_t p = 0; p < pairs; ++p) {
+      sim::connect_null_modem(device.port(p), peer.port(p));
+    }
+  }
+}
+
+void Bridge::attach(size_t index) {
+  const std::vector<hostkit::MatchedService> matches = runtime_->attach(devices_[index]);
+  attached_[index] = true;
+  if (matches.empty()) {
+    const transport::VariantInfo* variant = transport::find_variant(options_.chips[index].c_str());
+    const bool one_interface =
+        variant == nullptr || transport::drivable_from_matched_interface(variant->family);
+    throw std::runtime_error(
+        "no driver matched the simulated " + options_.chips[index] +
+        (one_interface ? std::string()
+                       : ": the dext has no personality for it, because its bulk pair is in a "
+                         "second interface that an IOUserUSBSerial dext cannot reach "
+                         "(docs/cdc-acm.md)"));
+  }
+  for (const hostkit::MatchedService& match : matches) {
+    if (match.start_result != kIOReturnSuccess) {
+      char code[16];
+      std::snprintf(code, sizeof code, "0x%08x", static_cast<uint32_t>(match.start_result));
+      throw std::runtime_error("the driver did not start on " + options_.chips[index] +
+                               " interface " + std::to_string(match.interface_number) + ": " +
+                               code);
+    }
   }
 }
 
@@ -225,6 +240,7 @@ Bridge::~Bridge() {
   family_.reset();
   runtime_.reset();
   devices_.clear();
+  retired_.clear();
   bus_.reset();
 }
 
@@ -240,15 +256,86 @@ std::vector<std::string> Bridge::callout_paths() {
   return paths;
 }
 
+namespace {
+
+std::string device_name(size_t device, const std::string& chip) {
+  return "device " + std::to_string(device) + " (" + chip + ")";
+}
+
+}  // namespace
+
 void Bridge::unplug(size_t device) {
+  if (device >= devices_.size()) {
+    throw std::invalid_argument("no device " + std::to_string(device));
+  }
+  if (!attached_[device]) {
+    throw std::invalid_argument(device_name(device, options_.chips[device]) +
+                                " is already unplugged");
+  }
   // The simulator completes pending transfers with kIOReturnNoDevice and runs
   // the detach handler, which terminates the drivers on the runtime's queue.
-  devices_.at(device)->unplug();
-  attached_.at(device) = false;
+  devices_[device]->unplug();
+  attached_[device] = false;
+}
+
+void Bridge::replug(size_t device) {
+  if (device >= devices_.size()) {
+    throw std::invalid_argument("no device " + std::to_string(device));
+  }
+  if (attached_[device]) {
+    throw std::invalid_argument(device_name(device, options_.chips[device]) +
+                                " is plugged in (unplug it first)");
+  }
+  // Finish the old adapter's termination now rather than when its detach notification
+  // reaches the queue, so its ports are gone before the new ones are published.
+  runtime_->detach(devices_[device].get());
+  sim::SimDevice& old = *devices_[device];
+  for (size_t p = 0; p < old.port_count(); ++p) {
+    sim::disconnect(old.port(p));
+  }
+  retired_.push_back(std::move(devices_[device]));
+  devices_[device] = make_device(device);
+  wire(device);
+  attach(device);
 }
 
 void Bridge::stall(size_t device, uint8_t endpoint) {
-  devices_.at(device)->stall(endpoint);
+  if (device >= devices_.size()) {
+    throw std::invalid_argument("no device " + std::to_string(device));
+  }
+  if (!attached_[device]) {
+    throw std::invalid_argument(device_name(device, options_.chips[device]) + " is unplugged");
+  }
+  const std::vector<uint8_t> known = endpoints(device);
+  if (std::find(known.begin(), known.end(), endpoint) == known.end()) {
+    std::string list;
+    for (const uint8_t address : known) {
+      char text[8];
+      std::snprintf(text, sizeof text, " 0x%02x", address);
+      list += text;
+    }
+    char text[8];
+    std::snprintf(text, sizeof text, "0x%02x", endpoint);
+    throw std::invalid_argument(device_name(device, options_.chips[device]) + " has no endpoint " +
+                                text + " (it has" + list + ")");
+  }
+  devices_[device]->stall(endpoint);
+}
+
+std::vector<uint8_t> Bridge::endpoints(size_t device) {
+  // USB 2.0 §9.6.6: an endpoint descriptor is bLength 7, bDescriptorType 5, then
+  // bEndpointAddress.
+  constexpr uint8_t kEndpointDescriptor = 5;
+  std::vector<uint8_t> addresses{0x00};
+  const std::vector<uint8_t> config = devices_.at(device)->configuration_descriptor();
+  size_t at = 0;
+  while (at + 2 <= config.size() && config[at] >= 2) {
+    if (config[at + 1] == kEndpointDescriptor && config[at] >= 7 && at + 3 <= config.size()) {
+      addresses.push_back(config[at + 2]);
+    }
+    at += config[at];
+  }
+  return addresses;
 }
 
 std::string Bridge::status_json() {

@@ -45,18 +45,33 @@ class Bridge {
   sim::SimDevice& device(size_t index) { return *devices_.at(index); }
   hostkit::Runtime& runtime() { return *runtime_; }
 
-  // Fault injection by device index.
+  // Fault injection by device index. Each throws std::invalid_argument with a sentence
+  // for the user when the request makes no sense (no such device, unplugging an adapter
+  // that is out, replugging one that is in, an endpoint the device does not have).
   void unplug(size_t device);
+  // A fresh adapter of the same chip, serial string and wiring, attached again: the
+  // driver starts anew and publishes the ports under the names they had.
+  void replug(size_t device);
   void stall(size_t device, uint8_t endpoint);
+  // Endpoint addresses of the device: 0x00 and those of its configuration descriptor.
+  std::vector<uint8_t> endpoints(size_t device);
 
   // The whole state as JSON: devices (simulator snapshots), ports (tty side,
   // line in force, modem lines, counters) and each port's registry properties.
   std::string status_json();
 
  private:
+  std::shared_ptr<sim::SimDevice> make_device(size_t index);
+  void wire(size_t index);    // the plug or cable of device `index`, as the options say
+  void attach(size_t index);  // throws when the driver does not start
+
   BridgeOptions options_;
   std::unique_ptr<sim::Bus> bus_;
   std::vector<std::shared_ptr<sim::SimDevice>> devices_;
+  // Unplugged adapters that were replaced by replug(). They stay alive until the bridge
+  // goes: a late detach notification names its device by address, and a new adapter must
+  // never be allocated at the address of one such notification could still name.
+  std::vector<std::shared_ptr<sim::SimDevice>> retired_;
   std::vector<bool> attached_;
   std::unique_ptr<hostkit::Runtime> runtime_;
   std::unique_ptr<tty::SerialFamily> family_;

@@ -3,85 +3,130 @@
 //
 // stdout contract (the loopback harness and the tests parse it): informational
 // lines, then `port <absolute path>` per port, then `ready`. While running, a
-// control socket <run-dir>/bridge.sock answers one line per connection:
-//   status               the whole state as JSON
-//   unplug [DEVICE]      unplug a simulated adapter (default 0)
-//   stall DEVICE EP      halt an endpoint (hex or decimal address)
+// control socket <run-dir>/bridge.sock takes one command per connection
+// (control.hpp: status, unplug, replug, stall, help).
+//
+// Signals: SIGINT, SIGTERM and SIGHUP are blocked before anything else happens (every
+// thread started later inherits the mask), so one that arrives while the bridge starts
+// waits and then stops it cleanly; once the control socket exists they are taken by
+// the event loop. Either way the bridge removes its ports, its socket and the run
+// directory if it made it, and exits 0. A failed start removes the same.
+//
+// Exit status: 0 stopped by a signal; 1 the simulated adapters could not be brought
+// up; 2 usage error (bad option, unknown chip).
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
-#include <sstream>
 
 #include "bridge.hpp"
+#include "control.hpp"
 
 #ifndef USBSERIAL_VERSION
 #define USBSERIAL_VERSION "unknown"
 #endif
 
 namespace po = boost::program_options;
-using boost::asio::local::stream_protocol;
 
 namespace {
 
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : kStopSignals) {
+    sigaddset(&set, sig);
+  }
+  return set;
+}
+
+// Runs before every other static initializer of this program (after only the dynamic
+// loader and the libraries' own), so the window in which a stop signal still has its
+// default, killing effect ends before the bridge has created anything.
+__attribute__((constructor(101))) void block_stop_signals_at_load() {
+  const sigset_t set = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 std::string handle_command(bridge::Bridge& bridge, const std::string& line) {
-  std::istringstream words(line);
-  std::string command;
-  words >> command;
+  const bridge::ParsedCommand parsed = bridge::parse_command(line, bridge.device_count());
+  if (!parsed.command) {
+    return "error: " + parsed.error;
+  }
+  const bridge::Command& command = *parsed.command;
   try {
-    if (command == "status") {
-      return bridge.status_json();
-    }
-    if (command == "unplug") {
-      size_t device = 0;
-      words >> device;
-      bridge.unplug(device);
-      return "ok";
-    }
-    if (command == "stall") {
-      size_t device = 0;
-      std::string endpoint;
-      words >> device >> endpoint;
-      bridge.stall(device, static_cast<uint8_t>(std::stoul(endpoint, nullptr, 0)));
-      return "ok";
+    switch (command.kind) {
+      case bridge::CommandKind::status:
+        return bridge.status_json();
+      case bridge::CommandKind::help:
+        return bridge::command_help(bridge.device_count());
+      case bridge::CommandKind::unplug:
+        bridge.unplug(command.device);
+        std::fprintf(stderr, "usbserial-bridge: control: device %zu unplugged\n", command.device);
+        return "ok";
+      case bridge::CommandKind::replug:
+        bridge.replug(command.device);
+        std::fprintf(stderr, "usbserial-bridge: control: device %zu plugged in again\n",
+                     command.device);
+        return "ok";
+      case bridge::CommandKind::stall:
+        bridge.stall(command.device, command.endpoint);
+        std::fprintf(stderr, "usbserial-bridge: control: device %zu endpoint 0x%02x stalled\n",
+                     command.device, command.endpoint);
+        return "ok";
     }
   } catch (const std::exception& error) {
     return std::string("error: ") + error.what();
   }
-  return "error: unknown command '" + command + "' (status, unplug [DEVICE], stall DEVICE EP)";
+  return "error: unhandled command";
 }
 
-void accept_next(stream_protocol::acceptor& acceptor, bridge::Bridge& bridge) {
-  acceptor.async_accept(
-      [&acceptor, &bridge](boost::system::error_code ec, stream_protocol::socket socket) {
-        if (ec) {
-          return;
-        }
-        boost::asio::streambuf request;
-        boost::system::error_code read_error;
-        boost::asio::read_until(socket, request, '\n', read_error);
-        std::istream input(&request);
-        std::string line;
-        std::getline(input, line);
-        const std::string reply = handle_command(bridge, line) + "\n";
-        boost::system::error_code write_error;
-        boost::asio::write(socket, boost::asio::buffer(reply), write_error);
-        accept_next(acceptor, bridge);
-      });
+// What a start made, removed again however main() ends.
+class RunDirectory {
+ public:
+  explicit RunDirectory(std::filesystem::path path, bool made)
+      : path_(std::move(path)), made_(made) {}
+  ~RunDirectory() {
+    if (made_) {
+      // Only empty: whatever else someone put there is not ours to delete.
+      std::error_code ignored;
+      std::filesystem::remove(path_, ignored);
+    }
+  }
+  RunDirectory(const RunDirectory&) = delete;
+  RunDirectory& operator=(const RunDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  bool made_;
+};
+
+std::string joined_chip_names() {
+  std::string names;
+  for (const std::string& name : sim::chip_names()) {
+    names += (names.empty() ? "" : " ") + name;
+  }
+  return names;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Already blocked at load (above); held until the bridge can stop cleanly.
+  const sigset_t stop_signals = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
   std::vector<std::string> chips;
   std::vector<std::string> serials;
   std::string run_dir;
@@ -92,16 +137,13 @@ int main(int argc, char** argv) {
   std::string set_properties = hostkit::to_string(options.set_properties);
 
   // Every chip the simulators know (sim::chip_names), so the help never falls behind.
-  std::string sim_help = "simulated adapter:";
-  for (const std::string& name : sim::chip_names()) {
-    sim_help += " " + name;
-  }
-  sim_help += "; twice for a null-modem cable between two adapters";
-
+  const std::string sim_help = "simulated adapter: " + joined_chip_names() +
+                               "; twice for a null-modem cable between two adapters";
   po::options_description described(
       "usbserial-bridge: the USBSerialBridge driver on simulated USB-serial adapters, published "
       "as ttys\n\nUsage: usbserial-bridge --sim CHIP [--sim CHIP] [options]\n\nOptions");
   described.add_options()("help,h", "show this help")("version", "print the version")(
+      "list-chips", "print the chips --sim takes, one per line")(
       "sim", po::value(&chips)->composing(), sim_help.c_str())(
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
@@ -129,16 +171,38 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help") != 0) {
-    std::cout << described << "\n";
+    std::cout << described << "\n"
+              << "Control socket <run-dir>/bridge.sock, one command per connection:\n"
+              << bridge::command_help(chips.empty() ? 1 : chips.size()) << "\n";
     return 0;
   }
   if (vm.count("version") != 0) {
     std::printf("usbserial-bridge %s\n", USBSERIAL_VERSION);
     return 0;
   }
+  if (vm.count("list-chips") != 0) {
+    for (const std::string& name : sim::chip_names()) {
+      std::printf("%s\n", name.c_str());
+    }
+    return 0;
+  }
   if (chips.empty()) {
     std::fprintf(stderr, "usbserial-bridge: give --sim CHIP (try --help)\n");
     return 2;
+  }
+  if (chips.size() > 2) {
+    std::fprintf(stderr,
+                 "usbserial-bridge: --sim at most twice (one adapter, or two joined "
+                 "by a null-modem cable)\n");
+    return 2;
+  }
+  for (const std::string& chip : chips) {
+    const std::vector<std::string> known = sim::chip_names();
+    if (std::find(known.begin(), known.end(), chip) == known.end()) {
+      std::fprintf(stderr, "usbserial-bridge: unknown chip '%s' (known: %s)\n", chip.c_str(),
+                   joined_chip_names().c_str());
+      return 2;
+    }
   }
   if (rx_depth < 1 || rx_depth > 32 || rx_packets < 1 || rx_packets > 256 || interrupt_mps < 8 ||
       interrupt_mps > 64) {
@@ -156,14 +220,23 @@ int main(int argc, char** argv) {
     char pattern[] = "/tmp/usbserial-bridge.XXXXXX";
     if (::mkdtemp(pattern) == nullptr) {
       std::perror("usbserial-bridge: mkdtemp");
-      return 2;
+      return 1;
     }
     run_dir = pattern;
     made_run_dir = true;
+  } else {
+    std::error_code ec;
+    made_run_dir = std::filesystem::create_directories(run_dir, ec);
+    if (ec) {
+      std::fprintf(stderr, "usbserial-bridge: cannot create the run directory %s: %s\n",
+                   run_dir.c_str(), ec.message().c_str());
+      return 1;
+    }
   }
+  const RunDirectory directory(std::filesystem::absolute(run_dir), made_run_dir);
   options.chips = chips;
   options.serials = serials;
-  options.run_dir = std::filesystem::absolute(run_dir);
+  options.run_dir = directory.path();
   options.wiring = vm.count("no-plug") != 0 ? bridge::Wiring::none
                    : chips.size() == 2      ? bridge::Wiring::null_modem
                                             : bridge::Wiring::loopback;
@@ -174,46 +247,67 @@ int main(int argc, char** argv) {
   options.tuning.rx_packets_per_transfer = static_cast<uint16_t>(rx_packets);
   options.tuning.apple_rx = vm.count("apple-rx") != 0;
 
-  ::signal(SIGPIPE, SIG_IGN);
+  // Declared before the stack, so it is destroyed after it: the event loop's sockets go
+  // before the ports.
+  boost::asio::io_context io;
   std::unique_ptr<bridge::Bridge> stack;
+  std::unique_ptr<bridge::ControlServer> control;
+  const std::filesystem::path socket_path = options.run_dir / "bridge.sock";
   try {
     stack = std::make_unique<bridge::Bridge>(options);
+    control = std::make_unique<bridge::ControlServer>(
+        io, socket_path,
+        [&stack](const std::string& line) { return handle_command(*stack, line); });
   } catch (const std::exception& error) {
     std::fprintf(stderr, "usbserial-bridge: %s\n", error.what());
+    control.reset();
+    stack.reset();
     return 1;
   }
 
-  std::string plugs = options.wiring == bridge::Wiring::loopback     ? "loopback plug"
-                      : options.wiring == bridge::Wiring::null_modem ? "null-modem cable"
-                                                                     : "nothing";
-  std::printf("usbserial-bridge %s: ", USBSERIAL_VERSION);
-  for (size_t i = 0; i < chips.size(); ++i) {
-    std::printf("%s%s", i ? " + " : "", chips[i].c_str());
+  bool stopping = false;
+  boost::asio::signal_set signals(io);
+  for (const int sig : kStopSignals) {
+    // A signal ignored by whoever started us (nohup: SIGHUP) stays ignored.
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
+      continue;
+    }
+    signals.add(sig);
   }
-  std::printf(" (simulated, %s, %s)\n", plugs.c_str(), options.sim.paced ? "paced" : "unpaced");
-  // The control socket exists before "ready" is printed.
-  boost::asio::io_context io;
-  const std::filesystem::path socket_path = options.run_dir / "bridge.sock";
-  std::filesystem::remove(socket_path);
-  stream_protocol::acceptor acceptor(io, stream_protocol::endpoint(socket_path.string()));
-  accept_next(acceptor, *stack);
-  for (const std::string& path : stack->callout_paths()) {
-    std::printf("port %s\n", path.c_str());
-  }
-  std::printf("control %s\nready\n", socket_path.c_str());
-  std::fflush(stdout);
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    acceptor.close();
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) {
+      return;
+    }
+    std::fprintf(stderr, "usbserial-bridge: %s: stopping\n", ::strsignal(sig));
+    stopping = true;
+    control->close();
     io.stop();
   });
-  io.run();
+  // The handler is in place: a signal held since the start is delivered now.
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  io.poll();
 
-  stack.reset();
-  std::filesystem::remove(socket_path);
-  if (made_run_dir) {
-    std::error_code ignored;
-    std::filesystem::remove(options.run_dir, ignored);
+  if (!stopping) {
+    const std::string plugs = options.wiring == bridge::Wiring::loopback     ? "loopback plug"
+                              : options.wiring == bridge::Wiring::null_modem ? "null-modem cable"
+                                                                             : "nothing";
+    std::printf("usbserial-bridge %s: ", USBSERIAL_VERSION);
+    for (size_t i = 0; i < chips.size(); ++i) {
+      std::printf("%s%s", i ? " + " : "", chips[i].c_str());
+    }
+    std::printf(" (simulated, %s, %s)\n", plugs.c_str(), options.sim.paced ? "paced" : "unpaced");
+    for (const std::string& path : stack->callout_paths()) {
+      std::printf("port %s\n", path.c_str());
+    }
+    std::printf("control %s\nready\n", socket_path.c_str());
+    std::fflush(stdout);
+    io.run();
   }
+  // Stopping: a second signal must not cut the clean-up short.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  control.reset();
+  stack.reset();
   return 0;
 }

@@ -11,10 +11,6 @@
 #include "report.hpp"
 #include "session.hpp"
 
-#ifndef USBSERIAL_BRIDGE_BUILD_PATH
-#define USBSERIAL_BRIDGE_BUILD_PATH ""
-#endif
-
 namespace {
 
 std::atomic<bool> g_interrupted{false};
@@ -29,9 +25,12 @@ void on_signal(int) {
 int main(int argc, char** argv) {
   const loopback::ParseResult parsed = loopback::parse_options(argc, argv);
   switch (parsed.action) {
-    case loopback::ParseAction::help:
-      std::cout << loopback::help_text();
+    case loopback::ParseAction::help: {
+      std::string note;
+      const std::vector<std::string> chips = loopback::chips_for_help(&note);
+      std::cout << loopback::help_text(chips, note);
       return 0;
+    }
     case loopback::ParseAction::version:
       std::cout << loopback::version_text();
       return 0;
@@ -43,8 +42,7 @@ int main(int argc, char** argv) {
       break;
   }
 
-  loopback::Options options = parsed.options;
-  options.bridge_build_path = USBSERIAL_BRIDGE_BUILD_PATH;
+  const loopback::Options& options = parsed.options;
 
   // Ctrl-C or SIGTERM: stop streaming, stop the bridge, still report (as FAIL).
   struct sigaction sa {};

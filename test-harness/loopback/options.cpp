@@ -1,6 +1,8 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -32,7 +34,23 @@ po::options_description visible_options() {
        "gets to become ready (default 10)")
       ("chunk", po::value<std::string>()->value_name("BYTES"),
        "bytes per write() (default 4096)")
+      ("mode", po::value<std::vector<std::string>>()->value_name("MODE"),
+       "throughput (default), latency or sweep; a comma list or repeated runs several, "
+       "in that order")
+      ("all-ports", "test every port of the adapter at once (a simulated adapter, or a "
+       "harness port's adapter); each port streams a different part of the pattern, so a "
+       "byte delivered to the wrong port is caught")
+      ("round-trips", po::value<std::string>()->value_name("N"),
+       "latency: round trips to time (default 1000)")
+      ("message", po::value<std::string>()->value_name("BYTES"),
+       "latency: bytes sent per round trip, 1..4096 (default 1)")
+      ("rates", po::value<std::string>()->value_name("LIST"),
+       "sweep: comma-separated rates (default 9600,19200,38400,57600,115200,230400,460800,"
+       "921600,1000000,2000000,3000000)")
       ("json", po::value<std::string>()->value_name("FILE"), "also write a JSON report to FILE")
+      ("plot", po::value<std::string>()->value_name("FILE.png"),
+       "also draw throughput per rate and the latency histogram into FILE.png (needs "
+       "gnuplot: apt-get install gnuplot-nox)")
       ("bridge", po::value<std::string>()->value_name("PATH"),
        "the usbserial-bridge to run (default: the one next to this program)")
       ("bridge-arg", po::value<std::vector<std::string>>()->value_name("ARG"),
@@ -65,6 +83,28 @@ bool parse_seconds(const std::string& text, double* out) {
   }
   *out = v;
   return true;
+}
+
+std::optional<Mode> parse_mode(const std::string& text) {
+  for (const Mode m : {Mode::throughput, Mode::latency, Mode::sweep}) {
+    if (text == to_string(m)) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) {
+      return parts;
+    }
+    start = comma + 1;
+  }
 }
 
 ParseResult error(std::string message) {
@@ -171,6 +211,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
                    "' is not a positive byte count (examples: 4096, 64K, 16M, 1G)");
     }
     o.bytes = *v;
+    o.bytes_given = true;
   }
   if (vm.count("baud") != 0) {
     const std::string& text = vm["baud"].as<std::string>();
@@ -199,6 +240,68 @@ ParseResult parse_options(int argc, const char* const* argv) {
       return error("--json needs a file name");
     }
   }
+  if (vm.count("mode") != 0) {
+    std::vector<Mode> chosen;
+    for (const std::string& item : vm["mode"].as<std::vector<std::string>>()) {
+      for (const std::string& name : split_commas(item)) {
+        const std::optional<Mode> m = parse_mode(name);
+        if (!m) {
+          return error("--mode '" + name + "' is not one of throughput, latency, sweep");
+        }
+        if (std::find(chosen.begin(), chosen.end(), *m) == chosen.end()) {
+          chosen.push_back(*m);
+        }
+      }
+    }
+    o.modes.clear();
+    for (const Mode m : {Mode::throughput, Mode::latency, Mode::sweep}) {
+      if (std::find(chosen.begin(), chosen.end(), m) != chosen.end()) {
+        o.modes.push_back(m);
+      }
+    }
+  }
+  o.all_ports = vm.count("all-ports") != 0;
+  if (vm.count("round-trips") != 0) {
+    const std::string& text = vm["round-trips"].as<std::string>();
+    const std::optional<uint64_t> v = parse_size(text);
+    if (!v || *v > 10'000'000) {
+      return error("--round-trips '" + text + "' must be between 1 and 10000000");
+    }
+    o.round_trips = *v;
+  }
+  if (vm.count("message") != 0) {
+    const std::string& text = vm["message"].as<std::string>();
+    const std::optional<uint64_t> v = parse_size(text);
+    if (!v || *v > kMaxMessageBytes) {
+      return error("--message '" + text + "' must be between 1 and 4096 bytes");
+    }
+    o.message_bytes = static_cast<size_t>(*v);
+  }
+  if (vm.count("rates") != 0) {
+    const std::string& text = vm["rates"].as<std::string>();
+    for (const std::string& item : split_commas(text)) {
+      uint32_t rate = 0;
+      if (!parse_uint32(item, &rate)) {
+        return error("--rates '" + text + "': '" + item + "' is not a positive integer rate");
+      }
+      o.rates.push_back(rate);
+    }
+  }
+  if (vm.count("plot") != 0) {
+    o.plot_path = vm["plot"].as<std::string>();
+    if (o.plot_path->empty()) {
+      return error("--plot needs a file name");
+    }
+  }
+  const auto has_mode = [&o](Mode m) {
+    return std::find(o.modes.begin(), o.modes.end(), m) != o.modes.end();
+  };
+  if (!has_mode(Mode::latency) && (vm.count("round-trips") != 0 || vm.count("message") != 0)) {
+    return error("--round-trips and --message belong to --mode latency");
+  }
+  if (!has_mode(Mode::sweep) && vm.count("rates") != 0) {
+    return error("--rates belongs to --mode sweep");
+  }
   if (vm.count("bridge") != 0) {
     o.bridge_path = vm["bridge"].as<std::string>();
     if (o.bridge_path->empty()) {
@@ -221,6 +324,33 @@ ParseResult parse_options(int argc, const char* const* argv) {
   return r;
 }
 
+const char* to_string(Mode mode) {
+  switch (mode) {
+    case Mode::throughput:
+      return "throughput";
+    case Mode::latency:
+      return "latency";
+    case Mode::sweep:
+      return "sweep";
+  }
+  return "throughput";
+}
+
+std::vector<uint32_t> sweep_rates(const Options& options) {
+  if (!options.rates.empty()) {
+    return options.rates;
+  }
+  return std::vector<uint32_t>(std::begin(kDefaultSweepRates), std::end(kDefaultSweepRates));
+}
+
+uint64_t sweep_bytes(const Options& options, uint32_t baud) {
+  if (options.bytes_given) {
+    return options.bytes;
+  }
+  const uint64_t half_second = baud / 20;  // baud/10 bytes per second in 8N1
+  return std::clamp<uint64_t>(half_second, 1024, 1 << 20);
+}
+
 const char* tool_version() {
   return USBSERIAL_VERSION;
 }
@@ -229,7 +359,7 @@ std::string version_text() {
   return std::string(kToolName) + " " + USBSERIAL_VERSION + " (USBSerialBridge)\n";
 }
 
-std::string help_text() {
+std::string help_text(const std::vector<std::string>& chips, const std::string& chips_note) {
   std::ostringstream out;
   out << "Usage: " << kToolName << " [TTY] [options]\n"
       << "\n"
@@ -238,15 +368,36 @@ std::string help_text() {
       << "\n"
       << "  TTY given   a port with a loopback plug (TX wired to RX): /dev/ttyUSB0,\n"
       << "              /dev/cu.usbserial-XXXX, or a harness port. It is put in raw mode,\n"
-      << "              8N1, at --baud; the rate the driver reports back must be within\n"
-      << "              3 % of the request or the run is refused.\n"
+      << "              8N1, at --baud; the rate the driver programmed must be within\n"
+      << "              3 % of the request or the run is refused. A harness port (a port\n"
+      << "              of a running usbserial-bridge) is recognised by the bridge's\n"
+      << "              control socket beside its link; the rate then comes from the\n"
+      << "              driver's registry (Statistics ActualBaud), otherwise from termios.\n"
       << "  no TTY      runs 'usbserial-bridge --sim CHIP --run-dir DIR' (a simulated\n"
-      << "              adapter with a loopback plug), uses the first port it prints, and\n"
-      << "              stops it with SIGTERM at the end. Without --bridge-arg=--paced the\n"
-      << "              simulated port is unpaced: the figure measures the driver path, not\n"
-      << "              a UART.\n"
+      << "              adapter with a loopback plug), uses the first port it prints (all\n"
+      << "              of them with --all-ports), and stops it with SIGTERM at the end.\n"
+      << "              Without --bridge-arg=--paced the simulated port is unpaced: the\n"
+      << "              figure measures the driver path, and there is no line rate.\n"
       << "\n"
-      << visible_options() << "\n"
+      << visible_options() << "\n";
+  if (!chips.empty()) {
+    out << "Chips --sim takes:";
+    for (const std::string& chip : chips) {
+      out << " " << chip;
+    }
+    out << "\n\n";
+  } else {
+    out << "Chips --sim takes: " << (chips_note.empty() ? "unknown" : chips_note) << "\n\n";
+  }
+  out << "Modes:\n"
+      << "  throughput  the pattern both ways at once, checked byte by byte; MB/s, the rate\n"
+      << "              the driver programmed, its error from the request in percent, and\n"
+      << "              the share of the 8N1 line rate (when a UART paces the port)\n"
+      << "  latency     --round-trips times: write --message bytes, wait until they are\n"
+      << "              back; min, percentiles (p50 p90 p99 p99.9) and max\n"
+      << "  sweep       a short throughput run at each of --rates, reopening the port for\n"
+      << "              each; a rate the driver refuses is reported, not tested\n"
+      << "\n"
       << "Pattern: byte i of the stream is byte (i mod 8), little-endian, of the (i div 8)-th\n"
       << "output of SplitMix64 seeded with 0, i.e. of mix((i div 8 + 1) * 0x9E3779B97F4A7C15)\n"
       << "with mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;\n"
@@ -255,7 +406,8 @@ std::string help_text() {
       << "compared with byte n, so a lost or inserted byte makes every later byte wrong;\n"
       << "the report gives the offset of the first wrong byte, the wrong, lost (sent but\n"
       << "not received) and extra (received but not sent) counts, and a CRC-32 of what\n"
-      << "was sent and of what was received.\n"
+      << "was sent and of what was received. With --all-ports, port k (0, 1, ...) streams\n"
+      << "the pattern from offset k * 2^40, so bytes crossing between ports are wrong.\n"
       << "\n"
       << "Exit status: 0 PASS; 1 FAIL (data error, loss, timeout, bridge failure);\n"
       << "2 usage or setup error (bad option, cannot open the port, bridge missing).\n";

@@ -17,6 +17,16 @@ inline constexpr uint32_t kDefaultBaud = 115200;
 inline constexpr double kDefaultTimeout = 10;
 inline constexpr size_t kDefaultChunk = 4096;
 inline constexpr size_t kMaxChunk = 16ULL << 20;
+inline constexpr uint64_t kDefaultRoundTrips = 1000;
+inline constexpr size_t kDefaultMessageBytes = 1;
+inline constexpr size_t kMaxMessageBytes = 4096;
+// --mode sweep without --rates: the common rates from 9600 to 3 Mbaud.
+inline constexpr uint32_t kDefaultSweepRates[] = {9600,   19200,  38400,   57600,   115200, 230400,
+                                                  460800, 921600, 1000000, 2000000, 3000000};
+
+// What a run measures; several may be given (--mode throughput,latency).
+enum class Mode { throughput, latency, sweep };
+const char* to_string(Mode mode);
 
 struct Options {
   std::optional<std::string> tty;  // a real or harness port; none: start the bridge
@@ -30,9 +40,15 @@ struct Options {
   std::optional<std::string> bridge_path;
   std::vector<std::string> bridge_args;
   bool quiet = false;
+  std::vector<Mode> modes{Mode::throughput};    // in this order, each once
+  bool all_ports = false;                       // every port of the adapter, at the same time
+  uint64_t round_trips = kDefaultRoundTrips;    // latency mode
+  size_t message_bytes = kDefaultMessageBytes;  // latency mode: bytes per round trip
+  std::vector<uint32_t> rates;                  // sweep mode; empty: kDefaultSweepRates
+  bool bytes_given = false;                     // --bytes was on the command line
+  std::optional<std::string> plot_path;
 
   // Not on the command line (set by main or by tests).
-  std::string bridge_build_path;   // where the build tree put usbserial-bridge, if known
   double bridge_stop_grace_s = 5;  // SIGTERM to exit before SIGKILL
   double extra_window_s = 0.2;     // reading on after the last expected byte, for extras
 };
@@ -51,7 +67,16 @@ ParseResult parse_options(int argc, const char* const* argv);
 // zero or out of range.
 std::optional<uint64_t> parse_size(std::string_view text);
 
-std::string help_text();
+// `chips` are the names --sim takes (from `usbserial-bridge --list-chips`); when empty,
+// `chips_note` says why they could not be listed.
+std::string help_text(const std::vector<std::string>& chips = {},
+                      const std::string& chips_note = "");
+
+// The rates a sweep tests: options.rates, or kDefaultSweepRates.
+std::vector<uint32_t> sweep_rates(const Options& options);
+// Bytes a sweep streams at `baud`: --bytes if given, else about half a second of the 8N1
+// line rate, between 1K and 1M.
+uint64_t sweep_bytes(const Options& options, uint32_t baud);
 std::string version_text();
 const char* tool_version();  // the project version, e.g. "0.1.0"
 

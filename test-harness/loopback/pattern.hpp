@@ -48,6 +48,13 @@ constexpr uint8_t pattern_byte(uint64_t offset) {
 // Writes stream bytes offset .. offset+out.size()-1 into out.
 void fill_pattern(uint64_t offset, std::span<uint8_t> out);
 
+// With --all-ports, port `index` streams the pattern from this offset: far enough apart
+// (2^40 bytes) that no run reaches the next port's part, so a byte delivered to the wrong
+// port never matches.
+constexpr uint64_t port_pattern_offset(size_t index) {
+  return static_cast<uint64_t>(index) << 40;
+}
+
 // Name recorded in reports, so a reader of an old JSON file knows which definition applied.
 inline constexpr const char* kPatternName = "splitmix64-le";
 

@@ -112,7 +112,7 @@ void writer_loop(int fd, const RunConfig& config, Clock::time_point start, Share
     }
     const size_t n =
         static_cast<size_t>(std::min<uint64_t>(config.chunk, config.total_bytes - sent));
-    fill_pattern(sent, std::span<uint8_t>(buffer.data(), n));
+    fill_pattern(config.pattern_offset + sent, std::span<uint8_t>(buffer.data(), n));
     const ssize_t written = ::write(fd, buffer.data(), n);
     if (written < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -221,7 +221,7 @@ RunResult run_stream(int tx_fd, int rx_fd, const RunConfig& config) {
   }
 
   Shared shared;
-  Verifier verifier(cfg.total_bytes);
+  Verifier verifier(cfg.total_bytes, cfg.pattern_offset);
   WriterOutcome writer_out;
   ReaderOutcome reader_out;
   const Clock::time_point start = Clock::now();

@@ -34,6 +34,7 @@ struct Progress {
 struct RunConfig {
   uint64_t total_bytes = 16ULL << 20;
   size_t chunk = 4096;          // bytes per write() call
+  uint64_t pattern_offset = 0;  // the stream is pattern bytes pattern_offset, +1, ...
   double timeout_s = 10;        // fail when nothing has been received for this long
   double extra_window_s = 0.2;  // keep reading this long after the last expected byte
   double progress_interval_s = 0.25;

@@ -79,7 +79,10 @@ std::optional<speed_t> standard_speed(uint32_t baud) {
 }
 
 std::optional<TtyPort> TtyPort::open(const std::string& path, const TtySettings& settings,
-                                     std::string* error) {
+                                     std::string* error, bool* rate_refused) {
+  bool ignored = false;
+  bool& refused = rate_refused != nullptr ? *rate_refused : ignored;
+  refused = false;
   TtyPort port;
   port.path_ = path;
   port.rtscts_ = settings.rtscts;
@@ -120,11 +123,13 @@ std::optional<TtyPort> TtyPort::open(const std::string& path, const TtySettings&
     return std::nullopt;
   }
   if (::tcsetattr(fd, TCSANOW, &tio) != 0) {
+    refused = errno == EINVAL;
     *error = failure(path, "configure", errno);
     return std::nullopt;
   }
   if (!b_constant) {
     if (const int err = set_any_rate(fd, settings.baud); err != 0) {
+      refused = err == EINVAL;
       *error = "cannot set " + std::to_string(settings.baud) + " baud on " + path + ": " +
                std::strerror(err);
       return std::nullopt;
@@ -150,6 +155,7 @@ std::optional<TtyPort> TtyPort::open(const std::string& path, const TtySettings&
       std::fabs(static_cast<double>(port.actual_baud_) - static_cast<double>(settings.baud)) /
       static_cast<double>(settings.baud);
   if (deviation > kRateTolerance) {
+    refused = true;
     *error = "the driver of " + path + " holds " + std::to_string(port.actual_baud_) +
              " baud after " + std::to_string(settings.baud) +
              " baud was requested (more than 3 % away; refusing to test at the wrong rate)";

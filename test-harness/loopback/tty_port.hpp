@@ -42,9 +42,11 @@ inline constexpr double kRateTolerance = 0.03;
 class TtyPort {
  public:
   // Opens and configures `path`. On failure returns nullopt and sets *error to a sentence
-  // naming the path and the step that failed.
+  // naming the path and the step that failed; *rate_refused (when given) says whether the
+  // failure was the driver refusing the rate (EINVAL, or a rate more than 3 % away read
+  // back), rather than the port being unusable.
   static std::optional<TtyPort> open(const std::string& path, const TtySettings& settings,
-                                     std::string* error);
+                                     std::string* error, bool* rate_refused = nullptr);
 
   TtyPort(TtyPort&& other) noexcept = default;
   TtyPort& operator=(TtyPort&&) = delete;

@@ -12,7 +12,8 @@ namespace {
 constexpr size_t kSlice = 64 * 1024;
 }  // namespace
 
-Verifier::Verifier(uint64_t expected_total) : expected_total_(expected_total) {}
+Verifier::Verifier(uint64_t expected_total, uint64_t pattern_offset)
+    : expected_total_(expected_total), pattern_offset_(pattern_offset) {}
 
 void Verifier::feed(std::span<const uint8_t> data) {
   crc_.process_bytes(data.data(), data.size());
@@ -25,7 +26,7 @@ void Verifier::feed(std::span<const uint8_t> data) {
     const uint64_t comparable = expected_total_ - received_;
     const size_t n = static_cast<size_t>(std::min<uint64_t>({data.size(), kSlice, comparable}));
     expected_.resize(n);
-    fill_pattern(received_, expected_);
+    fill_pattern(pattern_offset_ + received_, expected_);
     if (std::memcmp(expected_.data(), data.data(), n) != 0) {
       for (size_t i = 0; i < n; ++i) {
         if (expected_[i] != data[i]) {

@@ -39,7 +39,9 @@ struct VerifyResult {
 
 class Verifier {
  public:
-  explicit Verifier(uint64_t expected_total);
+  // The n-th byte received is compared with pattern byte pattern_offset + n; offsets in
+  // the result count from the start of this stream.
+  explicit Verifier(uint64_t expected_total, uint64_t pattern_offset = 0);
 
   // Checks the next received bytes; any split into calls gives the same result.
   void feed(std::span<const uint8_t> data);
@@ -53,6 +55,7 @@ class Verifier {
 
  private:
   uint64_t expected_total_;
+  uint64_t pattern_offset_;
   uint64_t received_ = 0;
   uint64_t wrong_ = 0;
   std::optional<FirstError> first_error_;

@@ -9,6 +9,7 @@ packages=(
   python3-serial python3-pytest
   clang clang-format
   shellcheck
+  gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

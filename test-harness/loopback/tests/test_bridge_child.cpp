@@ -249,12 +249,13 @@ TEST(BridgeSession, PassThroughTheSimulatedPort) {
   const SessionRun r = run(fake_session_options("ok"));
   EXPECT_EQ(r.report.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.report.verdict, loopback::Verdict::pass);
-  EXPECT_TRUE(r.report.simulated);
+  EXPECT_EQ(r.report.kind, loopback::PortKind::simulated);
   EXPECT_FALSE(r.report.paced);
   ASSERT_TRUE(r.report.bridge.has_value());
   const loopback::BridgeInfo& b = *r.report.bridge;
   ASSERT_EQ(b.ports.size(), 1U);
-  EXPECT_EQ(r.report.port_path, b.ports[0]);
+  ASSERT_EQ(r.report.ports.size(), 1U);
+  EXPECT_EQ(r.report.ports[0].path, b.ports[0]);
   EXPECT_EQ(b.args,
             (std::vector<std::string>{"--sim", "ft232r", "--run-dir", b.run_dir, "--mode=ok"}));
   EXPECT_TRUE(b.exit->clean());
@@ -277,7 +278,10 @@ TEST(BridgeSession, SimOptionReachesTheBridge) {
   ASSERT_GE(info.size(), 2U);
   EXPECT_EQ(info[1], "fake-bridge: simulating ft2232h");
   EXPECT_TRUE(contains(info[0], "\"--paced\"")) << info[0];
-  EXPECT_TRUE(contains(r.out, "baud/10 for 8N1")) << r.out;  // paced: the UART ceiling applies
+  // Paced, so the line rate would apply; but the fake's pty is far faster than the line,
+  // which the report says instead of printing a share of the line rate above 100 %.
+  EXPECT_TRUE(contains(r.out, "measured above the 8N1 line rate")) << r.out;
+  EXPECT_FALSE(contains(r.out, "% of it")) << r.out;
 }
 
 TEST(BridgeSession, ChattyBridgeDoesNotStallTheRun) {
@@ -293,7 +297,7 @@ TEST(BridgeSession, EarlyBridgeFailureFailsWithItsStderr) {
   const SessionRun r = run(fake_session_options("fail-early"));
   EXPECT_EQ(r.report.exit_code, 1);
   EXPECT_EQ(r.report.verdict, loopback::Verdict::fail);
-  EXPECT_FALSE(r.report.run.has_value());
+  EXPECT_TRUE(r.report.ports.empty());
   EXPECT_TRUE(contains(r.report.reason, "exited with status 3")) << r.report.reason;
   EXPECT_TRUE(contains(r.report.reason, "simulated startup failure")) << r.report.reason;
   EXPECT_TRUE(contains(r.out, "FAIL")) << r.out;
@@ -303,8 +307,9 @@ TEST(BridgeSession, EarlyBridgeFailureFailsWithItsStderr) {
 TEST(BridgeSession, NonZeroBridgeExitFailsTheRun) {
   const SessionRun r = run(fake_session_options("bad-exit"));
   EXPECT_EQ(r.report.exit_code, 1);
-  ASSERT_TRUE(r.report.run.has_value());
-  EXPECT_TRUE(r.report.run->verify.clean());  // the data was fine; the bridge was not
+  ASSERT_EQ(r.report.ports.size(), 1U);
+  ASSERT_TRUE(r.report.ports[0].run.has_value());
+  EXPECT_TRUE(r.report.ports[0].run->verify.clean());  // the data was fine; the bridge was not
   EXPECT_TRUE(contains(r.report.reason, "the bridge exited with status 4")) << r.report.reason;
   EXPECT_TRUE(contains(r.out, "simulated shutdown failure")) << r.out;  // its stderr is shown
 }
@@ -318,31 +323,82 @@ TEST(BridgeSession, MissingBridgeIsASetupError) {
   EXPECT_TRUE(contains(r.err, "/nonexistent/usbserial-bridge")) << r.err;
 }
 
-TEST(BridgeSession, FindBridgeLooksNextToItselfThenInTheBuildTree) {
-  TempDir self_dir;
-  const std::string beside = self_dir.path() + "/usbserial-bridge";
+TEST(BridgeSession, FindBridgeLooksNextToItselfThenInTheBuildTreeLayout) {
+  TempDir root;
+  const std::string self_dir = root.path() + "/loopback";
+  const std::string build_dir = root.path() + "/bridge";
+  std::filesystem::create_directories(self_dir);
+  std::filesystem::create_directories(build_dir);
+  const std::string beside = self_dir + "/usbserial-bridge";
+  const std::string in_build = build_dir + "/usbserial-bridge";
   loopback::Options o;
   std::string looked_at;
-  // Nothing beside the program and no build path: not found, and the message says where.
-  EXPECT_EQ(loopback::find_bridge(o, self_dir.path(), &looked_at), "");
-  EXPECT_EQ(looked_at, beside);
-  // The build tree's bridge is the fallback.
-  o.bridge_build_path = FAKE_BRIDGE_PATH;
-  EXPECT_EQ(loopback::find_bridge(o, self_dir.path(), &looked_at), FAKE_BRIDGE_PATH);
+  // Nothing in either place: not found, and the message says where it looked.
+  EXPECT_EQ(loopback::find_bridge(o, self_dir, &looked_at), "");
+  EXPECT_EQ(looked_at, beside + ", " + self_dir + "/../bridge/usbserial-bridge");
+  // The build tree's layout (../bridge, relative to the program) is the fallback.
+  std::ofstream(in_build) << "#!/bin/sh\n";
+  ::chmod(in_build.c_str(), 0755);
+  EXPECT_EQ(loopback::find_bridge(o, self_dir, &looked_at), in_build);
   // A file beside the program that is not executable is passed over...
   std::ofstream(beside) << "#!/bin/sh\n";
   ::chmod(beside.c_str(), 0644);
-  EXPECT_EQ(loopback::find_bridge(o, self_dir.path(), &looked_at), FAKE_BRIDGE_PATH);
-  // ...an executable one is preferred to the build tree's...
+  EXPECT_EQ(loopback::find_bridge(o, self_dir, &looked_at), in_build);
+  // ...an executable one is preferred (where `cmake --install` puts both)...
   ::chmod(beside.c_str(), 0755);
-  EXPECT_EQ(loopback::find_bridge(o, self_dir.path(), &looked_at), beside);
+  EXPECT_EQ(loopback::find_bridge(o, self_dir, &looked_at), beside);
   // ...and --bridge beats both.
   o.bridge_path = "/explicit/path";
-  EXPECT_EQ(loopback::find_bridge(o, self_dir.path(), &looked_at), "/explicit/path");
-  // Unknown own directory and no build path.
+  EXPECT_EQ(loopback::find_bridge(o, self_dir, &looked_at), "/explicit/path");
+  // Unknown own directory.
   loopback::Options bare;
   EXPECT_EQ(loopback::find_bridge(bare, "", &looked_at), "");
   EXPECT_TRUE(contains(looked_at, "directory is unknown")) << looked_at;
+}
+
+TEST(BridgeSession, AChipTheBridgeDoesNotSimulateIsAUsageError) {
+  loopback::Options o = fake_session_options("ok");
+  o.sim = "cdc_acm";
+  const SessionRun r = run(o);
+  EXPECT_EQ(r.report.exit_code, 2);
+  EXPECT_EQ(r.report.verdict, loopback::Verdict::error);
+  EXPECT_TRUE(contains(r.err,
+                       "--sim 'cdc_acm' is not a chip the bridge simulates (known: "
+                       "cdc-acm ft232r ft2232h)"))
+      << r.err;
+  EXPECT_FALSE(r.report.bridge.has_value());  // nothing was started
+}
+
+TEST(BridgeSession, TheBridgesOwnUsageErrorIsAUsageError) {
+  const SessionRun r = run(fake_session_options("usage-error"));
+  EXPECT_EQ(r.report.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.report.verdict, loopback::Verdict::error);
+  EXPECT_TRUE(contains(r.err, "exited with status 2")) << r.err;
+}
+
+TEST(BridgeSession, AllPortsStreamsThroughEveryPortAtOnce) {
+  loopback::Options o = fake_session_options("two-ports");
+  o.all_ports = true;
+  const SessionRun r = run(o);
+  EXPECT_EQ(r.report.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.report.ports.size(), 2U);
+  for (const loopback::PortReport& port : r.report.ports) {
+    ASSERT_TRUE(port.run.has_value());
+    EXPECT_TRUE(port.run->verify.clean());
+  }
+  // Different parts of the pattern: the CRCs differ.
+  EXPECT_NE(r.report.ports[0].run->crc32_sent, r.report.ports[1].run->crc32_sent);
+  EXPECT_TRUE(contains(r.report.reason, "on each of 2 ports")) << r.report.reason;
+}
+
+TEST(BridgeSession, AllPortsCatchesBytesCrossingBetweenPorts) {
+  // The fake's "crossed" mode echoes each port's bytes out of the other one: each stream
+  // is intact, but on the wrong port.
+  loopback::Options o = fake_session_options("crossed");
+  o.all_ports = true;
+  const SessionRun r = run(o);
+  EXPECT_EQ(r.report.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.report.reason, "wrong byte")) << r.report.reason;
 }
 
 TEST(BridgeSession, PacedDetection) {

@@ -86,8 +86,41 @@ TEST(ParseOptions, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"}).action, ParseAction::help);
   EXPECT_EQ(parse({"--version"}).action, ParseAction::version);
   EXPECT_NE(loopback::help_text().find("SplitMix64"), std::string::npos);
+  EXPECT_NE(loopback::help_text({"cdc-acm", "ft232r"}).find("Chips --sim takes: cdc-acm ft232r"),
+            std::string::npos);
+  EXPECT_NE(loopback::help_text({}, "unknown (no bridge)")
+                .find("Chips --sim takes: unknown (no "
+                      "bridge)"),
+            std::string::npos);
   EXPECT_NE(loopback::help_text().find("Exit status"), std::string::npos);
   EXPECT_EQ(loopback::version_text().rfind("usbserial-loopback ", 0), 0U);
+}
+
+TEST(ParseOptions, ModesKeepTheirOrderWhateverTheCommandLineSays) {
+  const ParseResult r = parse({"--mode", "sweep,latency", "--mode", "throughput", "--mode",
+                               "latency", "--round-trips", "20", "--message", "64", "--rates",
+                               "9600,1234567", "--all-ports", "--plot", "p.png"});
+  ASSERT_EQ(r.action, ParseAction::run) << r.message;
+  const loopback::Options& o = r.options;
+  EXPECT_EQ(o.modes, (std::vector<loopback::Mode>{loopback::Mode::throughput,
+                                                  loopback::Mode::latency, loopback::Mode::sweep}));
+  EXPECT_EQ(o.round_trips, 20U);
+  EXPECT_EQ(o.message_bytes, 64U);
+  EXPECT_EQ(o.rates, (std::vector<uint32_t>{9600, 1234567}));
+  EXPECT_TRUE(o.all_ports);
+  EXPECT_EQ(o.plot_path, "p.png");
+  EXPECT_EQ(loopback::sweep_rates(o), o.rates);
+}
+
+TEST(ParseOptions, SweepBytesFollowTheRateUnlessGiven) {
+  loopback::Options o = parse({"--mode", "sweep"}).options;
+  EXPECT_EQ(loopback::sweep_rates(o).front(), 9600U);
+  EXPECT_EQ(loopback::sweep_rates(o).back(), 3000000U);
+  EXPECT_EQ(loopback::sweep_bytes(o, 9600), 1024U);         // 480 B is under the 1K floor
+  EXPECT_EQ(loopback::sweep_bytes(o, 921600), 46080U);      // half a second at 92160 B/s
+  EXPECT_EQ(loopback::sweep_bytes(o, 50000000), 1U << 20);  // capped at 1M
+  o = parse({"--mode", "sweep", "--bytes", "8K"}).options;
+  EXPECT_EQ(loopback::sweep_bytes(o, 9600), 8192U);
 }
 
 TEST(ParseOptions, Refusals) {
@@ -112,6 +145,15 @@ TEST(ParseOptions, Refusals) {
       {"/dev/ttyUSB0", "--bridge", "/bin/true"},
       {"/dev/ttyUSB0", "--bridge-arg=--paced"},
       {"--baud"},
+      {"--mode", "speed"},
+      {"--mode", "latency,"},
+      {"--round-trips", "100"},  // without --mode latency
+      {"--mode", "latency", "--round-trips", "0"},
+      {"--mode", "latency", "--message", "5000"},
+      {"--rates", "9600"},  // without --mode sweep
+      {"--mode", "sweep", "--rates", "9600,,115200"},
+      {"--mode", "sweep", "--rates", "9600,-1"},
+      {"--plot", ""},
   };
   for (const auto& args : bad) {
     std::vector<const char*> argv{"usbserial-loopback"};
