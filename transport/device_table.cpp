@@ -32,7 +32,7 @@ static_assert(variants_in_enum_order(), "kVariants must be indexed by ChipVarian
 constexpr uint16_t kVendorFtdi = 0x0403;
 constexpr uint16_t kVendorWch = 0x1A86;
 
-constexpr std::array<DeviceEntry, 6> kDevices = {{
+constexpr std::array<DeviceEntry, 7> kDevices = {{
     // FTDI PIDs: Linux drivers/usb/serial/ftdi_sio_ids.h. The generation behind a PID is
     // told apart by bcdDevice (see kFtdiRevisions).
     {kVendorFtdi, 0x6001, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, ChipVariant::ft232r, 0, 1,
@@ -48,7 +48,10 @@ constexpr std::array<DeviceEntry, 6> kDevices = {{
     // WCH CH9102F is a class-compliant CDC-ACM device (control interface 0):
     // usb-serial-for-android device_filter.xml.
     {kVendorWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
-     "WCH CH9102F", "usb-serial-for-android device_filter.xml"},
+     "WCH CH9102F", "usb-serial-for-android device_filter.xml", DriverClass::serial},
+    // pid.codes' test PID, which the CDC-ACM simulator (test-harness/sim) presents.
+    {0x1209, 0x0001, ChipFamily::cdc_acm, VariantRule::fixed, ChipVariant::cdc_acm, 0, 1,
+     "pid.codes test CDC-ACM", "pid.codes 1209/0001 (test PID)", DriverClass::serial},
 }};
 
 // CDC class 0x02, subclass 0x02 (Abstract Control Model): USB CDC 1.2 §4.3.
@@ -104,6 +107,25 @@ const char* to_string(ChipFamily family) {
       return "ftdi";
   }
   return "unknown";
+}
+
+const char* to_string(DriverClass driver_class) {
+  return driver_class == DriverClass::serial ? "serial" : "usb-serial";
+}
+
+bool parse_driver_class(const char* text, DriverClass& out) {
+  if (text == nullptr) {
+    return false;
+  }
+  if (std::strcmp(text, "usb-serial") == 0) {
+    out = DriverClass::usb_serial;
+    return true;
+  }
+  if (std::strcmp(text, "serial") == 0) {
+    out = DriverClass::serial;
+    return true;
+  }
+  return false;
 }
 
 std::span<const DeviceEntry> device_entries() {

@@ -48,6 +48,17 @@ enum class VariantRule : uint8_t {
   ftdi_by_bcd,  // FTDI PIDs shared by several generations: decided by bcdDevice
 };
 
+// The two driver classes of the dext (SerialDext/). Which one a device's
+// personalities name is a per-entry choice of the device table.
+enum class DriverClass : uint8_t {
+  usb_serial,  // the IOUserUSBSerial subclass: Apple's framework runs the data path
+  serial,      // the IOUserSerial subclass: opens its pipes itself and drives them
+               // with transport's bulk pipeline (several transfers in flight)
+};
+// "usb-serial" / "serial".
+const char* to_string(DriverClass driver_class);
+bool parse_driver_class(const char* text, DriverClass& out);
+
 struct DeviceEntry {
   uint16_t vid;
   uint16_t pid;
@@ -58,6 +69,9 @@ struct DeviceEntry {
   uint8_t port_count;       // one personality per port: first_interface + i (CDC: 1)
   const char* product;      // human name, used in personality names
   const char* source;       // where the ID comes from
+  // The class its personalities name. (Until the device data file carries it,
+  // entries that need the IOUserSerial class say so here.)
+  DriverClass driver_class = DriverClass::usb_serial;
 };
 
 // Interface-class matching (CDC-ACM by class, as usb-serial-for-android and Linux do).
@@ -76,13 +90,30 @@ struct ClassRule {
 std::span<const DeviceEntry> device_entries();
 std::span<const ClassRule> class_rules();
 
-// True when every endpoint of a port of this family sits in the interface its
-// personality matches: all a dext built on IOUserUSBSerial can reach. A CDC-ACM
-// function keeps its bulk pair in a second (data) interface, so no personality
-// is generated for it, and hostkit matches none, until a driver class that opens
-// both interfaces exists (docs/cdc-acm.md).
-constexpr bool drivable_from_matched_interface(ChipFamily family) {
-  return family != ChipFamily::cdc_acm;
+// Where a personality for a port of `family`, driven by `driver_class`, matches:
+//   interface  IOProviderClass IOUSBHostInterface, one personality per port
+//              (every endpoint of the port sits in the interface it matches);
+//   device     IOProviderClass IOUSBHostDevice, matched by VID/PID: the driver
+//              opens the device and reaches every interface of the function (a
+//              CDC-ACM function keeps its bulk pair in a second, data, interface);
+//   none       no personality: the class cannot drive the family on a Mac (an
+//              IOUserUSBSerial dext reaches only the interface it matched, so it
+//              cannot drive CDC-ACM; docs/cdc-acm.md).
+// tools/plistgen and hostkit's matcher both decide with this, so the Linux
+// harness matches exactly what the generated personalities would on a Mac.
+enum class MatchLevel : uint8_t { none, interface, device };
+constexpr MatchLevel personality_level(ChipFamily family, DriverClass driver_class) {
+  if (family == ChipFamily::cdc_acm) {
+    return driver_class == DriverClass::serial ? MatchLevel::device : MatchLevel::none;
+  }
+  return MatchLevel::interface;
+}
+// Class rules match interfaces by class; a device-level personality cannot
+// match by interface class (a composite device's own class says nothing about
+// its functions), so a class rule gets a personality only where its family is
+// driven from the matched interface.
+constexpr bool class_rule_matchable(ChipFamily family) {
+  return personality_level(family, DriverClass::usb_serial) == MatchLevel::interface;
 }
 
 // Runtime prober: the entry for vid/pid, or nullptr.

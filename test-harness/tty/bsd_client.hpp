@@ -18,8 +18,10 @@
 //     the slave's termios back to what is in force, so tcgetattr tells the truth;
 //   - tcflush: TIOCPKT_FLUSHREAD / FLUSHWRITE -> the ring is emptied and
 //     HwResetFIFO(rx) / (tx) is called;
-//   - data: master reads -> TX ring -> TxDataAvailable; RxDataAvailable -> RX
-//     ring -> master writes -> RxFreeSpaceAvailable.
+//   - data: the queue protocol every serial service speaks (driverkit.md §1.4):
+//     the descriptors ConnectQueues returns are mapped (hostkit::SerialRings);
+//     master reads -> TX ring (txPI) -> TxDataAvailable; RxDataAvailable -> RX
+//     ring (rxCI) -> master writes -> RxFreeSpaceAvailable.
 // A pty cannot carry parity, data bits, modem lines, break or drain; the
 // control() methods below are where a later client shim (a preload library
 // talking to the bridge) plugs those in.
@@ -140,6 +142,7 @@ class BsdClient final : public hostkit::SerialClient {
   LineState line_;
   bool cts_ = false, dsr_ = false, ri_ = false, dcd_ = false;
   PortCounters counters_;
+  hostkit::SerialRings rings_;  // mapped from ConnectQueues while the port is open
   std::vector<uint8_t> buffer_;
 };
 

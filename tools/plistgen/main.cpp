@@ -2,7 +2,8 @@
 //
 //   usbserial-plistgen --template Info.plist.in --info-plist OUT/Info.plist
 //                      --entitlements OUT/Entitlements.plist --bundle-id ID
-//                      --driver-class CLASS --version X.Y.Z [--bundle-name NAME] [--development]
+//                      --driver-class CLASS --serial-driver-class CLASS --version X.Y.Z
+//                      [--bundle-name NAME] [--development]
 //
 // A file is rewritten only when its content changes, so its timestamp means something.
 #include <boost/program_options.hpp>
@@ -52,7 +53,10 @@ int main(int argc, char** argv) {
       "info-plist", po::value(&info_out), "where to write Info.plist")(
       "entitlements", po::value(&entitlements_out), "where to write Entitlements.plist")(
       "bundle-id", po::value(&identity.bundle_id), "CFBundleIdentifier (USBSERIAL_BUNDLE_ID)")(
-      "driver-class", po::value(&identity.driver_class), "IOUserClass (USBSERIAL_DRIVER_CLASS)")(
+      "driver-class", po::value(&identity.driver_class),
+      "IOUserClass of the IOUserUSBSerial class (USBSERIAL_DRIVER_CLASS)")(
+      "serial-driver-class", po::value(&identity.serial_driver_class),
+      "IOUserClass of the IOUserSerial class (USBSERIAL_SERIAL_DRIVER_CLASS)")(
       "version", po::value(&identity.version), "CFBundleShortVersionString / CFBundleVersion")(
       "bundle-name", po::value(&identity.bundle_name)->default_value("USBSerialBridge"),
       "CFBundleName")("development", po::bool_switch(&development),

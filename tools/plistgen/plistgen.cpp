@@ -20,15 +20,34 @@ std::string port_letter_name(std::string_view product, unsigned port, unsigned p
   return name;
 }
 
+const std::string& class_name(const Identity& identity, transport::DriverClass driver_class) {
+  return driver_class == transport::DriverClass::serial ? identity.serial_driver_class
+                                                        : identity.driver_class;
+}
+
 std::vector<PersonalitySpec> table_personalities(bool development) {
   std::vector<PersonalitySpec> specs;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (!transport::drivable_from_matched_interface(entry.family)) {
+    const transport::MatchLevel level =
+        transport::personality_level(entry.family, entry.driver_class);
+    if (level == transport::MatchLevel::none) {
       continue;  // a personality that cannot work on a Mac is not generated
+    }
+    if (level == transport::MatchLevel::device) {
+      // The driver opens the device and finds every interface of the port itself.
+      PersonalitySpec spec;
+      spec.name = entry.product;
+      spec.driver_class = entry.driver_class;
+      spec.device_level = true;
+      spec.vid = entry.vid;
+      spec.pid = entry.pid;
+      specs.push_back(spec);
+      continue;
     }
     for (unsigned port = 0; port < entry.port_count; ++port) {
       PersonalitySpec spec;
       spec.name = port_letter_name(entry.product, port, entry.port_count);
+      spec.driver_class = entry.driver_class;
       spec.vid = entry.vid;
       spec.pid = entry.pid;
       spec.interface_number = static_cast<uint8_t>(entry.first_interface + port);
@@ -36,8 +55,7 @@ std::vector<PersonalitySpec> table_personalities(bool development) {
     }
   }
   for (const transport::ClassRule& rule : transport::class_rules()) {
-    if ((rule.development_only && !development) ||
-        !transport::drivable_from_matched_interface(rule.family)) {
+    if ((rule.development_only && !development) || !transport::class_rule_matchable(rule.family)) {
       continue;
     }
     PersonalitySpec spec;
@@ -67,14 +85,17 @@ PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec)
   set_string(dict, "CFBundleIdentifier", identity.bundle_id);
   set_string(dict, "CFBundleIdentifierKernel", kSerialKernelBundle);
   set_string(dict, "IOClass", kIOClassSerial);
-  set_string(dict, "IOProviderClass", kProviderInterface);
-  set_string(dict, "IOUserClass", identity.driver_class);
+  set_string(dict, "IOProviderClass", spec.device_level ? kProviderDevice : kProviderInterface);
+  set_string(dict, "IOUserClass", class_name(identity, spec.driver_class));
   set_string(dict, "IOUserServerName", identity.bundle_id);
   set_uint(dict, "IOProbeScore", static_cast<uint64_t>(kProbeScore));
   set_string(dict, "IOTTYBaseName", kTtyBaseName);
   if (spec.class_based) {
     set_uint(dict, "bInterfaceClass", spec.interface_class);
     set_uint(dict, "bInterfaceSubClass", spec.interface_subclass);
+  } else if (spec.device_level) {
+    set_uint(dict, "idVendor", spec.vid);
+    set_uint(dict, "idProduct", spec.pid);
   } else {
     set_uint(dict, "idVendor", spec.vid);
     set_uint(dict, "idProduct", spec.pid);
@@ -196,6 +217,12 @@ bool build_info_plist(std::string_view template_text, const Identity& identity, 
     return false;
   }
   for (const PersonalitySpec& spec : table_personalities(development)) {
+    if (class_name(identity, spec.driver_class).empty()) {
+      error = "personality \"" + spec.name + "\" names the " +
+              transport::to_string(spec.driver_class) + " driver class, and no class name was " +
+              "given for it";
+      return false;
+    }
     if (plist_dict_get_item(personalities, spec.name.c_str()) != nullptr) {
       error = "duplicate personality name \"" + spec.name + "\" (device table products)";
       return false;

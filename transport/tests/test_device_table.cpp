@@ -49,6 +49,7 @@ constexpr ExpectedEntry kExpected[] = {
     {kFtdi, 0x6014, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT232H"},
     {kFtdi, 0x6015, ChipFamily::ftdi, VariantRule::ftdi_by_bcd, 1, "FTDI FT-X"},
     {kWch, 0x55D4, ChipFamily::cdc_acm, VariantRule::fixed, 1, "WCH CH9102F"},
+    {0x1209, 0x0001, ChipFamily::cdc_acm, VariantRule::fixed, 1, "pid.codes test CDC-ACM"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -291,6 +292,46 @@ TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::cdc_acm), "cdc-acm");
   EXPECT_STREQ(transport::to_string(ChipFamily::ftdi), "ftdi");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
+}
+
+// ------------------------------------------------------------------ driver classes
+
+TEST(DriverClasses, CdcAcmEntriesNameTheSerialClassAndTheRestTheUsbSerialOne) {
+  for (const DeviceEntry& e : transport::device_entries()) {
+    SCOPED_TRACE(e.product);
+    EXPECT_EQ(e.driver_class, e.family == ChipFamily::cdc_acm ? transport::DriverClass::serial
+                                                              : transport::DriverClass::usb_serial);
+    // Every entry gets a personality from the class it names.
+    EXPECT_NE(transport::personality_level(e.family, e.driver_class), transport::MatchLevel::none);
+  }
+}
+
+TEST(DriverClasses, WhereEachClassMatchesEachFamily) {
+  using transport::DriverClass;
+  using transport::MatchLevel;
+  using transport::personality_level;
+  EXPECT_EQ(personality_level(ChipFamily::ftdi, DriverClass::usb_serial), MatchLevel::interface);
+  EXPECT_EQ(personality_level(ChipFamily::ftdi, DriverClass::serial), MatchLevel::interface);
+  // IOUserUSBSerial reaches only the interface it matched; CDC-ACM's bulk pair is
+  // in the data interface, so only the class that opens the device can drive it.
+  EXPECT_EQ(personality_level(ChipFamily::cdc_acm, DriverClass::usb_serial), MatchLevel::none);
+  EXPECT_EQ(personality_level(ChipFamily::cdc_acm, DriverClass::serial), MatchLevel::device);
+  EXPECT_TRUE(transport::class_rule_matchable(ChipFamily::ftdi));
+  EXPECT_FALSE(transport::class_rule_matchable(ChipFamily::cdc_acm));
+}
+
+TEST(DriverClasses, NamesRoundTrip) {
+  using transport::DriverClass;
+  DriverClass parsed = DriverClass::usb_serial;
+  EXPECT_TRUE(transport::parse_driver_class("serial", parsed));
+  EXPECT_EQ(parsed, DriverClass::serial);
+  EXPECT_STREQ(transport::to_string(parsed), "serial");
+  EXPECT_TRUE(transport::parse_driver_class("usb-serial", parsed));
+  EXPECT_EQ(parsed, DriverClass::usb_serial);
+  EXPECT_STREQ(transport::to_string(parsed), "usb-serial");
+  EXPECT_FALSE(transport::parse_driver_class("usb_serial", parsed));
+  EXPECT_FALSE(transport::parse_driver_class("", parsed));
+  EXPECT_FALSE(transport::parse_driver_class(nullptr, parsed));
 }
 
 }  // namespace

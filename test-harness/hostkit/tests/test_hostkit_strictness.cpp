@@ -248,9 +248,10 @@ TEST(Strictness, IOUserUSBSerialDrivesOnlyTheInterfaceItMatched) {
   // ... and a driver started on its communication interface anyway finds no
   // bulk pair of its own: the data interface is out of its reach.
   auto device = std::make_shared<hostkit::UsbDevice>(runtime, backend, 0x01200000);
-  auto* device_nub = new IOUSBHostDevice(device);
-  auto* communication = new IOUSBHostInterface(device, 0);
-  device->set_nubs(device_nub, {communication});
+  device->set_device_nub(new IOUSBHostDevice(device));
+  device->configure();
+  IOUSBHostInterface* communication = device->interface_nub(0);
+  ASSERT_NE(communication, nullptr);
   IOService* driver = hostkit::create_instance("HostkitTestDriver");
   ASSERT_NE(driver, nullptr);
   driver->hostkitAttach(runtime, communication, 1, nullptr);

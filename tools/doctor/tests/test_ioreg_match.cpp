@@ -48,6 +48,15 @@ const doctor::ObjectReport* interface_report(const std::vector<doctor::ObjectRep
   return nullptr;
 }
 
+const doctor::ObjectReport* device_report(const std::vector<doctor::ObjectReport>& reports) {
+  for (const doctor::ObjectReport& report : reports) {
+    if (report.object.level == doctor::UsbLevel::device) {
+      return &report;
+    }
+  }
+  return nullptr;
+}
+
 TEST(IoregText, ParsesTreePropertiesAndValueKinds) {
   doctor::IoregParsed parsed =
       doctor::parse_ioreg_text(read(kFixtures / "ioreg" / "ch9102-apple-chcom.txt"));
@@ -172,13 +181,18 @@ TEST(Match, GoodPersonalitiesMatchBothVendorInterfaces) {
   EXPECT_EQ(port_a->winner_score, 90000u + 95000u);
 }
 
-TEST(Match, TheProjectLeavesTheCdcAcmCh9102ToApple) {
+TEST(Match, TheProjectClaimsTheCdcAcmCh9102AtTheDeviceLevel) {
   // The CH9102F is a CDC-ACM function: its bulk pair is in interface 1, out of an
-  // IOUserUSBSerial dext's reach, so we generate no personality for it
-  // (docs/cdc-acm.md) and Apple's AppleUSBCHCOM keeps it.
+  // interface-matched dext's reach. The IOUserSerial class matches the device by
+  // VID/PID and opens both interfaces itself (docs/cdc-acm.md), so our only
+  // personality for it is on the IOUSBHostDevice; in this dump Apple's
+  // AppleUSBCHCOM holds interface 0, which a device-level match would pre-empt [U].
   PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
   const auto reports =
       doctor::match_objects(info.get(), objects_of(kFixtures / "ioreg" / "ch9102-apple-chcom.txt"));
+  const doctor::ObjectReport* device = device_report(reports);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(device->winner, "WCH CH9102F");
   const doctor::ObjectReport* comm = interface_report(reports, 0);
   ASSERT_NE(comm, nullptr);
   EXPECT_FALSE(comm->winner.has_value());
@@ -186,7 +200,7 @@ TEST(Match, TheProjectLeavesTheCdcAcmCh9102ToApple) {
   EXPECT_EQ(comm->object.drivers[0].bundle_id, "com.apple.DriverKit-AppleUSBCHCOM");
   EXPECT_EQ(comm->object.drivers[0].probe_score, 89999u);
   EXPECT_EQ(comm->object.drivers[0].tier_score, 90000);
-  // The CDC data interface (class 0x0A, interface 1) is not ours.
+  // The CDC data interface (class 0x0A, interface 1) gets no personality either.
   const doctor::ObjectReport* data = interface_report(reports, 1);
   ASSERT_NE(data, nullptr);
   EXPECT_FALSE(data->winner.has_value());
@@ -216,10 +230,23 @@ TEST(Match, NoPersonalityForAnAppleSlcomDevice) {
   for (const doctor::ObjectReport& report : reports) {
     EXPECT_FALSE(report.winner.has_value());
   }
+  // Interface personalities fail on the vendor; the device-level ones (CDC-ACM
+  // for the IOUserSerial class) on the provider class, and on the vendor at the
+  // device.
   const doctor::ObjectReport* interface = interface_report(reports, 0);
   ASSERT_NE(interface, nullptr);
   for (const doctor::PersonalityResult& result : interface->results) {
-    EXPECT_EQ(result.outcome.failed_key, "idVendor") << result.personality;
+    const bool device_level =
+        result.personality == "WCH CH9102F" || result.personality == "pid.codes test CDC-ACM";
+    EXPECT_EQ(result.outcome.failed_key, device_level ? "IOProviderClass" : "idVendor")
+        << result.personality;
+  }
+  const doctor::ObjectReport* device = device_report(reports);
+  ASSERT_NE(device, nullptr);
+  for (const doctor::PersonalityResult& result : device->results) {
+    if (result.personality == "WCH CH9102F" || result.personality == "pid.codes test CDC-ACM") {
+      EXPECT_EQ(result.outcome.failed_key, "idVendor") << result.personality;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // The generated Info.plist / Entitlements.plist (as the build wrote them) against the device
-// table: one personality per port with exactly the right keys and integer types, nothing extra,
-// every vendor covered by transport.usb, class matching only in development builds.
+// table: one personality per port (or per device, for the class that opens the device) with
+// exactly the right keys, integer types and driver class, nothing extra, every vendor covered by
+// transport.usb, class matching only in development builds.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -89,30 +90,47 @@ std::set<std::string> merged(const std::set<std::string>& a, const std::set<std:
   return out;
 }
 
-using PortKey = std::tuple<uint64_t, uint64_t, uint64_t>;  // vid, pid, bInterfaceNumber
+// vid, pid, bInterfaceNumber, IOUserClass
+using PortKey = std::tuple<uint64_t, uint64_t, uint64_t, std::string>;
+using DeviceKey = std::tuple<uint64_t, uint64_t, std::string>;  // vid, pid, IOUserClass
+
+std::string class_of(const transport::DeviceEntry& entry) {
+  return entry.driver_class == transport::DriverClass::serial ? USBSERIAL_SERIAL_DRIVER_CLASS
+                                                              : USBSERIAL_DRIVER_CLASS;
+}
 
 std::multiset<PortKey> expected_ports() {
   std::multiset<PortKey> ports;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (!transport::drivable_from_matched_interface(entry.family)) {
+    if (transport::personality_level(entry.family, entry.driver_class) !=
+        transport::MatchLevel::interface) {
       continue;
     }
     for (unsigned port = 0; port < entry.port_count; ++port) {
-      ports.insert({entry.vid, entry.pid, entry.first_interface + port});
+      ports.insert({entry.vid, entry.pid, entry.first_interface + port, class_of(entry)});
     }
   }
   return ports;
+}
+
+std::multiset<DeviceKey> expected_devices() {
+  std::multiset<DeviceKey> devices;
+  for (const transport::DeviceEntry& entry : transport::device_entries()) {
+    if (transport::personality_level(entry.family, entry.driver_class) ==
+        transport::MatchLevel::device) {
+      devices.insert({entry.vid, entry.pid, class_of(entry)});
+    }
+  }
+  return devices;
 }
 
 void expect_common_values(const std::string& name, plist_t personality) {
   SCOPED_TRACE(name);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifier")), USBSERIAL_BUNDLE_ID);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOUserServerName")), USBSERIAL_BUNDLE_ID);
-  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOUserClass")), USBSERIAL_DRIVER_CLASS);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOClass")), "IOUserSerial");
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifierKernel")),
             "com.apple.driver.driverkit.serial");
-  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOProviderClass")), "IOUSBHostInterface");
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYBaseName")), "usbserial-");
   plist_t score = plist_dict_get_item(personality, "IOProbeScore");
   ASSERT_TRUE(is_uint(score));
@@ -150,22 +168,34 @@ TEST(GeneratedInfoPlist, OnePersonalityPerPortWithExactKeys) {
   ASSERT_EQ(plist_get_node_type(personalities), PLIST_DICT);
 
   std::multiset<PortKey> seen;
+  std::multiset<DeviceKey> seen_devices;
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
     ASSERT_EQ(plist_get_node_type(personality), PLIST_DICT);
-    EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
     expect_common_values(name, personality);
+    const std::string user_class = string_of(plist_dict_get_item(personality, "IOUserClass"));
+    if (string_of(plist_dict_get_item(personality, "IOProviderClass")) == "IOUSBHostDevice") {
+      EXPECT_EQ(keys_of(personality), merged(kCommonKeys, {"idVendor", "idProduct"}));
+      seen_devices.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
+                           uint_of(plist_dict_get_item(personality, "idProduct")), user_class});
+      continue;
+    }
+    EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOProviderClass")), "IOUSBHostInterface");
+    EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
     for (const char* key : {"idVendor", "idProduct", "bConfigurationValue", "bInterfaceNumber"}) {
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, key))) << key << " must be an integer";
     }
     EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bConfigurationValue")), 1u);
     seen.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                  uint_of(plist_dict_get_item(personality, "idProduct")),
-                 uint_of(plist_dict_get_item(personality, "bInterfaceNumber"))});
+                 uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), user_class});
   }
-  // No extra and no missing personality, and no port twice.
+  // No extra and no missing personality, and no port or device twice.
   EXPECT_EQ(seen, expected_ports());
   EXPECT_EQ(std::set<PortKey>(seen.begin(), seen.end()).size(), seen.size());
+  EXPECT_EQ(seen_devices, expected_devices());
+  EXPECT_EQ(std::set<DeviceKey>(seen_devices.begin(), seen_devices.end()).size(),
+            seen_devices.size());
 }
 
 TEST(GeneratedInfoPlist, MultiPortChipsGetOneNamedPersonalityPerChannel) {
@@ -200,11 +230,24 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
   plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
   ASSERT_NE(personalities, nullptr);
   std::multiset<PortKey> ports;
+  std::multiset<DeviceKey> devices;
   std::multiset<std::pair<uint64_t, uint64_t>> classes;
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
     expect_common_values(name, personality);
+    const std::string provider = string_of(plist_dict_get_item(personality, "IOProviderClass"));
+    const std::string user_class = string_of(plist_dict_get_item(personality, "IOUserClass"));
+    if (provider == "IOUSBHostDevice") {
+      // Matched on the device by VID/PID: the IOUserSerial class opens it itself.
+      EXPECT_EQ(keys_of(personality), merged(kCommonKeys, {"idVendor", "idProduct"}));
+      EXPECT_EQ(user_class, USBSERIAL_SERIAL_DRIVER_CLASS);
+      devices.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
+                      uint_of(plist_dict_get_item(personality, "idProduct")), user_class});
+      continue;
+    }
+    EXPECT_EQ(provider, "IOUSBHostInterface");
     if (plist_dict_get_item(personality, "bInterfaceClass") != nullptr) {
+      EXPECT_EQ(user_class, USBSERIAL_DRIVER_CLASS);
       EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier50000));
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, "bInterfaceClass")));
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, "bInterfaceSubClass")));
@@ -214,20 +257,37 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
       EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
       ports.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                     uint_of(plist_dict_get_item(personality, "idProduct")),
-                    uint_of(plist_dict_get_item(personality, "bInterfaceNumber"))});
+                    uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), user_class});
     }
   }
   EXPECT_EQ(ports, expected_ports());
+  EXPECT_EQ(devices, expected_devices());
   std::multiset<std::pair<uint64_t, uint64_t>> expected_classes;
   for (const transport::ClassRule& rule : transport::class_rules()) {
-    if (transport::drivable_from_matched_interface(rule.family)) {
+    if (transport::class_rule_matchable(rule.family)) {
       expected_classes.insert({rule.interface_class, rule.interface_subclass});
     }
   }
   EXPECT_EQ(classes, expected_classes);
   // CDC-ACM by class (0x02/0x02, USB CDC 1.2 §4.3) needs its data interface too:
-  // an IOUserUSBSerial dext cannot reach it, so there is no such personality.
+  // an interface-matched dext cannot reach it, and a device-level personality
+  // cannot match by interface class, so there is no such personality.
   EXPECT_EQ(classes.count({2, 2}), 0u);
+}
+
+TEST(GeneratedInfoPlist, CdcAcmPersonalitiesMatchTheDeviceForTheClassThatOpensIt) {
+  PlistPtr root = load(kInfo);
+  ASSERT_TRUE(root) << kInfo;
+  std::set<std::pair<uint64_t, uint64_t>> cdc;
+  for (const auto& [name, personality] :
+       dict_items(plist_dict_get_item(root.get(), "IOKitPersonalities"))) {
+    if (string_of(plist_dict_get_item(personality, "IOProviderClass")) == "IOUSBHostDevice") {
+      cdc.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
+                  uint_of(plist_dict_get_item(personality, "idProduct"))});
+    }
+  }
+  // The WCH CH9102F and the simulator's pid.codes test ID, nothing else.
+  EXPECT_EQ(cdc, (std::set<std::pair<uint64_t, uint64_t>>{{0x1A86, 0x55D4}, {0x1209, 0x0001}}));
 }
 
 struct UsbEntitlement {
@@ -281,7 +341,8 @@ TEST(GeneratedEntitlements, ProductionCoversEveryVendorOnceAndNoWildcard) {
   }
   std::set<uint64_t> expected;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (transport::drivable_from_matched_interface(entry.family)) {
+    if (transport::personality_level(entry.family, entry.driver_class) !=
+        transport::MatchLevel::none) {
       expected.insert(entry.vid);
     }
   }
@@ -327,7 +388,8 @@ TEST(Tokens, SubstitutesKnownTokensAndRejectsOthers) {
 }
 
 TEST(Template, RejectsTemplatesWithoutAnEmptyPersonalityDictionary) {
-  const plistgen::Identity identity{"org.example.x", "org_example_X", "X", "1.0"};
+  const plistgen::Identity identity{"org.example.x", "org_example_X", "X", "1.0",
+                                    "org_example_XSerial"};
   std::string xml;
   std::string error;
   EXPECT_FALSE(plistgen::build_info_plist("<plist><dict/></plist>", identity, false, xml, error));
@@ -343,6 +405,19 @@ TEST(Template, RejectsTemplatesWithoutAnEmptyPersonalityDictionary) {
   PlistPtr root = plistgen::parse_plist(xml);
   ASSERT_TRUE(root);
   EXPECT_EQ(string_of(plist_dict_get_item(root.get(), "CFBundleIdentifier")), "org.example.x");
+}
+
+TEST(Template, AClassTheTableNamesMustHaveAName) {
+  // The device table names the IOUserSerial class for CDC-ACM: without its name
+  // no Info.plist can be made, and the error says which personality needs it.
+  const plistgen::Identity identity{"org.example.x", "org_example_X", "X", "1.0"};
+  std::string xml;
+  std::string error;
+  EXPECT_FALSE(
+      plistgen::build_info_plist("<plist><dict><key>IOKitPersonalities</key><dict/></dict></plist>",
+                                 identity, false, xml, error));
+  EXPECT_NE(error.find("serial driver class"), std::string::npos) << error;
+  EXPECT_NE(error.find("WCH CH9102F"), std::string::npos) << error;
 }
 
 }  // namespace
