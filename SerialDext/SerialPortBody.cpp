@@ -10,8 +10,11 @@
 
 namespace {
 
-// Statistics are republished at most this often from the data path.
+// Statistics are republished at most this often from the data path, and, after
+// a transfer that brought line errors or a modem change (rare, and what a user
+// watches for), at most this often.
 constexpr uint64_t kPublishIntervalNs = 1'000'000'000;
+constexpr uint64_t kEventPublishIntervalNs = 50'000'000;
 constexpr size_t kSerialMax = 128;
 
 const char* status_name(transport::Status status) {
@@ -181,10 +184,12 @@ void SerialPortBody::publish_statistics(const DataPathStats* data_path) {
   values->release();
   wrapper->release();
   last_publish_ns_ = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW_APPROX);
+  events_unpublished_ = false;
 }
 
 void SerialPortBody::publish_statistics_now_and_then(const DataPathStats* data_path) {
-  if (clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW_APPROX) - last_publish_ns_ > kPublishIntervalNs) {
+  const uint64_t interval = events_unpublished_ ? kEventPublishIntervalNs : kPublishIntervalNs;
+  if (clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW_APPROX) - last_publish_ns_ > interval) {
     publish_statistics(data_path);
   }
 }
@@ -300,6 +305,7 @@ kern_return_t SerialPortBody::program_flow(uint32_t arg, uint8_t xon, uint8_t xo
 
 // Reports what one decoded transfer means: modem changes and line errors.
 void SerialPortBody::report(const transport::RxEvents& events) {
+  events_unpublished_ = events_unpublished_ || events.modem_changed || events.errors.any();
   if (events.modem_changed) {
     service_->SetModemStatus(events.modem.cts, events.modem.dsr, events.modem.ri, events.modem.dcd);
   }

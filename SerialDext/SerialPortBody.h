@@ -76,7 +76,8 @@ class SerialPortBody {
 
   // Publishes "Statistics" (with the data path's counters when given).
   void publish_statistics(const DataPathStats* data_path = nullptr);
-  // The same, at most once a second (from the data path).
+  // The same, at most once a second from the data path, or every 50 ms while a
+  // line error or modem change has not been published.
   void publish_statistics_now_and_then(const DataPathStats* data_path = nullptr);
 
  private:
@@ -89,4 +90,5 @@ class SerialPortBody {
   transport::SerialPort port_;
   transport::PortIdentity identity_;
   uint64_t last_publish_ns_ = 0;
+  bool events_unpublished_ = false;
 };

@@ -5,7 +5,7 @@ import time
 import pytest
 import serial
 
-from conftest import SET_PROPERTIES, pattern
+from conftest import DRIVER_CLASS, SET_PROPERTIES, pattern, serial_class
 
 MIB = 1 << 20
 
@@ -36,7 +36,8 @@ def first_difference(a, b):
     return min(len(a), len(b))
 
 
-@pytest.mark.parametrize("chip", ["ft232r", "ft2232h"])
+# CDC-ACM runs on the IOUserSerial class in every run: once is enough there.
+@pytest.mark.parametrize("chip", ["ft232r", "ft2232h"] + ([] if DRIVER_CLASS else ["cdc-acm"]))
 def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     b = bridge("--sim", chip)
     data = pattern(64 * MIB)
@@ -51,6 +52,12 @@ def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     status = b.port_status(b.ports[0])
     assert status["driver"]["Statistics"]["RxBytes"] == len(data)
     assert status["counters"]["bytes_to_device"] == len(data)
+    if serial_class(chip):
+        # The IOUserSerial class ran its own deep pipeline both ways.
+        stats = status["driver"]["Statistics"]
+        assert stats["RxMaxInFlight"] == 8
+        assert stats["TxMaxInFlight"] >= 2
+        assert stats["TxBytes"] == len(data)
 
 
 def test_every_port_of_a_multi_port_chip_loops_back(bridge):
@@ -59,6 +66,9 @@ def test_every_port_of_a_multi_port_chip_loops_back(bridge):
     if SET_PROPERTIES == "merge":  # the driver's names: serial + port letter
         assert names == ["cu.usbserial-FT4XA", "cu.usbserial-FT4XB", "cu.usbserial-FT4XC",
                          "cu.usbserial-FT4XD"]
+    elif serial_class("ft4232h"):  # a plain IOUserSerial's kernel name: its registry ID
+        assert all(n.startswith("cu.serial-") for n in names)
+        assert len(set(names)) == 4
     else:  # the kernel's: the serial string, taken; then IOSerialBSDClient's unit numbers
         assert names == ["cu.usbserial-FT4X", "cu.usbserial-2", "cu.usbserial-3",
                          "cu.usbserial-4"]
