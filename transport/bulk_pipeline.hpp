@@ -31,7 +31,7 @@
 //   aborted, no_device              stop          nothing more on this pipe
 //
 // I/O is done by the owner through InPipeIo / OutPipeIo (hostkit over
-// IOUSBHostPipe, a future IOUserSerial dext, or a test fake). Completions must
+// IOUSBHostPipe, the IOUserSerial dext, or a test fake). Completions must
 // be reported in submission order, on the owner's single queue.
 #pragma once
 

@@ -16,8 +16,9 @@
 //     slave) and calls HwProgramUART / HwProgramBaudRate / HwProgramFlowControl
 //     for what changed. A call the driver refuses (e.g. an unreachable rate) puts
 //     the slave's termios back to what is in force, so tcgetattr tells the truth;
-//   - tcflush: TIOCPKT_FLUSHREAD / FLUSHWRITE -> the ring is emptied and
-//     HwResetFIFO(rx) / (tx) is called;
+//   - tcflush: TIOCPKT_FLUSHREAD -> the RX ring is emptied (the kernel consumes
+//     it) and HwResetFIFO(rx) is called; FLUSHWRITE -> HwResetFIFO(tx), and the
+//     TX ring's consumer, the driver, empties it [U];
 //   - data: the queue protocol every serial service speaks (driverkit.md §1.4):
 //     the descriptors ConnectQueues returns are mapped (hostkit::SerialRings);
 //     master reads -> TX ring (txPI) -> TxDataAvailable; RxDataAvailable -> RX
