@@ -182,10 +182,7 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
       const transport::DriverClass driver_class = class_of(entry->driver_class);
       if (transport::personality_level(entry->family, driver_class) ==
           transport::MatchLevel::device) {
-        OSDictionary* personality = device_personality(
-            driver_class == transport::DriverClass::serial ? options_.serial_driver_class.c_str()
-                                                           : options_.driver_class.c_str(),
-            descriptor);
+        OSDictionary* personality = device_personality(class_name(driver_class), descriptor);
         MatchedService match = start_service(driver_class, device_nub, personality);
         personality->release();
         match.device_level = true;
@@ -221,10 +218,8 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
       if (transport::personality_level(family, driver_class) != transport::MatchLevel::interface) {
         continue;  // no personality: that class cannot drive it from an interface
       }
-      OSDictionary* personality = interface_personality(
-          driver_class == transport::DriverClass::serial ? options_.serial_driver_class.c_str()
-                                                         : options_.driver_class.c_str(),
-          descriptor, config, itf);
+      OSDictionary* personality =
+          interface_personality(class_name(driver_class), descriptor, config, itf);
       MatchedService match =
           start_service(driver_class, device->interface_nub(itf.number), personality);
       personality->release();
@@ -250,23 +245,26 @@ transport::DriverClass Runtime::class_of(transport::DriverClass named) const {
   return options_.forced_class.value_or(named);
 }
 
+const char* Runtime::class_name(transport::DriverClass driver_class) const {
+  return driver_class == transport::DriverClass::serial ? options_.serial_driver_class.c_str()
+                                                        : options_.driver_class.c_str();
+}
+
 MatchedService Runtime::start_service(transport::DriverClass driver_class, IOService* provider,
                                       OSDictionary* personality) {
   MatchedService match;
-  const std::string& name = driver_class == transport::DriverClass::serial
-                                ? options_.serial_driver_class
-                                : options_.driver_class;
-  IOService* service = create_instance(name.c_str());
+  const char* name = class_name(driver_class);
+  IOService* service = create_instance(name);
   if (service == nullptr) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %{public}s is not linked in", name.c_str());
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %{public}s is not linked in", name);
     match.start_result = kIOReturnNotFound;
     return match;
   }
   service->hostkitAttach(*this, provider, next_registry_id(), personality);
-  service->SetName(name.c_str());
+  service->SetName(name);
   match.start_result = service->init() ? service->Start(provider) : kIOReturnNoMemory;
   if (match.start_result != kIOReturnSuccess) {
-    os_log(OS_LOG_DEFAULT, LOG_PREFIX " %{public}s on %{public}s: Start failed 0x%x", name.c_str(),
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " %{public}s on %{public}s: Start failed 0x%x", name,
            OSDynamicCast(IOUSBHostDevice, provider) != nullptr ? "the device" : "an interface",
            match.start_result);
     if (auto* serial = OSDynamicCast(IOUserSerial, service);

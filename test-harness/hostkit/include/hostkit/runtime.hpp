@@ -125,8 +125,9 @@ class Runtime {
   // backend is attached again (a replug into the same socket).
   uint32_t location_for(const UsbDeviceBackend* backend);
   void terminate_on_queue(Attached& attached);
-  // The class a personality of `entry` names (RuntimeOptions::forced_class applied).
+  // The class a personality names (RuntimeOptions::forced_class applied), and its IOUserClass.
   transport::DriverClass class_of(transport::DriverClass named) const;
+  const char* class_name(transport::DriverClass driver_class) const;
   // Instantiates `driver_class` on `provider` with its personality and starts it.
   MatchedService start_service(transport::DriverClass driver_class, IOService* provider,
                                OSDictionary* personality);
