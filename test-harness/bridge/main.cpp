@@ -215,9 +215,10 @@ int main(int argc, char** argv) {
   for (const std::string& path : stack->callout_paths()) {
     std::printf("port %s\n", path.c_str());
   }
+  // SIGTERM is handled before "ready" tells a client it may send one.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::printf("control %s\nready\n", socket_path.c_str());
   std::fflush(stdout);
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     acceptor.close();
     io.stop();
