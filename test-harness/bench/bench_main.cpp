@@ -212,6 +212,9 @@ struct PacedRun {
   size_t received = 0;
   size_t lost() const { return sent > received ? sent - received : 0; }
   double seconds = 0;
+  // The longest time the client did not read: a client (or driver) starved of
+  // the CPU that long can lose bytes at the chip, whatever the data path.
+  double longest_gap_ms = 0;
   double mb_per_s() const {
     return seconds > 0 ? static_cast<double>(received) / seconds / 1e6 : 0;
   }
@@ -263,7 +266,10 @@ PacedRun paced_run(const char* path, bool apple_rx,
           break;
         }
         run.received += static_cast<size_t>(n);
-        last = std::chrono::steady_clock::now();
+        const auto now = std::chrono::steady_clock::now();
+        run.longest_gap_ms = std::max(
+            run.longest_gap_ms, std::chrono::duration<double, std::milli>(now - last).count());
+        last = now;
       } else if (std::chrono::steady_clock::now() - last > std::chrono::seconds(2)) {
         break;  // what has not come back by now was lost
       }
@@ -357,13 +363,15 @@ int main(int argc, char** argv) {
   };
   json.key("paced_ft232h_12mbd").begin_array();
   for (const PacedRun& r : runs) {
-    std::printf("  %-38s: %10zu bytes lost, %6.3f MB/s\n", r.path, r.lost(), r.mb_per_s());
+    std::printf("  %-38s: %10zu bytes lost, %6.3f MB/s, longest read gap %6.1f ms\n", r.path,
+                r.lost(), r.mb_per_s(), r.longest_gap_ms);
     json.begin_object();
     json.field("path", std::string(r.path));
     json.field("bytes_sent", static_cast<uint64_t>(r.sent));
     json.field("bytes_received", static_cast<uint64_t>(r.received));
     json.field("bytes_lost", static_cast<uint64_t>(r.lost()));
     json.field("mb_per_s", r.mb_per_s());
+    json.field("longest_read_gap_ms", r.longest_gap_ms);
     json.end_object();
   }
   json.end_array();
