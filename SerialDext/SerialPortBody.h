@@ -43,10 +43,8 @@ class SerialPortBody {
   // `class_name` names the class in every log line ("SerialDriver").
   explicit SerialPortBody(const char* class_name) : class_name_(class_name) {}
 
-  const char* class_name() const { return class_name_; }
   DeviceRequestSink& sink() { return sink_; }
   const transport::PortIdentity& identity() const { return identity_; }
-  transport::SerialPort& port() { return port_; }
 
   // Start: parses the (untrusted) descriptors, identifies the port of
   // `interface` (the matched one; CDC: the communication interface), and

@@ -39,7 +39,6 @@ class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
   void set_device_nub(IOUSBHostDevice* device) { device_nub_ = device; }
   // Creates the interface nubs of the (only) configuration, once.
   void configure();
-  bool configured() const { return configured_; }
   const std::vector<IOUSBHostInterface*>& interface_nubs() const { return interfaces_; }
   void release_nubs();
 
