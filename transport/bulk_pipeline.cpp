@@ -185,12 +185,12 @@ void BulkInQueue::release(uint8_t slot) {
   }
 }
 
-uint32_t BulkInQueue::drain(SpscRing& ring) {
+uint32_t BulkInQueue::drain_into(uint32_t (*write)(void*, std::span<const uint8_t>), void* ring) {
   uint32_t moved = 0;
   while (parked_count_ > 0) {
     const uint8_t slot = parked_order_[parked_head_];
     Slot& s = slots_[slot];
-    const uint32_t n = ring.write(slot_buffer(slot).subspan(s.offset, s.length));
+    const uint32_t n = write(ring, slot_buffer(slot).subspan(s.offset, s.length));
     moved += n;
     s.offset += n;
     s.length -= n;
@@ -234,78 +234,162 @@ Status BulkOutQueue::configure(std::span<uint8_t> storage) {
   if (storage.empty() || storage.size() > UINT32_MAX) {
     return Status::invalid_argument;
   }
-  storage_ = storage;
+  uint8_t* const buffer = storage.data();
+  return configure(std::span<uint8_t* const>(&buffer, 1), static_cast<uint32_t>(storage.size()));
+}
+
+Status BulkOutQueue::configure(std::span<uint8_t* const> slot_buffers, uint32_t slot_size) {
+  *this = BulkOutQueue{};
+  if (slot_buffers.empty() || slot_buffers.size() > kMaxDepth || slot_size == 0) {
+    return Status::invalid_argument;
+  }
+  for (size_t i = 0; i < slot_buffers.size(); ++i) {
+    if (slot_buffers[i] == nullptr) {
+      return Status::invalid_argument;
+    }
+    buffers_[i] = slot_buffers[i];
+  }
+  depth_ = static_cast<uint8_t>(slot_buffers.size());
+  slot_size_ = slot_size;
   stopped_ = false;
   return Status::ok;
 }
 
-uint32_t BulkOutQueue::pump(OutPipeIo& io, SpscRing& ring) {
-  if (stopped_ || counter_.backing_off() || in_flight_) {
+uint32_t BulkOutQueue::pending() const {
+  uint32_t total = 0;
+  for (uint8_t p = 0; p < used_; ++p) {
+    const Slot& s = slots_[slot_at(p)];
+    total += s.length - s.sent;
+  }
+  return total;
+}
+
+Status BulkOutQueue::submit(OutPipeIo& io, uint8_t slot) {
+  Slot& s = slots_[slot];
+  if (s.sent != 0) {
+    // What a partial or failed transfer left moves to the front: every
+    // transfer starts at its buffer's first byte.
+    std::memmove(buffers_[slot], buffers_[slot] + s.sent, s.length - s.sent);
+    s.length -= s.sent;
+    s.sent = 0;
+  }
+  const Status status = io.submit_out(slot, {buffers_[slot], s.length});
+  if (status == Status::ok) {
+    s.in_flight = true;
+    ++in_flight_;
+    stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
+  }
+  return status;
+}
+
+void BulkOutQueue::free_finished() {
+  while (used_ > 0 && !slots_[head_].in_flight && slots_[head_].sent == slots_[head_].length) {
+    slots_[head_] = Slot{};
+    head_ = static_cast<uint8_t>((head_ + 1) % depth_);
+    --used_;
+  }
+}
+
+uint32_t BulkOutQueue::drop_idle() {
+  uint32_t dropped = 0;
+  for (uint8_t p = 0; p < used_; ++p) {
+    Slot& s = slots_[slot_at(p)];
+    if (s.in_flight) {
+      s.discard_on_completion = true;
+    } else {
+      dropped += s.length - s.sent;
+      s.sent = s.length;
+    }
+  }
+  free_finished();
+  stats_.discarded_bytes += dropped;
+  return dropped;
+}
+
+uint32_t BulkOutQueue::pump_from(OutPipeIo& io, uint32_t (*read)(void*, std::span<uint8_t>),
+                                 void* ring) {
+  if (stopped_ || counter_.backing_off()) {
     return 0;
   }
+  bool resend = false;
+  for (uint8_t p = 0; p < used_; ++p) {
+    const Slot& s = slots_[slot_at(p)];
+    resend = resend || (!s.in_flight && s.sent < s.length);
+  }
+  if (resend) {
+    if (in_flight_ > 0) {
+      return 0;  // the rest goes only after everything sent before it
+    }
+    for (uint8_t p = 0; p < used_; ++p) {
+      const uint8_t slot = slot_at(p);
+      if (slots_[slot].sent < slots_[slot].length && submit(io, slot) != Status::ok) {
+        stopped_ = true;
+        drop_idle();
+        return 0;
+      }
+    }
+  }
   uint32_t taken = 0;
-  if (sent_ == length_) {
-    length_ = ring.read(storage_);
-    sent_ = 0;
-    taken = length_;
+  while (used_ < depth_) {
+    const uint8_t slot = slot_at(used_);
+    const uint32_t n = read(ring, {buffers_[slot], slot_size_});
+    if (n == 0) {
+      break;
+    }
+    taken += n;
+    slots_[slot] = Slot{n, 0, false, false};
+    ++used_;
+    if (submit(io, slot) != Status::ok) {
+      stopped_ = true;
+      drop_idle();
+      break;
+    }
   }
-  if (length_ == sent_) {
-    return taken;
-  }
-  if (sent_ != 0) {
-    // What a partial or failed transfer left moves to the front: every
-    // transfer starts at the buffer's first byte.
-    std::memmove(storage_.data(), storage_.data() + sent_, length_ - sent_);
-    length_ -= sent_;
-    sent_ = 0;
-  }
-  const Status status = io.submit_out(storage_.first(length_));
-  if (status != Status::ok) {
-    stopped_ = true;
-    stats_.discarded_bytes += length_ - sent_;
-    length_ = sent_ = 0;
-    return taken;
-  }
-  in_flight_ = true;
-  stats_.max_in_flight = 1;
   return taken;
 }
 
 PipeAction BulkOutQueue::complete(Status status, uint32_t bytes) {
-  if (!in_flight_) {
+  uint8_t slot = 0;
+  bool found = false;
+  for (uint8_t p = 0; p < used_ && !found; ++p) {
+    slot = slot_at(p);
+    found = slots_[slot].in_flight;
+  }
+  if (!found) {
     stopped_ = true;
     return PipeAction::stop;
   }
-  in_flight_ = false;
-  const uint32_t accepted = std::min(bytes, length_ - sent_);
-  sent_ += accepted;
+  Slot& s = slots_[slot];
+  s.in_flight = false;
+  --in_flight_;
+  const uint32_t accepted = std::min(bytes, s.length - s.sent);
+  s.sent += accepted;
   stats_.bytes += accepted;
   // A device that "completes" an OUT transfer without taking a byte would be
   // resubmitted forever; it is an error like any other, and backs off.
-  if (status == Status::ok && accepted == 0 && sent_ < length_) {
+  if (status == Status::ok && accepted == 0 && s.sent < s.length) {
     status = Status::short_transfer;
   }
   const PipeAction action = counter_.count(status, stats_);
-  if (discard_on_completion_ || action == PipeAction::stop) {
-    stats_.discarded_bytes += length_ - sent_;
-    length_ = sent_ = 0;
-    discard_on_completion_ = false;
+  if (s.discard_on_completion) {
+    stats_.discarded_bytes += s.length - s.sent;
+    s.sent = s.length;
+    s.discard_on_completion = false;
   }
   if (action == PipeAction::stop) {
     stopped_ = true;
+  }
+  // A stopped queue keeps nothing it has not sent.
+  if (action == PipeAction::stop) {
+    drop_idle();
+  } else {
+    free_finished();
   }
   return action;
 }
 
 uint32_t BulkOutQueue::discard() {
-  const uint32_t dropped = length_ - sent_;
-  if (in_flight_) {
-    discard_on_completion_ = true;
-    return 0;  // counted when the transfer completes
-  }
-  stats_.discarded_bytes += dropped;
-  length_ = sent_ = 0;
-  return dropped;
+  return drop_idle();
 }
 
 }  // namespace transport

@@ -9,9 +9,17 @@
 //       Apple's IOUserUSBSerial behaviour (one wMaxPacketSize read, re-armed only
 //       while the ring has that much room) is the configuration
 //       {depth 1, transfer_size = wMaxPacketSize, rearm_only_with_room}.
-//   TX: BulkOutQueue takes up to its buffer's size from the TX ring into its own
-//       buffer (so the ring frees at once) and keeps one bulk-OUT in flight;
-//       bulk OUT stays strictly ordered.
+//   TX: BulkOutQueue takes up to a slot buffer's size from the TX ring into the
+//       slot (so the ring frees at once) and keeps up to `depth` bulk-OUT
+//       transfers in flight, one per slot (hostkit's IOUserUSBSerial: 1; the
+//       IOUserSerial dext: several). Bulk OUT stays strictly ordered: after a
+//       transfer fails, nothing new is submitted until every transfer in flight
+//       has completed, then the unsent rest of each goes again, oldest first.
+//       That relies on the pipe failing every queued transfer once one has failed
+//       (a halted endpoint does: docs/driverkit-assumptions.md, item 12).
+//
+// The rings are any type with SpscRing's write()/read(): transport's SpscRing,
+// or the SerialQueue views of the rings IOUserSerial shares with the kernel.
 //
 // Every completion status maps to exactly one action (action_for):
 //
@@ -23,7 +31,7 @@
 //   aborted, no_device              stop          nothing more on this pipe
 //
 // I/O is done by the owner through InPipeIo / OutPipeIo (hostkit over
-// IOUSBHostPipe, a future IOUserSerial dext, or a test fake). Completions must
+// IOUSBHostPipe, the IOUserSerial dext, or a test fake). Completions must
 // be reported in submission order, on the owner's single queue.
 #pragma once
 
@@ -31,6 +39,7 @@
 #include <cstdint>
 #include <span>
 
+#include "device_table.hpp"
 #include "ring.hpp"
 #include "status.hpp"
 
@@ -46,6 +55,23 @@ PipeAction action_for(Status completion_status);
 inline constexpr uint32_t kBackOffMs = 100;
 inline constexpr uint32_t kMaxConsecutiveErrors = 16;
 
+// How the IOUserSerial driver class (SerialDext/) runs its pipes: transfers in
+// flight each way and their size in wMaxPacketSize units. Linux cdc-acm keeps
+// 16 reads of 2 packets in flight; usb-serial-for-android users needed 8-32
+// queued reads at 921600 Bd (docs/field-notes.md §4, §10). Reads are
+// those of hostkit's IOUserUSBSerial by default; writes are several, so the
+// bulk-OUT pipe never waits for the driver between two transfers.
+inline constexpr uint8_t kReadsInFlight = 8;
+inline constexpr uint16_t kPacketsPerRead = 16;
+// kPacketsPerRead where every burst of the family's bulk IN ends in a short
+// packet, else one: a read of several packets would hold a burst that ends on a
+// full packet until more data came (bulk_in_bursts_end_short, device_table.hpp).
+constexpr uint16_t packets_per_read(ChipFamily family) {
+  return bulk_in_bursts_end_short(family) ? kPacketsPerRead : 1;
+}
+inline constexpr uint8_t kWritesInFlight = 4;
+inline constexpr uint16_t kPacketsPerWrite = 16;
+
 class InPipeIo {
  public:
   // Starts an asynchronous IN transfer filling `buffer`; its completion comes
@@ -58,9 +84,10 @@ class InPipeIo {
 
 class OutPipeIo {
  public:
-  // Starts an asynchronous OUT transfer of `data`; completion comes back through
-  // BulkOutQueue::complete().
-  virtual Status submit_out(std::span<const uint8_t> data) = 0;
+  // Starts an asynchronous OUT transfer of `data`, which starts at the first
+  // byte of slot `slot`'s buffer; completion comes back through
+  // BulkOutQueue::complete() (in submission order).
+  virtual Status submit_out(uint8_t slot, std::span<const uint8_t> data) = 0;
 
  protected:
   ~OutPipeIo() = default;
@@ -132,7 +159,12 @@ class BulkInQueue {
 
   // Moves parked payload, oldest first, into `ring` as room allows; slots that
   // empty become idle. Returns the bytes moved.
-  uint32_t drain(SpscRing& ring);
+  template <typename Ring>
+  uint32_t drain(Ring& ring) {
+    return drain_into(
+        [](void* r, std::span<const uint8_t> bytes) { return static_cast<Ring*>(r)->write(bytes); },
+        &ring);
+  }
 
   // Bytes waiting in parked slots.
   uint32_t parked_bytes() const;
@@ -161,6 +193,7 @@ class BulkInQueue {
 
   std::span<uint8_t> slot_buffer(uint8_t slot) { return {buffers_[slot], config_.transfer_size}; }
   void make_idle(uint8_t slot);
+  uint32_t drain_into(uint32_t (*write)(void*, std::span<const uint8_t>), void* ring);
 
   InQueueConfig config_{};
   std::array<uint8_t*, kMaxDepth> buffers_{};
@@ -177,38 +210,78 @@ class BulkInQueue {
 
 class BulkOutQueue {
  public:
-  // storage.size() is the largest transfer; it must be non-zero. Every transfer
-  // starts at storage[0] (a partial completion moves the unsent rest to the front).
+  static constexpr uint8_t kMaxDepth = 32;
+
+  // One transfer in flight, from `storage` (its size is the largest transfer;
+  // non-zero). Every transfer starts at storage[0] (what a partial or failed
+  // transfer left moves to the front).
   Status configure(std::span<uint8_t> storage);
+  // Up to slot_buffers.size() (1..kMaxDepth) transfers in flight, each from its
+  // own buffer of slot_size bytes (a dext needs one IOBufferMemoryDescriptor per
+  // transfer); the buffers outlive the queue. invalid_argument on any
+  // inconsistency. Resets all state.
+  Status configure(std::span<uint8_t* const> slot_buffers, uint32_t slot_size);
 
-  // If no transfer is in flight: resubmits what a partial or failed transfer
-  // left, or else moves up to storage.size() bytes from `ring` and submits
-  // them. Returns the bytes taken from the ring (the owner then signals free
-  // space), or 0. A submit error stops the queue.
-  uint32_t pump(OutPipeIo& io, SpscRing& ring);
+  // Submits what it can, in order: when nothing is in flight, first the unsent
+  // rest of every transfer that failed or completed short, then new data; new
+  // data moves from `ring` into each free slot (up to slot_size bytes) and is
+  // submitted at once. Nothing is submitted while a failed transfer waits for
+  // the others in flight, while backing off, or when stopped. Returns the bytes
+  // taken from the ring (the owner then signals free space), or 0. A submit
+  // error stops the queue and drops what it holds.
+  template <typename Ring>
+  uint32_t pump(OutPipeIo& io, Ring& ring) {
+    return pump_from(
+        io, [](void* r, std::span<uint8_t> out) { return static_cast<Ring*>(r)->read(out); },
+        &ring);
+  }
 
-  // The transfer finished having sent `bytes`. Returns the action; on proceed
-  // or clear_stall/back_off, unsent bytes are kept and resubmitted by pump().
+  // The oldest transfer in flight finished having sent `bytes`. Returns the
+  // action; on proceed or clear_stall/back_off, unsent bytes are kept and
+  // resubmitted by pump().
   PipeAction complete(Status status, uint32_t bytes);
 
-  // Drops bytes not yet sent (TCOFLUSH). An in-flight transfer is left to
-  // finish; its unsent remainder is dropped when it completes. Returns bytes dropped.
+  // Drops bytes not yet sent (TCOFLUSH). A transfer in flight is left to
+  // finish; its unsent remainder is dropped when it completes. Returns the bytes
+  // dropped now.
   uint32_t discard();
 
-  bool busy() const { return in_flight_; }
+  bool busy() const { return in_flight_ > 0; }
+  uint8_t in_flight() const { return in_flight_; }
+  uint8_t depth() const { return depth_; }
   // Bytes accepted from the ring and not yet confirmed sent.
-  uint32_t pending() const { return length_ - sent_; }
+  uint32_t pending() const;
   void end_back_off() { counter_.end_back_off(); }
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
   const PipeStats& stats() const { return stats_; }
 
  private:
-  std::span<uint8_t> storage_{};
-  uint32_t length_ = 0;  // bytes in storage_ belonging to the current transfer
-  uint32_t sent_ = 0;    // of those, confirmed sent
-  bool in_flight_ = false;
-  bool discard_on_completion_ = false;
+  struct Slot {
+    uint32_t length = 0;  // bytes of the current transfer in the slot buffer
+    uint32_t sent = 0;    // of those, confirmed sent
+    bool in_flight = false;
+    bool discard_on_completion = false;
+  };
+
+  uint32_t pump_from(OutPipeIo& io, uint32_t (*read)(void*, std::span<uint8_t>), void* ring);
+  Status submit(OutPipeIo& io, uint8_t slot);
+  // Drops the unsent bytes of every slot not in flight (those in flight drop
+  // theirs when they complete); returns the bytes dropped now.
+  uint32_t drop_idle();
+  // Frees the slots at the head whose bytes have all been sent.
+  void free_finished();
+  uint8_t slot_at(uint8_t position) const {
+    return static_cast<uint8_t>((head_ + position) % depth_);
+  }
+
+  std::array<uint8_t*, kMaxDepth> buffers_{};
+  uint32_t slot_size_ = 0;
+  uint8_t depth_ = 0;
+  std::array<Slot, kMaxDepth> slots_{};
+  uint8_t head_ = 0;  // oldest slot in use
+  uint8_t used_ = 0;  // slots in use, in submission order from head_
+  uint8_t in_flight_ = 0;
   bool stopped_ = true;
   CompletionCounter counter_;
   PipeStats stats_{};

@@ -113,6 +113,25 @@ const char* to_string(ChipFamily family) {
   return "unknown";
 }
 
+const char* to_string(DriverClass driver_class) {
+  return driver_class == DriverClass::serial ? "serial" : "usb-serial";
+}
+
+bool parse_driver_class(const char* text, DriverClass& out) {
+  if (text == nullptr) {
+    return false;
+  }
+  if (std::strcmp(text, "usb-serial") == 0) {
+    out = DriverClass::usb_serial;
+    return true;
+  }
+  if (std::strcmp(text, "serial") == 0) {
+    out = DriverClass::serial;
+    return true;
+  }
+  return false;
+}
+
 std::span<const DeviceEntry> device_entries() {
   return kDevices;
 }

@@ -27,14 +27,14 @@ enum class ChipVariant : uint8_t {
   ft2232h,
   ft4232h,
   vendor_bulk,  // a plain bulk pair on a vendor-class interface, no chip protocol
-  cp210x,  // a single-port CP210x whose part number is read when the port opens
-  cp2102,  // CP2102 (and CP2103, which GET_PARTNUM tells apart)
+  cp210x,       // a single-port CP210x whose part number is read when the port opens
+  cp2102,       // CP2102 (and CP2103, which GET_PARTNUM tells apart)
   cp2102n,
   cp2104,
   cp2105,  // port 0: ECI, port 1: SCI
   cp2108,
-  ch340,   // WCH CH340 (G/C/B/E/K/N/T/R...)
-  ch341a,  // WCH CH341/CH341A in UART mode
+  ch340,       // WCH CH340 (G/C/B/E/K/N/T/R...)
+  ch341a,      // WCH CH341/CH341A in UART mode
   pl2303_h,    // legacy PL2303H ("type 0" / "type 1")
   pl2303_hx,   // PL2303HX (rev A) and clones
   pl2303_hxd,  // PL2303HX rev D
@@ -68,12 +68,16 @@ enum class VariantRule : uint8_t {
   pl2303_by_descriptor,
 };
 
-// The DriverKit class a device's personalities instantiate.
+// The two driver classes of the dext (SerialDext/). Which one a device's
+// personalities name is a per-entry choice of the device table.
 enum class DriverClass : uint8_t {
-  usb_serial,  // the IOUserUSBSerial subclass (SerialDext today)
-  serial,      // an IOUserSerial subclass driving its own bulk pipes (not written yet;
-               // tools/devicegen refuses it until it exists)
+  usb_serial,  // the IOUserUSBSerial subclass: Apple's framework runs the data path
+  serial,      // the IOUserSerial subclass: opens its pipes itself and drives them
+               // with transport's bulk pipeline (several transfers in flight)
 };
+// "usb-serial" / "serial".
+const char* to_string(DriverClass driver_class);
+bool parse_driver_class(const char* text, DriverClass& out);
 
 struct DeviceEntry {
   uint16_t vid;
@@ -109,13 +113,30 @@ struct ClassRule {
 std::span<const DeviceEntry> device_entries();
 std::span<const ClassRule> class_rules();
 
-// True when every endpoint of a port of this family sits in the interface its
-// personality matches: all a dext built on IOUserUSBSerial can reach. A CDC-ACM
-// function keeps its bulk pair in a second (data) interface, so no personality
-// is generated for it, and hostkit matches none, until a driver class that opens
-// both interfaces exists (docs/cdc-acm.md).
-constexpr bool drivable_from_matched_interface(ChipFamily family) {
-  return family != ChipFamily::cdc_acm;
+// Where a personality for a port of `family`, driven by `driver_class`, matches:
+//   interface  IOProviderClass IOUSBHostInterface, one personality per port
+//              (every endpoint of the port sits in the interface it matches);
+//   device     IOProviderClass IOUSBHostDevice, matched by VID/PID: the driver
+//              opens the device and reaches every interface of the function (a
+//              CDC-ACM function keeps its bulk pair in a second, data, interface);
+//   none       no personality: the class cannot drive the family on a Mac (an
+//              IOUserUSBSerial dext reaches only the interface it matched, so it
+//              cannot drive CDC-ACM; docs/cdc-acm.md).
+// tools/plistgen and hostkit's matcher both decide with this, so the Linux
+// harness matches exactly what the generated personalities would on a Mac.
+enum class MatchLevel : uint8_t { none, interface, device };
+constexpr MatchLevel personality_level(ChipFamily family, DriverClass driver_class) {
+  if (family == ChipFamily::cdc_acm) {
+    return driver_class == DriverClass::serial ? MatchLevel::device : MatchLevel::none;
+  }
+  return MatchLevel::interface;
+}
+// Class rules match interfaces by class; a device-level personality cannot
+// match by interface class (a composite device's own class says nothing about
+// its functions), so a class rule gets a personality only where its family is
+// driven from the matched interface.
+constexpr bool class_rule_matchable(ChipFamily family) {
+  return personality_level(family, DriverClass::usb_serial) == MatchLevel::interface;
 }
 
 // True when the family's bulk IN ends every burst of data with a short packet,

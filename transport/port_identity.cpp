@@ -51,6 +51,10 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
       return Status::malformed;
     }
     out.config = chips::make_port_config(port);
+    out.pipes.data_in = port.data_in;
+    out.pipes.data_out = port.data_out;
+    out.pipes.has_interrupt = port.has_notification;
+    out.pipes.interrupt = port.notification;
   } else {
     const usb::Endpoint* in = itf->find_endpoint(usb::TransferType::bulk, true);
     const usb::Endpoint* out_ep = itf->find_endpoint(usb::TransferType::bulk, false);
@@ -60,8 +64,12 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
     out.config.interface_number = interface_number;
     out.config.data_interface = interface_number;
     out.config.bulk_in_max_packet = in->max_packet;
+    out.pipes.data_in = *in;
+    out.pipes.data_out = *out_ep;
     if (const usb::Endpoint* irq = itf->find_endpoint(usb::TransferType::interrupt, true)) {
       out.config.interrupt_max_packet = irq->max_packet;
+      out.pipes.has_interrupt = true;
+      out.pipes.interrupt = *irq;
     }
     // A PL2303 reports its modem lines and line errors only on the interrupt endpoint, and
     // a port can reach only its own interface's pipes (Linux's endpoint hack, which borrows
@@ -72,6 +80,16 @@ Status identify_port(const usb::DeviceDescriptor& device, const usb::Configurati
   }
   out.config.variant = variant;
   out.config.port_index = port_index;
+  return Status::ok;
+}
+
+Status device_port_interface(const usb::DeviceDescriptor& device, const usb::Configuration& config,
+                             uint8_t& interface_number) {
+  const DeviceEntry* entry = find_device(device.vendor_id, device.product_id);
+  if (entry == nullptr || config.find_interface(entry->first_interface) == nullptr) {
+    return Status::unsupported;
+  }
+  interface_number = entry->first_interface;
   return Status::ok;
 }
 

@@ -1,23 +1,33 @@
 // usbserial-bench: figures, not tests. In one run it measures
 //   1. bytes/s through the driver's tty on a simulated FT232R (unpaced, loopback plug),
-//      and the same with Apple's one-read-in-flight RX path; and on a simulated CH340
+//      on the IOUserUSBSerial class, the same with Apple's one-read-in-flight RX path, and
+//      on the IOUserSerial class (its own deep pipeline); and on a simulated CH340
 //      (32-byte packets, 2 MBd);
 //   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
 //      pty crossings with no driver and no simulator: the floor of our path);
 //   3. FTDI and CH34x decode_rx bytes/s versus memcpy of the same buffer;
-//   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion.
-//   5. the same tty stream on a simulated PL2303HX, and PL2303 decode_rx versus memcpy.
-// and prints the ratios. --json FILE writes the figures for tools.
+//   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion;
+//   5. the same tty stream on a simulated PL2303HX, and PL2303 decode_rx versus memcpy;
+//   6. a high-speed FTDI (FT232H) paced at 12 MBd through a loopback plug: bytes lost and
+//      MB/s on Apple's one-read path (--apple-rx), on our IOUserUSBSerial path and on the
+//      IOUserSerial class, one after the other in the same run.
+// and prints the ratios. --json FILE writes the figures for tools; --paced-bytes N sets
+// the size of each paced run (default 8 MiB).
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,8 +35,8 @@
 #include "bridge/bridge.hpp"
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
-#include "transport/chips/cp210x.hpp"
 #include "transport/chips/ch34x.hpp"
+#include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
 #include "transport/chips/pl2303.hpp"
 
@@ -81,7 +91,8 @@ size_t stream_through(int fd, size_t bytes) {
 }
 
 void bridge_stream(benchmark::State& state, bool apple_rx, const char* chip = "ft232r",
-                   uint32_t baud = 3'000'000) {
+                   uint32_t baud = 3'000'000,
+                   std::optional<transport::DriverClass> driver_class = std::nullopt) {
   hostkit::set_log_sink([](int, const std::string&) {});
   char dir[] = "/tmp/usbserial-bench.XXXXXX";
   ::mkdtemp(dir);
@@ -89,6 +100,7 @@ void bridge_stream(benchmark::State& state, bool apple_rx, const char* chip = "f
   options.chips = {chip};
   options.run_dir = dir;
   options.tuning.apple_rx = apple_rx;
+  options.driver_class = driver_class;
   {
     bridge::Bridge stack(options);
     const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
@@ -122,6 +134,10 @@ void BM_DriverTtyCh340(benchmark::State& state) {
 // 3 MBd is a direct rate of the PL2303HX (and the FT232R's maximum).
 void BM_DriverTtyPl2303hx(benchmark::State& state) {
   bridge_stream(state, false, "pl2303-hx");
+}
+
+void BM_DriverTtyFt232rSerialClass(benchmark::State& state) {
+  bridge_stream(state, false, "ft232r", 3'000'000, transport::DriverClass::serial);
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
@@ -300,6 +316,10 @@ void BM_MemcpyOnly(benchmark::State& state) {
 BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyCh340)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_DriverTtyFt232rSerialClass)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DriverTtyCp2102n)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
@@ -308,6 +328,84 @@ BENCHMARK(BM_Ch34xDecodeRx);
 BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
 BENCHMARK(BM_Pl2303DecodeRx);
 BENCHMARK(BM_DriverTtyPl2303hx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// One paced run: `bytes` out through a simulated FT232H at 12 MBd with a loopback
+// plug, read back until everything came or nothing arrived for 2 s.
+struct PacedRun {
+  const char* path;  // which data path
+  size_t sent = 0;
+  size_t received = 0;
+  size_t lost() const { return sent > received ? sent - received : 0; }
+  double seconds = 0;
+  // The longest time the client did not read: a client (or driver) starved of
+  // the CPU that long can lose bytes at the chip, whatever the data path.
+  double longest_gap_ms = 0;
+  double mb_per_s() const {
+    return seconds > 0 ? static_cast<double>(received) / seconds / 1e6 : 0;
+  }
+};
+
+PacedRun paced_run(const char* path, bool apple_rx,
+                   std::optional<transport::DriverClass> driver_class, size_t bytes) {
+  constexpr uint32_t kRate = 12'000'000;
+  hostkit::set_log_sink([](int, const std::string&) {});
+  char dir[] = "/tmp/usbserial-bench.XXXXXX";
+  ::mkdtemp(dir);
+  bridge::BridgeOptions options;
+  options.chips = {"ft232h"};
+  options.run_dir = dir;
+  options.sim.paced = true;
+  options.tuning.apple_rx = apple_rx;
+  options.driver_class = driver_class;
+  PacedRun run{path};
+  {
+    bridge::Bridge stack(options);
+    const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
+    make_raw(fd, kRate);
+    // The chip must be at 12 MBd before the first byte (the tty side applies
+    // termios shortly after tcsetattr returns).
+    for (int i = 0; i < 200 && stack.device(0).port(0).snapshot().line.baud != kRate; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::vector<uint8_t> out(65536);
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i] = static_cast<uint8_t>(i * 131);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::thread writer([&] {
+      while (run.sent < bytes) {
+        const ssize_t n = ::write(fd, out.data(), std::min(out.size(), bytes - run.sent));
+        if (n <= 0) {
+          return;
+        }
+        run.sent += static_cast<size_t>(n);
+      }
+    });
+    std::vector<uint8_t> in(65536);
+    auto last = start;
+    while (run.received < bytes) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 200) == 1) {
+        const ssize_t n = ::read(fd, in.data(), in.size());
+        if (n <= 0) {
+          break;
+        }
+        run.received += static_cast<size_t>(n);
+        const auto now = std::chrono::steady_clock::now();
+        run.longest_gap_ms = std::max(
+            run.longest_gap_ms, std::chrono::duration<double, std::milli>(now - last).count());
+        last = now;
+      } else if (std::chrono::steady_clock::now() - last > std::chrono::seconds(2)) {
+        break;  // what has not come back by now was lost
+      }
+    }
+    run.seconds = std::chrono::duration<double>(last - start).count();
+    writer.join();
+    ::close(fd);
+  }
+  std::filesystem::remove_all(dir);
+  return run;
+}
 
 // Collects bytes/s per benchmark while printing the usual console table.
 class Collector : public benchmark::ConsoleReporter {
@@ -328,10 +426,13 @@ class Collector : public benchmark::ConsoleReporter {
 
 int main(int argc, char** argv) {
   std::string json_path;
+  size_t paced_bytes = 8u << 20;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
       json_path = argv[++i];
+    } else if (std::strcmp(argv[i], "--paced-bytes") == 0 && i + 1 < argc) {
+      paced_bytes = std::strtoull(argv[++i], nullptr, 0);
     } else {
       args.push_back(argv[i]);
     }
@@ -347,6 +448,7 @@ int main(int argc, char** argv) {
   };
   const double driver = rate("BM_DriverTtyFt232r/min_time:2.000/real_time");
   const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
+  const double serial_class = rate("BM_DriverTtyFt232rSerialClass/min_time:2.000/real_time");
   const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
   const double cp2102n = rate("BM_DriverTtyCp2102n/min_time:2.000/real_time");
   const double ch340 = rate("BM_DriverTtyCh340/min_time:2.000/real_time");
@@ -354,17 +456,20 @@ int main(int argc, char** argv) {
   std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
   std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
   std::printf("  driver tty, CH340 sim unpaced  : %8.1f MB/s\n", ch340 / 1e6);
+  std::printf("  same, IOUserSerial class       : %8.1f MB/s\n", serial_class / 1e6);
   std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
   std::printf("  driver tty, CP2102N sim unpaced: %8.1f MB/s\n", cp2102n / 1e6);
   if (raw > 0) {
     std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
     std::printf("  CP2102N driver / raw pty       : %8.3f\n", cp2102n / raw);
     std::printf("  CH340 driver / raw pty         : %8.3f\n", ch340 / raw);
+    std::printf("  IOUserSerial class / raw pty   : %8.3f\n", serial_class / raw);
   }
   hostutil::JsonWriter json;
   json.begin_object();
   json.field("driver_tty_ft232r_bytes_per_second", driver);
   json.field("driver_tty_ft232r_apple_rx_bytes_per_second", apple);
+  json.field("driver_tty_ft232r_serial_class_bytes_per_second", serial_class);
   json.field("raw_pty_echo_bytes_per_second", raw);
   json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
   json.field("driver_tty_cp2102n_bytes_per_second", cp2102n);
@@ -409,6 +514,30 @@ int main(int argc, char** argv) {
       pl2303_decode / 1e6, copy64 / 1e6, copy64 > 0 ? pl2303_decode / copy64 : 0.0);
   json.field("driver_tty_pl2303hx_bytes_per_second", pl2303);
   json.field("pl2303_decode_rx_64_bytes_per_second", pl2303_decode);
+
+  // 4. Paced at 12 MBd on a high-speed FTDI: the same stream on each data path.
+  std::printf("\nFT232H paced at 12 MBd (line limit 1.2 MB/s each way), %zu bytes each way:\n",
+              paced_bytes);
+  const PacedRun runs[] = {
+      paced_run("Apple one-read path (--apple-rx)", true, std::nullopt, paced_bytes),
+      paced_run("IOUserUSBSerial, hostkit's deep path", false, std::nullopt, paced_bytes),
+      paced_run("IOUserSerial class (the dext's own)", false, transport::DriverClass::serial,
+                paced_bytes),
+  };
+  json.key("paced_ft232h_12mbd").begin_array();
+  for (const PacedRun& r : runs) {
+    std::printf("  %-38s: %10zu bytes lost, %6.3f MB/s, longest read gap %6.1f ms\n", r.path,
+                r.lost(), r.mb_per_s(), r.longest_gap_ms);
+    json.begin_object();
+    json.field("path", std::string(r.path));
+    json.field("bytes_sent", static_cast<uint64_t>(r.sent));
+    json.field("bytes_received", static_cast<uint64_t>(r.received));
+    json.field("bytes_lost", static_cast<uint64_t>(r.lost()));
+    json.field("mb_per_s", r.mb_per_s());
+    json.field("longest_read_gap_ms", r.longest_gap_ms);
+    json.end_object();
+  }
+  json.end_array();
   json.end_object();
   if (!json_path.empty()) {
     std::ofstream(json_path) << json.str() << "\n";

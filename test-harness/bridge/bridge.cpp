@@ -13,6 +13,9 @@
 #ifndef USBSERIAL_DRIVER_CLASS
 #define USBSERIAL_DRIVER_CLASS "org_usbserialbridge_SerialDriver"
 #endif
+#ifndef USBSERIAL_SERIAL_DRIVER_CLASS
+#define USBSERIAL_SERIAL_DRIVER_CLASS "org_usbserialbridge_SerialPortDriver"
+#endif
 #ifndef USBSERIAL_VERSION
 #define USBSERIAL_VERSION "unknown"
 #endif
@@ -160,8 +163,11 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
     wire(i);
   }
 
+  // Both sides of every ring (the tty side and the driver) use one convention.
+  transport::set_serial_queue_indexing(options_.queue_indexing);
   runtime_ = std::make_unique<hostkit::Runtime>(
-      hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties});
+      hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties,
+                              USBSERIAL_SERIAL_DRIVER_CLASS, options_.driver_class});
   family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir);
   for (size_t i = 0; i < devices_.size(); ++i) {
     attach(i);
@@ -211,14 +217,17 @@ void Bridge::attach(size_t index) {
   attached_[index] = true;
   if (matches.empty()) {
     const transport::VariantInfo* variant = transport::find_variant(options_.chips[index].c_str());
-    const bool one_interface =
-        variant == nullptr || transport::drivable_from_matched_interface(variant->family);
+    const bool unreachable =
+        variant != nullptr && options_.driver_class.has_value() &&
+        transport::personality_level(variant->family, *options_.driver_class) ==
+            transport::MatchLevel::none;
     throw std::runtime_error(
         "no driver matched the simulated " + options_.chips[index] +
-        (one_interface ? std::string()
-                       : ": the dext has no personality for it, because its bulk pair is in a "
-                         "second interface that an IOUserUSBSerial dext cannot reach "
-                         "(docs/cdc-acm.md)"));
+        (unreachable ? ": the " + std::string(transport::to_string(*options_.driver_class)) +
+                           " driver class has no personality for it: its bulk pair is in a "
+                           "second interface, which an IOUserUSBSerial dext cannot reach "
+                           "(docs/cdc-acm.md)"
+                     : std::string()));
   }
   for (const hostkit::MatchedService& match : matches) {
     if (match.start_result != kIOReturnSuccess) {

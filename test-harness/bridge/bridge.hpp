@@ -10,11 +10,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hostkit/runtime.hpp"
 #include "sim/sim.hpp"
+#include "transport/device_table.hpp"
+#include "transport/serial_queue.hpp"
 #include "tty/bsd_client.hpp"
 
 namespace bridge {
@@ -30,6 +33,12 @@ struct BridgeOptions {
   hostkit::UsbSerialTuning tuning;
   // Where the driver's SetProperties land [U]: see hostkit::SetPropertiesModel.
   hostkit::SetPropertiesModel set_properties = hostkit::SetPropertiesModel::user_service_properties;
+  // The driver class of every port instead of the device table's choice (FTDI
+  // on the IOUserSerial class); unset: the table's.
+  std::optional<transport::DriverClass> driver_class;
+  // The ring index convention of both sides of the queue protocol [U]
+  // (transport/serial_queue.hpp).
+  transport::QueueIndexing queue_indexing = transport::QueueIndexing::masked;
 };
 
 class Bridge {

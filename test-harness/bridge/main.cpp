@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
   unsigned rx_packets = options.tuning.rx_packets_per_transfer;
   unsigned interrupt_mps = options.sim.cdc_interrupt_max_packet;
   std::string set_properties = hostkit::to_string(options.set_properties);
+  std::string driver_class;
+  std::string queue_indexing = transport::to_string(options.queue_indexing);
 
   // Every chip the simulators know (sim::chip_names), so the help never falls behind.
   const std::string sim_help = "simulated adapter: " + joined_chip_names() +
@@ -161,7 +163,13 @@ int main(int argc, char** argv) {
       "set-properties", po::value(&set_properties),
       "where the driver's SetProperties land, the two candidates for a Mac: xnu (default; "
       "nested under IOUserServiceProperties, so the kernel names the port) or merge (top "
-      "level, so the driver names it)");
+      "level, so the driver names it)")(
+      "driver-class", po::value(&driver_class),
+      "the dext class of every port instead of the device table's: usb-serial (IOUserUSBSerial, "
+      "Apple's data path) or serial (IOUserSerial with the deep bulk pipeline)")(
+      "queue-indexing", po::value(&queue_indexing),
+      "how both sides of the shared rings count, the two candidates for a Mac: masked (default) "
+      "or free-running");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, described), vm);
@@ -213,6 +221,18 @@ int main(int argc, char** argv) {
   }
   if (!hostkit::parse_set_properties_model(set_properties, options.set_properties)) {
     std::fprintf(stderr, "usbserial-bridge: --set-properties takes xnu or merge\n");
+    return 2;
+  }
+  if (!driver_class.empty()) {
+    transport::DriverClass parsed = transport::DriverClass::usb_serial;
+    if (!transport::parse_driver_class(driver_class.c_str(), parsed)) {
+      std::fprintf(stderr, "usbserial-bridge: --driver-class takes usb-serial or serial\n");
+      return 2;
+    }
+    options.driver_class = parsed;
+  }
+  if (!transport::parse_queue_indexing(queue_indexing.c_str(), options.queue_indexing)) {
+    std::fprintf(stderr, "usbserial-bridge: --queue-indexing takes masked or free-running\n");
     return 2;
   }
   bool made_run_dir = false;

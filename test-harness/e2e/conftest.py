@@ -17,6 +17,16 @@ BRIDGE = os.environ.get("USBSERIAL_BRIDGE", os.path.join(
 #   xnu   - nested under IOUserServiceProperties; the kernel names the port
 #   merge - merged at the top level; the driver names the port
 SET_PROPERTIES = os.environ.get("USBSERIAL_SET_PROPERTIES", "xnu")
+# The dext class every port runs on: "" (the device table's choice: FTDI on the
+# IOUserUSBSerial class, CDC-ACM on the IOUserSerial one) or "serial" (every port
+# on the IOUserSerial class, with its own deep data path). CTest runs every
+# suite both ways (under the default SetProperties model).
+DRIVER_CLASS = os.environ.get("USBSERIAL_DRIVER_CLASS", "")
+
+
+def serial_class(chip):
+    """True when `chip`'s ports run on the IOUserSerial class in this run."""
+    return DRIVER_CLASS == "serial" or chip == "cdc-acm"
 
 
 class Bridge:
@@ -25,6 +35,8 @@ class Bridge:
     def __init__(self, *args):
         if "--set-properties" not in args:
             args = (*args, "--set-properties", SET_PROPERTIES)
+        if DRIVER_CLASS and "--driver-class" not in args:
+            args = (*args, "--driver-class", DRIVER_CLASS)
         self.run_dir = tempfile.mkdtemp(prefix="usbserial-e2e.")
         self.stderr = open(os.path.join(self.run_dir, "bridge.log"), "w+")
         self.process = subprocess.Popen(

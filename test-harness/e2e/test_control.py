@@ -10,7 +10,7 @@ import time
 import pytest
 import serial
 
-from conftest import BRIDGE
+from conftest import BRIDGE, SET_PROPERTIES, serial_class
 
 
 @pytest.mark.parametrize("command, says", [
@@ -45,7 +45,23 @@ def test_help_lists_every_command(bridge):
     assert "devices 0..1" in reply
 
 
-def test_replug_brings_every_port_back_under_the_same_name(bridge):
+def callouts(b, device=0):
+    return [p["callout"] for p in b.status()["ports"] if p["device"] == device]
+
+
+def expect_names_after_replug(before, after, chip):
+    """Which names survive a replug depends on who names the ports (conftest.py):
+    the driver's names always do; of the kernel's, only a serial-string name does (the
+    other ports of a multi-port chip get IOSerialBSDClient unit numbers, and a plain
+    IOUserSerial its registry ID: assumption 25)."""
+    assert len(after) == len(before)
+    if SET_PROPERTIES == "merge":
+        assert sorted(after) == sorted(before)
+    elif not serial_class(chip):
+        assert after[0] == before[0]
+
+
+def test_replug_brings_every_port_back(bridge):
     b = bridge("--sim", "ft2232h")
     assert len(b.ports) == 2
     assert b.command("unplug 0") == "ok\n"
@@ -54,7 +70,8 @@ def test_replug_brings_every_port_back_under_the_same_name(bridge):
     assert b.command("stall 0 0x81").startswith("error: device 0 (ft2232h) is unplugged")
     assert b.command("replug 0") == "ok\n"
     assert b.status()["devices"][0]["attached"] is True
-    for path in b.ports:
+    expect_names_after_replug(b.ports, callouts(b), "ft2232h")
+    for path in callouts(b):
         assert os.path.islink(path), path
         with serial.Serial(path, 921600, timeout=5) as port:
             port.write(b"back on " + path.encode())
@@ -62,7 +79,7 @@ def test_replug_brings_every_port_back_under_the_same_name(bridge):
     # Once more, to show a replugged adapter unplugs and replugs like the first.
     assert b.command("unplug 0") == "ok\n"
     assert b.command("replug 0") == "ok\n"
-    assert sorted(p["callout"] for p in b.status()["ports"]) == sorted(b.ports)
+    expect_names_after_replug(b.ports, callouts(b), "ft2232h")
 
 
 def test_replug_one_end_of_a_null_modem_cable(bridge):
@@ -72,6 +89,8 @@ def test_replug_one_end_of_a_null_modem_cable(bridge):
     b.wait_for(lambda: not os.path.exists(c_path), what="the CDC port to go")
     assert os.path.exists(a_path)
     assert b.command("replug 1") == "ok\n"
+    expect_names_after_replug([c_path], callouts(b, 1), "cdc-acm")
+    c_path = callouts(b, 1)[0]
     with serial.Serial(a_path, 250000, timeout=5) as a, serial.Serial(c_path, 250000,
                                                                       timeout=5) as c:
         # The rate reaches a chip after tcsetattr returns (test_null_modem.py).

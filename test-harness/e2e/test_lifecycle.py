@@ -6,7 +6,7 @@ import time
 import pytest
 import serial
 
-from conftest import SET_PROPERTIES
+from conftest import SET_PROPERTIES, serial_class
 
 
 def test_unplug_gives_a_blocked_reader_an_error_promptly(bridge):
@@ -87,6 +87,15 @@ def test_port_names_under_each_set_properties_model(bridge):
         assert os.path.basename(named.ports[0]) == "cu.usbserial-A600eYG"
         assert os.path.basename(unnamed.ports[0]) == "cu.usbserial-04036001"
         assert "IOUserServiceProperties" not in named.port_status(named.ports[0])["registry"]
+    elif serial_class("ft232r"):
+        # A plain IOUserSerial knows nothing of USB: the kernel names it by the
+        # personality's base name and its registry ID in hex (assumption 25), whatever
+        # the adapter.
+        for b in (named, unnamed):
+            registry = b.port_status(b.ports[0])["registry"]
+            assert registry["IOTTYBaseName"] == "usbserial-"
+            assert os.path.basename(b.ports[0]) == "cu.usbserial-" + registry["IOTTYSuffix"]
+            int(registry["IOTTYSuffix"], 16)
     else:
         # The kernel's name: the raw serial string, else the location (0x01100000 >> 16).
         assert os.path.basename(named.ports[0]) == "cu.usbserial-A6:00 e?YG"
@@ -101,23 +110,44 @@ def test_a_slash_in_the_serial_string_never_reaches_a_node_name(bridge):
         b = bridge("--sim", "ft232r", "--serial", "A/B")
         assert os.path.basename(b.ports[0]) == "cu.usbserial-AB"
         assert b.port_status(b.ports[0])["registry"]["IOTTYSuffix"] == "AB"
+    elif serial_class("ft232r"):  # the kernel names it by registry ID: no serial string in it
+        b = bridge("--sim", "ft232r", "--serial", "A/B")
+        registry = b.port_status(b.ports[0])["registry"]
+        assert os.path.basename(b.ports[0]) == "cu.usbserial-" + registry["IOTTYSuffix"]
+        assert "/" not in registry["IOTTYSuffix"]
     else:  # the kernel's raw name would hold it: refused, loudly (assumption 26)
         with pytest.raises(RuntimeError, match="contains '/'"):
             bridge("--sim", "ft232r", "--serial", "A/B")
 
 
 def test_a_cdc_acm_function_gets_no_usb_serial_driver_and_says_why(tmp_path):
-    """A CDC-ACM function keeps its bulk pair in a second (data) interface, and a
-    dext reaches only the interface it matched: IOUserUSBSerial cannot drive it on
-    a Mac, so no personality is generated and nothing matches here either
-    (docs/cdc-acm.md)."""
+    """A CDC-ACM function keeps its bulk pair in a second (data) interface, and an
+    IOUserUSBSerial dext reaches only the interface it matched: forced onto that
+    class, nothing matches, and the bridge says why (docs/cdc-acm.md)."""
     import subprocess
     from conftest import BRIDGE
-    result = subprocess.run([BRIDGE, "--sim", "cdc-acm", "--run-dir", str(tmp_path)],
+    result = subprocess.run([BRIDGE, "--sim", "cdc-acm", "--driver-class", "usb-serial",
+                             "--run-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=20)
     assert result.returncode != 0
     assert "no driver matched the simulated cdc-acm" in result.stderr
     assert "second interface" in result.stderr
+
+
+def test_a_cdc_acm_function_is_driven_from_the_device_by_the_serial_class(bridge):
+    """Matched on the device, the IOUserSerial class opens the device, finds the
+    communication and data interfaces and opens both: class requests reach the
+    function, the bulk pair carries the bytes, notifications reach the driver."""
+    b = bridge("--sim", "cdc-acm")
+    registry = b.port_status(b.ports[0])["registry"]
+    assert registry["IOProviderClass"] == "IOUSBHostDevice"
+    assert registry["IOUserClass"] == "org_usbserialbridge_SerialPortDriver"
+    with serial.Serial(b.ports[0], 57600, timeout=5) as port:
+        b.wait_for(lambda: b.sim_port()["line"]["baud"] == 57600, what="SET_LINE_CODING 57600")
+        b.wait_for(lambda: b.sim_port()["dtr"] and b.sim_port()["rts"], what="DTR and RTS up")
+        port.write(b"through both interfaces")
+        assert port.read(23) == b"through both interfaces"
+    assert "SerialPortDriver" in b.log() and "cdc-acm" in b.log()
 
 
 def test_unknown_chip_fails_with_a_clear_message(tmp_path):

@@ -49,8 +49,9 @@ def test_all_ports_of_a_four_port_chip_at_once(tmp_path):
                  "--json", str(report))
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(report.read_text())
-    assert [os.path.basename(p["path"]) for p in document["ports"]] == [
-        "cu.usbserial-SIM1A", "cu.usbserial-SIM1B", "cu.usbserial-SIM1C", "cu.usbserial-SIM1D"]
+    # Four distinct ports (their names depend on who names them: test_lifecycle.py).
+    names = [os.path.basename(p["path"]) for p in document["ports"]]
+    assert len(set(names)) == 4 and all(n.startswith("cu.usbserial-") for n in names)
     assert len({p["transfer"]["crc32_sent"] for p in document["ports"]}) == 4
     for port in document["ports"]:
         assert port["transfer"]["bytes_verified"] == 512 * 1024

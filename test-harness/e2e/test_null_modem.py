@@ -1,11 +1,14 @@
-"""Two simulated adapters of different generations joined by a null-modem cable
-(a full-speed FT232R and a high-speed FT232H, whose baud generators differ).
+"""Two simulated adapters joined by a null-modem cable: a full-speed FT232R and
+either a high-speed FT232H (whose baud generator differs) or a CDC-ACM function
+(which reports its line errors in SERIAL_STATE notifications, on the
+IOUserSerial class that opens both of its interfaces).
 
 A pty learns of a termios change only after tcsetattr has returned (see
 docs/driverkit-assumptions.md), so each test waits until both chips report the
 rates it set before it sends anything."""
 import threading
 
+import pytest
 import serial
 
 from conftest import pattern
@@ -40,15 +43,19 @@ def wait_for_rates(b, first_rate, second_rate):
                what=f"the chips at {first_rate} Bd and {second_rate} Bd")
 
 
-def test_ft232r_to_ft232h_at_250000_passes(bridge):
-    b = bridge("--sim", "ft232r", "--sim", "ft232h")
-    ftdi_path, hs_path = b.ports
+PARTNERS = ["ft232h", "cdc-acm"]
+
+
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_ft232r_to_a_partner_at_250000_passes(bridge, partner):
+    b = bridge("--sim", "ft232r", "--sim", partner)
+    ftdi_path, partner_path = b.ports
     with serial.Serial(ftdi_path, 250000, timeout=5) as ftdi, \
-            serial.Serial(hs_path, 250000, timeout=5) as hs:
+            serial.Serial(partner_path, 250000, timeout=5) as other:
         wait_for_rates(b, 250000, 250000)
-        to_hs, to_ftdi = pattern(200_000, 1), pattern(150_000, 2)
-        got_hs, got_ftdi = exchange(ftdi, hs, to_hs, to_ftdi)
-        assert got_hs == to_hs
+        to_partner, to_ftdi = pattern(200_000, 1), pattern(150_000, 2)
+        got_partner, got_ftdi = exchange(ftdi, other, to_partner, to_ftdi)
+        assert got_partner == to_partner
         assert got_ftdi == to_ftdi
     status = b.status()
     assert all(p["driver"]["Statistics"]["FramingErrors"] == 0 for p in status["ports"])
@@ -56,15 +63,16 @@ def test_ft232r_to_ft232h_at_250000_passes(bridge):
     assert status["devices"][1]["ports"][0]["line"]["baud"] == 250000
 
 
-def test_mismatched_rates_show_framing_errors_and_garbage(bridge):
-    b = bridge("--sim", "ft232r", "--sim", "ft232h")
-    ftdi_path, hs_path = b.ports
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_mismatched_rates_show_framing_errors_and_garbage_both_ways(bridge, partner):
+    b = bridge("--sim", "ft232r", "--sim", partner)
+    ftdi_path, partner_path = b.ports
     with serial.Serial(ftdi_path, 250000, timeout=2) as ftdi, \
-            serial.Serial(hs_path, 115200, timeout=2) as hs:
+            serial.Serial(partner_path, 115200, timeout=2) as other:
         wait_for_rates(b, 250000, 115200)
         sent = pattern(4000, 3)
-        hs.write(sent)
-        hs.flush()
+        other.write(sent)
+        other.flush()
         got = ftdi.read(len(sent))
         assert got != sent, "a 250000 Bd receiver decoded a 115200 Bd stream cleanly"
         stats = b.wait_for(
@@ -72,9 +80,10 @@ def test_mismatched_rates_show_framing_errors_and_garbage(bridge):
             > 0 and s, what="framing errors reported by the FTDI port")
         assert stats["FramingErrors"] > 0
         assert b.port_status(ftdi_path)["counters"]["framing_errors"] > 0  # RxError reached the tty
-        # The other way: the high-speed part reports them in its own status bytes.
+        # The other way: an FT232H reports them in its status bytes, a CDC-ACM
+        # function in SERIAL_STATE notifications on its interrupt endpoint.
         ftdi.write(pattern(4000, 4))
         ftdi.flush()
-        hs.read(4000)
-        b.wait_for(lambda: b.port_status(hs_path)["driver"]["Statistics"]["FramingErrors"] > 0,
-                   what="framing errors reported by the FT232H port")
+        other.read(4000)
+        b.wait_for(lambda: b.port_status(partner_path)["driver"]["Statistics"]["FramingErrors"] > 0,
+                   what=f"framing errors reported by the {partner} port")

@@ -5,7 +5,7 @@ import time
 import pytest
 import serial
 
-from conftest import SET_PROPERTIES, pattern
+from conftest import DRIVER_CLASS, SET_PROPERTIES, pattern, serial_class
 
 MIB = 1 << 20
 
@@ -38,10 +38,12 @@ def first_difference(a, b):
 
 # Each chip at the top of its range (CH340: 2 MBd, the data sheet's maximum).
 FASTEST = {"ft232r": 3_000_000, "ft2232h": 12_000_000, "cp2102n": 3_000_000, "ch340": 2_000_000,
-           "pl2303-tb": 12_000_000}
+           "pl2303-tb": 12_000_000, "cdc-acm": 12_000_000}
 
 
-@pytest.mark.parametrize("chip", ["ft232r", "ft2232h", "cp2102n", "ch340", "pl2303-tb"])
+# CDC-ACM runs on the IOUserSerial class in every run: once is enough there.
+@pytest.mark.parametrize("chip", ["ft232r", "ft2232h", "cp2102n", "ch340", "pl2303-tb"] +
+                         ([] if DRIVER_CLASS else ["cdc-acm"]))
 def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     b = bridge("--sim", chip)
     data = pattern(64 * MIB)
@@ -55,6 +57,12 @@ def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     status = b.port_status(b.ports[0])
     assert status["driver"]["Statistics"]["RxBytes"] == len(data)
     assert status["counters"]["bytes_to_device"] == len(data)
+    if serial_class(chip):
+        # The IOUserSerial class ran its own deep pipeline both ways.
+        stats = status["driver"]["Statistics"]
+        assert stats["RxMaxInFlight"] == 8
+        assert stats["TxMaxInFlight"] >= 2
+        assert stats["TxBytes"] == len(data)
 
 
 @pytest.mark.parametrize("chip, ports, baud", [
@@ -67,6 +75,11 @@ def test_every_port_of_a_multi_port_chip_loops_back(bridge, chip, ports, baud):
     names = [p.rsplit("/", 1)[1] for p in b.ports]
     if SET_PROPERTIES == "merge":  # the driver's names: serial + port letter
         assert names == [f"cu.usbserial-MULTI{p}" for p in ports]
+    elif serial_class(chip):
+        # A plain IOUserSerial's kernel name: the personality's base name and the
+        # service's registry ID, which changes with every attach (assumption 25).
+        assert all(n.startswith("cu.usbserial-") for n in names)
+        assert len(set(names)) == len(ports)
     else:  # the kernel's: the serial string, taken; then IOSerialBSDClient's unit numbers
         assert names == ["cu.usbserial-MULTI"] + [f"cu.usbserial-{n}"
                                                   for n in range(2, len(ports) + 1)]

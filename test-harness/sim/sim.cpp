@@ -1,11 +1,11 @@
 #include "sim/sim.hpp"
 
 #include "sim/cdc_acm.hpp"
-#include "sim/cp210x.hpp"
 #include "sim/ch34x.hpp"
+#include "sim/cp210x.hpp"
 #include "sim/ftdi.hpp"
-#include "sim/vendor_bulk.hpp"
 #include "sim/pl2303.hpp"
+#include "sim/vendor_bulk.hpp"
 
 namespace sim {
 

@@ -275,6 +275,8 @@ PortInfo BsdClient::info() const {
   if (auto* provider = OSDynamicCast(IOUSBHostInterface, service_->hostkitProvider())) {
     port.backend = &provider->hostkitDevice()->backend();
     port.interface_number = provider->hostkitNumber();
+  } else if (auto* device = OSDynamicCast(IOUSBHostDevice, service_->hostkitProvider())) {
+    port.backend = &device->hostkitDevice()->backend();
   }
   return port;
 }
@@ -326,6 +328,13 @@ void BsdClient::activate() {
   kern_return_t result =
       service_->ConnectQueues(&ifmd, &rxqmd, &txqmd, nullptr, nullptr, 0, 0, 0, 0);
   if (result == kIOReturnSuccess) {
+    // The kernel's side of the queue protocol: it produces TX and consumes RX.
+    result = rings_.map(ifmd, rxqmd, txqmd);
+  }
+  OSSafeReleaseNULL(ifmd);  // the mappings keep what they map
+  OSSafeReleaseNULL(rxqmd);
+  OSSafeReleaseNULL(txqmd);
+  if (result == kIOReturnSuccess) {
     // initSession raises DTR (docs/driverkit-reference.md §1.3); Linux ttys raise RTS with it.
     result = service_->HwProgramMCR(true, true);
   }
@@ -337,6 +346,7 @@ void BsdClient::activate() {
            result);
     ++counters_.refused_opens;
     service_->DisconnectQueues();
+    rings_.unmap();
     hang_up_refused_open();
     return;
   }
@@ -360,6 +370,7 @@ void BsdClient::deactivate() {
   }
   service_->HwDeactivate();
   service_->DisconnectQueues();
+  rings_.unmap();
   writing_ = false;
   rx_pending_ = false;
 }
@@ -474,12 +485,11 @@ void BsdClient::on_readable() {
   if (!active_) {
     return;
   }
-  hostkit::SerialQueues* queues = service_->hostkitQueues();
-  if (queues == nullptr) {
+  if (!rings_.mapped()) {
     return;
   }
   for (int round = 0; round < 16; ++round) {
-    const size_t room = std::min<size_t>(queues->tx.free_space(), kReadChunk);
+    const size_t room = std::min<size_t>(rings_.tx().free_space(), kReadChunk);
     if (room == 0) {
       poll_status_later();  // the driver frees space and calls tx_free_space_available
       return;
@@ -497,7 +507,7 @@ void BsdClient::on_readable() {
     }
     const auto bytes = static_cast<uint32_t>(n - 1);
     if (bytes > 0) {
-      queues->tx.write({buffer_.data() + 1, bytes});
+      rings_.tx().write({buffer_.data() + 1, bytes});
       counters_.bytes_to_device += bytes;
       service_->TxDataAvailable();
     }
@@ -506,21 +516,21 @@ void BsdClient::on_readable() {
 }
 
 void BsdClient::handle_packet_status(uint8_t status) {
-  hostkit::SerialQueues* queues = service_->hostkitQueues();
-  if ((status & kPacketFlushRead) != 0 && queues != nullptr) {
+  if ((status & kPacketFlushRead) != 0 && rings_.mapped()) {
     // tcflush(TCIFLUSH): drop what the device sent and the client has not read.
     ++counters_.flushes;
-    queues->rx.clear();
+    rings_.rx().clear();
     if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
       usb->hostkitDiscardRx();
     }
     service_->HwResetFIFO(false, true);
     service_->RxFreeSpaceAvailable();
   }
-  if ((status & kPacketFlushWrite) != 0 && queues != nullptr) {
+  if ((status & kPacketFlushWrite) != 0 && rings_.mapped()) {
     // tcflush(TCOFLUSH): drop what the client wrote and the device has not sent.
+    // The TX ring's consumer index is the driver's, so the driver empties it [U]:
+    // IOUserUSBSerial's framework here, an IOUserSerial dext in HwResetFIFO(tx).
     ++counters_.flushes;
-    queues->tx.clear();
     if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
       usb->hostkitDiscardTx();
     }
@@ -546,8 +556,7 @@ void BsdClient::rx_data_available() {
 }
 
 void BsdClient::write_rx() {
-  hostkit::SerialQueues* queues = service_->hostkitQueues();
-  if (!active_ || writing_ || queues == nullptr) {
+  if (!active_ || writing_ || !rings_.mapped()) {
     return;
   }
   bool freed = false;
@@ -556,13 +565,13 @@ void BsdClient::write_rx() {
     // master writable; its FLUSHREAD status is taken before every write, or bytes
     // received before the flush would be written after it.
     take_pending_status();
-    if (!active_ || queues->rx.empty()) {
+    if (!active_ || rings_.rx().empty()) {
       break;
     }
-    const std::span<const uint8_t> span = queues->rx.read_span();
+    const std::span<const uint8_t> span = rings_.rx().read_span();
     const ssize_t n = ::write(master_, span.data(), span.size());
     if (n > 0) {
-      queues->rx.commit_read(static_cast<uint32_t>(n));
+      rings_.rx().commit_read(static_cast<uint32_t>(n));
       counters_.bytes_to_client += static_cast<uint64_t>(n);
       freed = true;
       continue;

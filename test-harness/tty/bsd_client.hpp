@@ -16,10 +16,13 @@
 //     slave) and calls HwProgramUART / HwProgramBaudRate / HwProgramFlowControl
 //     for what changed. A call the driver refuses (e.g. an unreachable rate) puts
 //     the slave's termios back to what is in force, so tcgetattr tells the truth;
-//   - tcflush: TIOCPKT_FLUSHREAD / FLUSHWRITE -> the ring is emptied and
-//     HwResetFIFO(rx) / (tx) is called;
-//   - data: master reads -> TX ring -> TxDataAvailable; RxDataAvailable -> RX
-//     ring -> master writes -> RxFreeSpaceAvailable.
+//   - tcflush: TIOCPKT_FLUSHREAD -> the RX ring is emptied (the kernel consumes
+//     it) and HwResetFIFO(rx) is called; FLUSHWRITE -> HwResetFIFO(tx), and the
+//     TX ring's consumer, the driver, empties it [U];
+//   - data: the queue protocol every serial service speaks (docs/driverkit-reference.md §1.4):
+//     the descriptors ConnectQueues returns are mapped (hostkit::SerialRings);
+//     master reads -> TX ring (txPI) -> TxDataAvailable; RxDataAvailable -> RX
+//     ring (rxCI) -> master writes -> RxFreeSpaceAvailable.
 // A pty cannot carry parity, data bits, modem lines, break or drain; the
 // control() methods below are where a later client shim (a preload library
 // talking to the bridge) plugs those in.
@@ -140,6 +143,7 @@ class BsdClient final : public hostkit::SerialClient {
   LineState line_;
   bool cts_ = false, dsr_ = false, ri_ = false, dcd_ = false;
   PortCounters counters_;
+  hostkit::SerialRings rings_;  // mapped from ConnectQueues while the port is open
   std::vector<uint8_t> buffer_;
 };
 

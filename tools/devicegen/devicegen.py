@@ -37,9 +37,6 @@ VARIANT_RULES = {"fixed": "fixed", "ftdi-by-bcd": "ftdi_by_bcd",
 # A rule that picks the variant at run time applies to its own family only.
 RULE_FAMILY = {"ftdi-by-bcd": "ftdi", "pl2303-by-descriptor": "pl2303"}
 DRIVER_CLASSES = {"usb-serial": "usb_serial", "serial": "serial"}
-# Driver classes the dext has today. "serial" (an IOUserSerial subclass with its own bulk
-# pipeline) is planned; until it exists a personality naming it could never start.
-AVAILABLE_DRIVER_CLASSES = {"usb-serial"}
 
 DEVICE_FIELDS = {"vid", "pid", "family", "variant", "variant_rule", "first_interface", "ports",
                  "tty_base_name", "driver_class", "serial_number", "source"}
@@ -156,10 +153,6 @@ def parse_device(chips, section, items):
     if driver_class not in DRIVER_CLASSES:
         raise DataError(f"{where} driver_class = {driver_class!r} "
                         f"(known: {', '.join(DRIVER_CLASSES)})")
-    if driver_class not in AVAILABLE_DRIVER_CLASSES:
-        raise DataError(f"{where} driver_class = {driver_class}: the IOUserSerial-based driver "
-                        "class does not exist yet, so no personality can use it; "
-                        "use driver_class = usb-serial")
     return {
         "vid": parse_int(items["vid"], f"{where} vid", 0, 0xFFFF),
         "pid": parse_int(items["pid"], f"{where} pid", 0, 0xFFFF),

@@ -103,8 +103,13 @@ int run_check(const std::vector<std::string>& args) {
   std::string profile_path;
   bool json = false;
   bool verbose = false;
+  // This project's IOUserSerial class opens the device it matches (SerialDext/).
+  std::vector<std::string> device_classes{USBSERIAL_SERIAL_DRIVER_CLASS};
   po::options_description options("check options");
   options.add_options()("target", po::value(&target), "dext bundle directory or Info.plist")(
+      "device-class", po::value(&device_classes)->composing(),
+      "an IOUserClass that subclasses IOUserSerial and opens its IOUSBHostDevice itself "
+      "(repeatable; this project's is always included)")(
       "entitlements", po::value(&entitlements_path), "the dext's entitlements plist")(
       "app-entitlements", po::value(&app_path), "the host app's entitlements plist")(
       "profile", po::value(&profile_path), "the dext's embedded.provisionprofile")(
@@ -120,6 +125,7 @@ int run_check(const std::vector<std::string>& args) {
     return 2;
   }
   doctor::CheckInput input;
+  input.device_serial_classes = device_classes;
   std::string info_path = target;
   std::error_code ec;
   fs::path target_path(target);
@@ -211,7 +217,7 @@ int run_personality(const std::vector<std::string>& args) {
   std::string ioreg_path;
   std::string sysfs_root;
   plistgen::Identity identity{USBSERIAL_BUNDLE_ID, USBSERIAL_DRIVER_CLASS, "USBSerialBridge",
-                              USBSERIAL_VERSION};
+                              USBSERIAL_VERSION, USBSERIAL_SERIAL_DRIVER_CLASS};
   po::options_description options("personality options");
   options.add_options()("vid", po::value(&vid_text), "idVendor (0x0CAD or decimal)")(
       "pid", po::value(&pid_text), "idProduct")("interface", po::value(&interface_number),

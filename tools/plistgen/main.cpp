@@ -2,8 +2,8 @@
 //
 //   usbserial-plistgen --device-table device_table.plist --template Info.plist.in
 //                      --info-plist OUT/Info.plist --entitlements OUT/Entitlements.plist
-//                      --bundle-id ID --driver-class CLASS --version X.Y.Z
-//                      [--serial-driver-class CLASS] [--bundle-name NAME] [--development]
+//                      --bundle-id ID --driver-class CLASS --serial-driver-class CLASS
+//                      --version X.Y.Z [--bundle-name NAME] [--development]
 //
 // device_table.plist is what tools/devicegen makes of devices.ini.
 //
@@ -58,9 +58,10 @@ int main(int argc, char** argv) {
       "info-plist", po::value(&info_out), "where to write Info.plist")(
       "entitlements", po::value(&entitlements_out), "where to write Entitlements.plist")(
       "bundle-id", po::value(&identity.bundle_id), "CFBundleIdentifier (USBSERIAL_BUNDLE_ID)")(
-      "driver-class", po::value(&identity.driver_class), "IOUserClass (USBSERIAL_DRIVER_CLASS)")(
+      "driver-class", po::value(&identity.driver_class),
+      "IOUserClass of the IOUserUSBSerial class (USBSERIAL_DRIVER_CLASS)")(
       "serial-driver-class", po::value(&identity.serial_driver_class),
-      "IOUserClass of driver_class serial devices (none exists yet)")(
+      "IOUserClass of the IOUserSerial class (USBSERIAL_SERIAL_DRIVER_CLASS)")(
       "version", po::value(&identity.version), "CFBundleShortVersionString / CFBundleVersion")(
       "bundle-name", po::value(&identity.bundle_name)->default_value("USBSerialBridge"),
       "CFBundleName")("development", po::bool_switch(&development),

@@ -75,9 +75,8 @@ plist_t entry_array(plist_t root, const char* key, std::string& error) {
   return array;
 }
 
-// Whether a family's ports can be driven from their matched interface, by the
-// family's name in the table ("cdc-acm", "ftdi", ...).
-bool read_family(EntryReader& in, bool& one_interface) {
+// The chip family, by its name in the table ("cdc-acm", "ftdi", ...).
+bool read_family(EntryReader& in, transport::ChipFamily& out) {
   std::string family;
   if (!in.text("family", family)) {
     return false;
@@ -85,7 +84,7 @@ bool read_family(EntryReader& in, bool& one_interface) {
   for (int i = 0; i < transport::kChipFamilyCount; ++i) {
     const auto candidate = static_cast<transport::ChipFamily>(i);
     if (family == transport::to_string(candidate)) {
-      one_interface = transport::drivable_from_matched_interface(candidate);
+      out = candidate;
       return true;
     }
   }
@@ -103,7 +102,7 @@ bool read_device(EntryReader& in, DeviceRow& row) {
       !in.number("pid", 0xFFFF, pid) || !in.number("first_interface", 0xFF, first) ||
       !in.number("ports", 0xFF, ports) || !in.text("tty_base_name", row.tty_base_name) ||
       !in.text("driver_class", driver_class) || !in.flag("serial_number", row.has_serial_number) ||
-      !read_family(in, row.one_interface)) {
+      !read_family(in, row.family)) {
     return false;
   }
   if (ports == 0 || first + ports > 0x100) {
@@ -131,8 +130,7 @@ bool read_class_rule(EntryReader& in, ClassRow& row) {
   uint64_t subclass = 0;
   if (!in.text("product", row.product) || !in.number("interface_class", 0xFF, cls) ||
       !in.number("interface_subclass", 0xFF, subclass) ||
-      !in.flag("development_only", row.development_only) ||
-      !read_family(in, row.one_interface)) {
+      !in.flag("development_only", row.development_only) || !read_family(in, row.family)) {
     return false;
   }
   row.interface_class = static_cast<uint8_t>(cls);
@@ -186,11 +184,30 @@ std::string port_letter_name(std::string_view product, unsigned port, unsigned p
   return name;
 }
 
+const std::string& class_name(const Identity& identity, transport::DriverClass driver_class) {
+  return driver_class == transport::DriverClass::serial ? identity.serial_driver_class
+                                                        : identity.driver_class;
+}
+
 std::vector<PersonalitySpec> table_personalities(const DeviceTable& table, bool development) {
   std::vector<PersonalitySpec> specs;
   for (const DeviceRow& device : table.devices) {
-    if (!device.one_interface) {
+    const transport::MatchLevel level =
+        transport::personality_level(device.family, device.driver_class);
+    if (level == transport::MatchLevel::none) {
       continue;  // a personality that cannot work on a Mac is not generated
+    }
+    if (level == transport::MatchLevel::device) {
+      // The driver opens the device and finds every interface of the port itself.
+      PersonalitySpec spec;
+      spec.name = device.product;
+      spec.tty_base_name = device.tty_base_name;
+      spec.driver_class = device.driver_class;
+      spec.device_level = true;
+      spec.vid = device.vid;
+      spec.pid = device.pid;
+      specs.push_back(spec);
+      continue;
     }
     for (unsigned port = 0; port < device.ports; ++port) {
       PersonalitySpec spec;
@@ -210,7 +227,7 @@ std::vector<PersonalitySpec> table_personalities(const DeviceTable& table, bool 
     }
   }
   for (const ClassRow& rule : table.class_rules) {
-    if ((rule.development_only && !development) || !rule.one_interface) {
+    if ((rule.development_only && !development) || !transport::class_rule_matchable(rule.family)) {
       continue;
     }
     PersonalitySpec spec;
@@ -240,10 +257,8 @@ PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec)
   set_string(dict, "CFBundleIdentifier", identity.bundle_id);
   set_string(dict, "CFBundleIdentifierKernel", kSerialKernelBundle);
   set_string(dict, "IOClass", kIOClassSerial);
-  set_string(dict, "IOProviderClass", kProviderInterface);
-  set_string(dict, "IOUserClass",
-             spec.driver_class == transport::DriverClass::serial ? identity.serial_driver_class
-                                                                 : identity.driver_class);
+  set_string(dict, "IOProviderClass", spec.device_level ? kProviderDevice : kProviderInterface);
+  set_string(dict, "IOUserClass", class_name(identity, spec.driver_class));
   set_string(dict, "IOUserServerName", identity.bundle_id);
   set_uint(dict, "IOProbeScore", static_cast<uint64_t>(kProbeScore));
   set_string(dict, "IOTTYBaseName", spec.tty_base_name);
@@ -253,6 +268,9 @@ PlistPtr make_personality(const Identity& identity, const PersonalitySpec& spec)
   if (spec.class_based) {
     set_uint(dict, "bInterfaceClass", spec.interface_class);
     set_uint(dict, "bInterfaceSubClass", spec.interface_subclass);
+  } else if (spec.device_level) {
+    set_uint(dict, "idVendor", spec.vid);
+    set_uint(dict, "idProduct", spec.pid);
   } else {
     set_uint(dict, "idVendor", spec.vid);
     set_uint(dict, "idProduct", spec.pid);
@@ -373,6 +391,12 @@ bool build_info_plist(std::string_view template_text, const Identity& identity,
     return false;
   }
   for (const PersonalitySpec& spec : table_personalities(table, development)) {
+    if (class_name(identity, spec.driver_class).empty()) {
+      error = "personality \"" + spec.name + "\" names the " +
+              transport::to_string(spec.driver_class) + " driver class, and no class name was " +
+              "given for it";
+      return false;
+    }
     if (plist_dict_get_item(personalities, spec.name.c_str()) != nullptr) {
       error = "duplicate personality name \"" + spec.name + "\" (device table products)";
       return false;

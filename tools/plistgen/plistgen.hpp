@@ -33,22 +33,26 @@ struct PlistDeleter {
 using PlistPtr = std::unique_ptr<void, PlistDeleter>;
 
 // The product identity (root CMakeLists.txt: USBSERIAL_BUNDLE_ID, USBSERIAL_DRIVER_CLASS,
-// PROJECT_VERSION).
+// USBSERIAL_SERIAL_DRIVER_CLASS, PROJECT_VERSION).
 struct Identity {
   std::string bundle_id;     // CFBundleIdentifier == IOUserServerName == CFBundleExecutable
-  std::string driver_class;  // IOUserClass of driver_class usb-serial personalities
+  std::string driver_class;  // IOUserClass of the IOUserUSBSerial class (DriverClass::usb_serial)
   std::string bundle_name;   // CFBundleName
   std::string version;       // CFBundleShortVersionString / CFBundleVersion
-  // IOUserClass of driver_class serial personalities (the IOUserSerial subclass). Empty while
-  // that class does not exist: a table that uses it is then refused.
+  // IOUserClass of the IOUserSerial class (DriverClass::serial); needed when the device
+  // table names it.
   std::string serial_driver_class = {};
 };
+
+// The IOUserClass a personality of `driver_class` names (empty when the identity lacks it).
+const std::string& class_name(const Identity& identity, transport::DriverClass driver_class);
 
 // Fixed personality values of a serial dext (docs/driverkit-reference.md §3.2, as Apple's own
 // IOUserUSBSerial dexts carry them).
 inline constexpr const char* kIOClassSerial = "IOUserSerial";
 inline constexpr const char* kSerialKernelBundle = "com.apple.driver.driverkit.serial";
 inline constexpr const char* kProviderInterface = "IOUSBHostInterface";
+inline constexpr const char* kProviderDevice = "IOUSBHostDevice";
 // bConfigurationValue of every device in the table: they have one configuration, value 1
 // (docs/driverkit-reference.md §3.4: "bConfigurationValue = 1").
 inline constexpr int64_t kConfigurationValue = 1;
@@ -74,15 +78,14 @@ struct DeviceRow {
   std::string tty_base_name = transport::kTtyBaseName;
   transport::DriverClass driver_class = transport::DriverClass::usb_serial;
   bool has_serial_number = true;  // false: personalities carry the fallback IOTTYSuffix
-  // False for a family whose ports need a second interface (CDC-ACM): no
-  // IOUserUSBSerial personality can drive it (transport::drivable_from_matched_interface).
-  bool one_interface = true;
+  // With driver_class, where its personalities match (transport::personality_level).
+  transport::ChipFamily family = transport::ChipFamily::ftdi;
 };
 struct ClassRow {
   uint8_t interface_class = 0;
   uint8_t interface_subclass = 0;
   bool development_only = false;
-  bool one_interface = true;  // as in DeviceRow
+  transport::ChipFamily family = transport::ChipFamily::ftdi;  // class_rule_matchable
   std::string product;
 };
 struct DeviceTable {
@@ -97,11 +100,15 @@ bool load_device_table(std::string_view plist_data, DeviceTable& out, std::strin
 // One personality, before it becomes a plist dictionary.
 struct PersonalitySpec {
   std::string name;  // unique IOKitPersonalities key, e.g. "FTDI FT2232C/D/H port B"
-  std::string tty_base_name = transport::kTtyBaseName;                       // IOTTYBaseName
+  std::string tty_base_name = transport::kTtyBaseName;  // IOTTYBaseName
   std::string tty_suffix;  // IOTTYSuffix, only for a device without a serial-number string
-  transport::DriverClass driver_class = transport::DriverClass::usb_serial;  // IOUserClass
   bool class_based = false;
-  // class_based == false: the 90000-tier key set.
+  // The driver class it names, and whether it matches the IOUSBHostDevice (idVendor +
+  // idProduct) rather than an interface (transport::personality_level).
+  transport::DriverClass driver_class = transport::DriverClass::usb_serial;
+  bool device_level = false;
+  // class_based == false: idVendor + idProduct (+ the interface keys, tier 90000, unless
+  // device_level).
   uint16_t vid = 0;
   uint16_t pid = 0;
   uint8_t interface_number = 0;
@@ -110,9 +117,12 @@ struct PersonalitySpec {
   uint8_t interface_subclass = 0;
 };
 
-// Personalities of the device table: one per port of every device (interface number
-// first_interface + port), then, with `development`, one per class rule marked development_only
-// (non-development class rules are always emitted). Order is table order.
+// Personalities of the device table, each for the driver class its entry names and where
+// transport::personality_level says: one per port of an entry matched at the interface level
+// (interface number first_interface + port), one per entry matched at the device level, none
+// for an entry its class cannot drive; then, with `development`, one per class rule marked
+// development_only (non-development class rules are always emitted) whose family can be
+// driven from the matched interface. Order is table order.
 std::vector<PersonalitySpec> table_personalities(const DeviceTable& table, bool development);
 
 // "port A".."port Z" style suffix for multi-port devices (FTDI names its channels A, B, C, D:

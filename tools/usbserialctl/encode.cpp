@@ -257,8 +257,8 @@ EncodeOutcome run_encode(const EncodeRequest& request) {
   } else if (have_cp210x_rate) {
     exact = static_cast<double>(cp210x_rate.actual_millibaud) / 1000.0;
   } else if (have_ch34x_setting) {
-    exact = static_cast<double>(transport::chips::ch34x::CH341_CLKRATE) /
-            ch34x_setting.clock_divider;
+    exact =
+        static_cast<double>(transport::chips::ch34x::CH341_CLKRATE) / ch34x_setting.clock_divider;
   } else if (have_pl2303_divisor) {
     exact = transport::chips::pl2303::kDivisorBaseline / static_cast<double>(rate_field.divisor);
   }

@@ -5,11 +5,11 @@
 #include "../chip_protocol.hpp"
 #include "../device_table.hpp"
 #include "cdc_acm.hpp"
-#include "cp210x.hpp"
 #include "ch34x.hpp"
+#include "cp210x.hpp"
 #include "ftdi.hpp"
-#include "vendor_bulk.hpp"
 #include "pl2303.hpp"
+#include "vendor_bulk.hpp"
 
 namespace transport::chips {
 

@@ -1,8 +1,10 @@
 // BulkInQueue / BulkOutQueue against scripted pipe fakes: in-flight depth,
 // Apple's re-arm-only-with-room mode, the completion-status action table,
 // parking and ordered draining, back-off, the consecutive-error limit, stop,
-// partial OUT transfers and purges. Expected actions come from the table in
+// partial OUT transfers and purges, several OUT transfers in flight and their
+// order after a failure. Expected actions come from the table in
 // bulk_pipeline.hpp (after Linux cdc-acm's acm_read_bulk_callback).
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -62,16 +64,18 @@ class FakeInIo final : public transport::InPipeIo {
 
 class FakeOutIo final : public transport::OutPipeIo {
  public:
-  Status submit_out(std::span<const uint8_t> data) override {
+  Status submit_out(uint8_t slot, std::span<const uint8_t> data) override {
     ++attempts;
     if (fail_at != 0 && attempts == fail_at) {
       return fail_with;
     }
+    slots.push_back(slot);
     pointers.push_back(data.data());
     transfers.emplace_back(data.begin(), data.end());
     return Status::ok;
   }
   std::vector<std::vector<uint8_t>> transfers;
+  std::vector<uint8_t> slots;
   std::vector<const uint8_t*> pointers;
   unsigned attempts = 0;
   unsigned fail_at = 0;
@@ -1003,6 +1007,151 @@ TEST_F(OutFixture, SubmitErrorStopsAndDropsWhatWasTaken) {
   EXPECT_FALSE(queue_.busy());
   EXPECT_EQ(queue_.pending(), 0u);
   EXPECT_EQ(queue_.stats().discarded_bytes, 9u);
+}
+
+// ------------------------------------------------------------ OUT, several in flight
+
+class DeepOutFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ring_.attach(ring_storage_));
+    for (auto& buffer : buffers_) {
+      buffer.assign(kSlot + 1, 0xCC);  // the last byte is a guard
+      pointers_.push_back(buffer.data());
+    }
+    ASSERT_EQ(queue_.configure(pointers_, kSlot), Status::ok);
+  }
+  void put(const std::vector<uint8_t>& bytes) { ASSERT_EQ(ring_.write(bytes), bytes.size()); }
+  // The bytes of every transfer submitted, in submission order.
+  std::vector<uint8_t> wire() const {
+    std::vector<uint8_t> out;
+    for (const auto& t : io_.transfers) {
+      out.insert(out.end(), t.begin(), t.end());
+    }
+    return out;
+  }
+
+  static constexpr uint32_t kSlot = 16;
+  std::vector<uint8_t> ring_storage_ = std::vector<uint8_t>(256);
+  SpscRing ring_;
+  std::array<std::vector<uint8_t>, 3> buffers_;
+  std::vector<uint8_t*> pointers_;
+  BulkOutQueue queue_;
+  FakeOutIo io_;
+};
+
+TEST(BulkOutQueueConfigure, SlotBuffersAreChecked) {
+  std::vector<uint8_t> a(8);
+  std::vector<uint8_t> b(8);
+  uint8_t* two[] = {a.data(), b.data()};
+  uint8_t* with_null[] = {a.data(), nullptr};
+  std::vector<uint8_t*> too_many(BulkOutQueue::kMaxDepth + 1, a.data());
+  BulkOutQueue queue;
+  EXPECT_EQ(queue.configure(two, 0), Status::invalid_argument);
+  EXPECT_EQ(queue.configure(with_null, 8), Status::invalid_argument);
+  EXPECT_EQ(queue.configure(std::span<uint8_t* const>{}, 8), Status::invalid_argument);
+  EXPECT_EQ(queue.configure(too_many, 8), Status::invalid_argument);
+  EXPECT_TRUE(queue.stopped());
+  EXPECT_EQ(queue.configure(two, 8), Status::ok);
+  EXPECT_EQ(queue.depth(), 2);
+}
+
+TEST_F(DeepOutFixture, FillsEverySlotFromTheRingInOrder) {
+  const std::vector<uint8_t> data = sequence(40, 0);
+  put(data);
+  EXPECT_EQ(queue_.pump(io_, ring_), 40u);
+  EXPECT_TRUE(ring_.empty());
+  ASSERT_EQ(io_.transfers.size(), 3u);  // 16 + 16 + 8, one per slot
+  EXPECT_EQ(io_.slots, (std::vector<uint8_t>{0, 1, 2}));
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(io_.pointers[i], buffers_[i].data());
+    EXPECT_EQ(buffers_[i][kSlot], 0xCC);
+  }
+  EXPECT_EQ(wire(), data);
+  EXPECT_EQ(queue_.in_flight(), 3);
+  EXPECT_EQ(queue_.stats().max_in_flight, 3u);
+  // Full: nothing more until a slot frees.
+  put(sequence(5, 0x80));
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  EXPECT_EQ(queue_.pump(io_, ring_), 5u);
+  EXPECT_EQ(io_.slots.back(), 0);  // the freed slot is reused
+  EXPECT_EQ(io_.transfers.back(), sequence(5, 0x80));
+}
+
+TEST_F(DeepOutFixture, AStalledPipeResendsEveryRestInOrderOnceNothingIsInFlight) {
+  // A halted endpoint fails every queued transfer (assumption 12): the first
+  // with the bytes it had sent, the others with none.
+  const std::vector<uint8_t> data = sequence(48, 0);
+  put(data);
+  ASSERT_EQ(queue_.pump(io_, ring_), 48u);
+  EXPECT_EQ(queue_.complete(Status::stall, 6), PipeAction::clear_stall);
+  put(sequence(4, 0xE0));
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u) << "nothing while transfers are still in flight";
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.pending(), 42u);
+  // Now everything left goes again, oldest first, each from its buffer's start,
+  // and only then new data.
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  ASSERT_EQ(io_.transfers.size(), 6u);
+  EXPECT_EQ(io_.transfers[3], std::vector<uint8_t>(data.begin() + 6, data.begin() + 16));
+  EXPECT_EQ(io_.pointers[3], buffers_[0].data());
+  EXPECT_EQ(io_.transfers[4], std::vector<uint8_t>(data.begin() + 16, data.begin() + 32));
+  EXPECT_EQ(io_.transfers[5], std::vector<uint8_t>(data.begin() + 32, data.end()));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  }
+  EXPECT_EQ(queue_.pump(io_, ring_), 4u);
+  EXPECT_EQ(io_.transfers.back(), sequence(4, 0xE0));
+  std::vector<uint8_t> delivered(data.begin(), data.begin() + 6);
+  for (size_t i = 3; i < io_.transfers.size(); ++i) {
+    delivered.insert(delivered.end(), io_.transfers[i].begin(), io_.transfers[i].end());
+  }
+  EXPECT_EQ(delivered, concat({data, sequence(4, 0xE0)}));
+  EXPECT_EQ(queue_.stats().stalls, 3u);
+  EXPECT_EQ(queue_.stats().bytes, 48u);
+}
+
+TEST_F(DeepOutFixture, BackOffHoldsEverySlot) {
+  put(sequence(32, 0));
+  ASSERT_EQ(queue_.pump(io_, ring_), 32u);
+  EXPECT_EQ(queue_.complete(Status::timeout, 0), PipeAction::back_off);
+  EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  put(sequence(3, 0x50));
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  queue_.end_back_off();
+  EXPECT_EQ(queue_.pump(io_, ring_), 3u);
+  ASSERT_EQ(io_.transfers.size(), 4u);
+  EXPECT_EQ(io_.transfers[2], sequence(16, 0));  // the failed first transfer again
+  EXPECT_EQ(io_.transfers[3], sequence(3, 0x50));
+}
+
+TEST_F(DeepOutFixture, DiscardDropsWhatWaitsAndWhatIsInFlightOnCompletion) {
+  put(sequence(40, 0));
+  ASSERT_EQ(queue_.pump(io_, ring_), 40u);
+  EXPECT_EQ(queue_.complete(Status::stall, 4), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.discard(), 12u);  // the first slot's rest; the other two are in flight
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.pending(), 0u);
+  EXPECT_EQ(queue_.stats().discarded_bytes, 36u);
+  put(sequence(2, 0x33));
+  EXPECT_EQ(queue_.pump(io_, ring_), 2u);
+  EXPECT_EQ(io_.transfers.back(), sequence(2, 0x33));
+}
+
+TEST_F(DeepOutFixture, StopDropsEverythingUnsent) {
+  put(sequence(40, 0));
+  ASSERT_EQ(queue_.pump(io_, ring_), 40u);
+  EXPECT_EQ(queue_.complete(Status::no_device, 2), PipeAction::stop);
+  EXPECT_TRUE(queue_.stopped());
+  EXPECT_EQ(queue_.complete(Status::no_device, 0), PipeAction::stop);
+  EXPECT_EQ(queue_.complete(Status::no_device, 0), PipeAction::stop);
+  EXPECT_EQ(queue_.pending(), 0u);
+  EXPECT_EQ(queue_.stats().discarded_bytes, 38u);
+  EXPECT_FALSE(queue_.busy());
 }
 
 }  // namespace

@@ -100,6 +100,7 @@ constexpr ExpectedEntry kExpected[] = {
     {kProlific, 0xA100, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1,
      "Prolific PL2303 (A100)"},
     {kAten, 0x2008, ChipFamily::pl2303, VariantRule::pl2303_by_descriptor, 1, "ATEN UC-232A"},
+    {0x1209, 0x0001, ChipFamily::cdc_acm, VariantRule::fixed, 1, "pid.codes test CDC-ACM"},
 };
 
 TEST(DeviceTable, EveryEntry) {
@@ -130,7 +131,10 @@ TEST(DeviceTable, BaseNamesAndDriverClasses) {
     SCOPED_TRACE(e.product);
     ASSERT_NE(e.tty_base_name, nullptr);
     EXPECT_STREQ(e.tty_base_name, e.vid == kRadio ? "tetra-pei-" : transport::kTtyBaseName);
-    EXPECT_EQ(e.driver_class, transport::DriverClass::usb_serial);
+    // CDC-ACM needs the IOUserSerial class (docs/cdc-acm.md); every other entry today
+    // uses the IOUserUSBSerial one.
+    EXPECT_EQ(e.driver_class, e.family == ChipFamily::cdc_acm ? transport::DriverClass::serial
+                                                              : transport::DriverClass::usb_serial);
   }
 }
 
@@ -421,6 +425,46 @@ TEST(Variants, FamilyNames) {
   EXPECT_STREQ(transport::to_string(ChipFamily::ch34x), "ch34x");
   EXPECT_STREQ(transport::to_string(ChipFamily::pl2303), "pl2303");
   EXPECT_STREQ(transport::to_string(static_cast<ChipFamily>(7)), "unknown");
+}
+
+// ------------------------------------------------------------------ driver classes
+
+TEST(DriverClasses, CdcAcmEntriesNameTheSerialClassAndTheRestTheUsbSerialOne) {
+  for (const DeviceEntry& e : transport::device_entries()) {
+    SCOPED_TRACE(e.product);
+    EXPECT_EQ(e.driver_class, e.family == ChipFamily::cdc_acm ? transport::DriverClass::serial
+                                                              : transport::DriverClass::usb_serial);
+    // Every entry gets a personality from the class it names.
+    EXPECT_NE(transport::personality_level(e.family, e.driver_class), transport::MatchLevel::none);
+  }
+}
+
+TEST(DriverClasses, WhereEachClassMatchesEachFamily) {
+  using transport::DriverClass;
+  using transport::MatchLevel;
+  using transport::personality_level;
+  EXPECT_EQ(personality_level(ChipFamily::ftdi, DriverClass::usb_serial), MatchLevel::interface);
+  EXPECT_EQ(personality_level(ChipFamily::ftdi, DriverClass::serial), MatchLevel::interface);
+  // IOUserUSBSerial reaches only the interface it matched; CDC-ACM's bulk pair is
+  // in the data interface, so only the class that opens the device can drive it.
+  EXPECT_EQ(personality_level(ChipFamily::cdc_acm, DriverClass::usb_serial), MatchLevel::none);
+  EXPECT_EQ(personality_level(ChipFamily::cdc_acm, DriverClass::serial), MatchLevel::device);
+  EXPECT_TRUE(transport::class_rule_matchable(ChipFamily::ftdi));
+  EXPECT_FALSE(transport::class_rule_matchable(ChipFamily::cdc_acm));
+}
+
+TEST(DriverClasses, NamesRoundTrip) {
+  using transport::DriverClass;
+  DriverClass parsed = DriverClass::usb_serial;
+  EXPECT_TRUE(transport::parse_driver_class("serial", parsed));
+  EXPECT_EQ(parsed, DriverClass::serial);
+  EXPECT_STREQ(transport::to_string(parsed), "serial");
+  EXPECT_TRUE(transport::parse_driver_class("usb-serial", parsed));
+  EXPECT_EQ(parsed, DriverClass::usb_serial);
+  EXPECT_STREQ(transport::to_string(parsed), "usb-serial");
+  EXPECT_FALSE(transport::parse_driver_class("usb_serial", parsed));
+  EXPECT_FALSE(transport::parse_driver_class("", parsed));
+  EXPECT_FALSE(transport::parse_driver_class(nullptr, parsed));
 }
 
 }  // namespace

@@ -125,6 +125,9 @@ TEST(IdentifyPort, Ft232r) {
   EXPECT_EQ(id.config.bulk_in_max_packet, 64);
   EXPECT_EQ(id.config.interrupt_max_packet, 0);
   EXPECT_EQ(id.config.acm_capabilities, 0);
+  EXPECT_EQ(id.pipes.data_in.address, 0x81);
+  EXPECT_EQ(id.pipes.data_out.address, 0x02);
+  EXPECT_FALSE(id.pipes.has_interrupt);
 }
 
 TEST(IdentifyPort, Ft232bmOnTheSamePid) {
@@ -293,6 +296,32 @@ TEST(IdentifyPort, Ch9102fFromTheDeviceTable) {
   EXPECT_EQ(id.config.bulk_in_max_packet, 32);
   EXPECT_EQ(id.config.interrupt_max_packet, 16);
   EXPECT_EQ(id.config.acm_capabilities, 0x02);
+  // The pipes: the bulk pair of the data interface, the notification endpoint
+  // of the communication interface.
+  EXPECT_EQ(id.pipes.data_in.address, 0x82);
+  EXPECT_EQ(id.pipes.data_out.address, 0x02);
+  EXPECT_EQ(id.pipes.data_in.max_packet, 32);
+  EXPECT_TRUE(id.pipes.has_interrupt);
+  EXPECT_EQ(id.pipes.interrupt.address, 0x83);
+  EXPECT_EQ(id.pipes.interrupt.max_packet, 16);
+}
+
+TEST(DevicePortInterface, TheEntrysFirstInterfaceForAnEntryInTheTable) {
+  const usb::Configuration config =
+      Descriptors{}.acm_function(0, 0x02, 0x83, 16, 0x82, 0x02, 32).parse();
+  uint8_t number = 0xFF;
+  EXPECT_EQ(transport::device_port_interface(device(0x1A86, 0x55D4, 0x0443), config, number),
+            Status::ok);
+  EXPECT_EQ(number, 0);
+  EXPECT_EQ(transport::device_port_interface(device(0x1209, 0x0001, 0x0100), config, number),
+            Status::ok);
+  EXPECT_EQ(transport::device_port_interface(device(0x1234, 0xABCD, 0x0100), config, number),
+            Status::unsupported);
+  // An entry whose first interface the device does not have.
+  const usb::Configuration shifted =
+      Descriptors{}.acm_function(2, 0x02, 0x83, 16, 0x82, 0x02, 32).parse();
+  EXPECT_EQ(transport::device_port_interface(device(0x1A86, 0x55D4, 0x0443), shifted, number),
+            Status::unsupported);
 }
 
 TEST(IdentifyPort, ClassMatchedCdcDevice) {
@@ -304,7 +333,7 @@ TEST(IdentifyPort, ClassMatchedCdcDevice) {
                                         .endpoint(0x01, kBulk, 64)
                                         .acm_function(1, 0x06, 0x84, 8, 0x83, 0x03, 64)
                                         .parse();
-  const usb::DeviceDescriptor dev = device(0x1209, 0x0001, 0x0100);
+  const usb::DeviceDescriptor dev = device(0x1234, 0xABCD, 0x0100);
   const PortIdentity id = identify(dev, config, 1);
   EXPECT_EQ(id.family, ChipFamily::cdc_acm);
   EXPECT_EQ(id.port_count, 1);
@@ -337,7 +366,7 @@ TEST(IdentifyPort, CdcZeroMaxPacketIsMalformed) {
   const usb::Configuration config =
       Descriptors{}.acm_function(0, 0x02, 0x83, 16, 0x82, 0x02, 0).parse();
   identify(device(0x1A86, 0x55D4, 0x0443), config, 0, Status::malformed);
-  identify(device(0x1209, 0x0001, 0x0100), config, 0, Status::malformed);  // class-matched
+  identify(device(0x1234, 0xABCD, 0x0100), config, 0, Status::malformed);  // class-matched
 }
 
 TEST(IdentifyPort, CdcWithoutDataPipesIsMalformed) {
@@ -347,7 +376,7 @@ TEST(IdentifyPort, CdcWithoutDataPipesIsMalformed) {
   d.interface(0, 1, 0x02, 0x02, 0x01);
   d.endpoint(0x83, kInterrupt, 16);
   d.interface(1, 0, 0x0A, 0x00, 0x00);
-  identify(device(0x1209, 0x0001, 0x0100), d.parse(), 0, Status::malformed);
+  identify(device(0x1234, 0xABCD, 0x0100), d.parse(), 0, Status::malformed);
 }
 
 // ------------------------------------------------------------ CP210x

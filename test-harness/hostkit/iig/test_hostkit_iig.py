@@ -95,7 +95,82 @@ def test_a_base_the_sdk_transcription_lacks_is_refused(tmp_path):
     assert "hostkit has no SDK declaration for it" in result.stderr
 
 
+PIPE = "#include <USBSerialDriverKit/IOUserUSBSerial.iig>\n#include <USBDriverKit/IOUSBHostPipe.iig>"
+READ_COMPLETE = ("virtual void ReadComplete(OSAction * action, IOReturn status, "
+                 "uint32_t actualByteCount, uint64_t completionTimestamp) "
+                 "TYPE(IOUSBHostPipe::CompleteAsyncIO);\n")
+
+
+def test_a_type_method_gets_a_create_action_and_is_a_message(tmp_path):
+    result, header = generate(tmp_path, READ_COMPLETE, includes=PIPE)
+    assert result.returncode == 0, result.stderr
+    public, protected = header.split(" protected:")
+    assert "kern_return_t CreateActionReadComplete(size_t referenceSize, OSAction** action);" \
+        in public
+    assert "void ReadComplete(OSAction * action, IOReturn status, uint32_t actualByteCount, " \
+        "uint64_t completionTimestamp, OSDispatchMethod supermethod = nullptr)" in public
+    assert "virtual void ReadComplete_Impl(OSAction * action, IOReturn status" in protected
+    impl = (tmp_path / "Driver.iig.cpp").read_text()
+    # The action is of the named TYPE, targets the driver, and unpacks exactly
+    # the completion's parameters into the method's front door (on the queue).
+    assert '"IOUSBHostPipe::CompleteAsyncIO", this, referenceSize' in impl
+    assert "std::tuple<IOReturn, uint32_t, uint64_t>" in impl
+    assert "->ReadComplete(self, std::get<0>(args), std::get<1>(args), std::get<2>(args));" in impl
+
+
+def test_a_timer_handler_type_is_understood(tmp_path):
+    result, header = generate(
+        tmp_path, "virtual void Tick(OSAction * action, uint64_t time) "
+                  "TYPE(IOTimerDispatchSource::TimerOccurred);\n",
+        includes="#include <USBSerialDriverKit/IOUserUSBSerial.iig>\n"
+                 "#include <DriverKit/IOTimerDispatchSource.iig>")
+    assert result.returncode == 0, result.stderr
+    assert "kern_return_t CreateActionTick(size_t referenceSize, OSAction** action);" in header
+    assert "std::tuple<uint64_t>" in (tmp_path / "Driver.iig.cpp").read_text()
+
+
+def test_a_type_with_other_parameters_is_refused(tmp_path):
+    result, _ = generate(
+        tmp_path, "virtual void ReadComplete(OSAction * action, IOReturn status, "
+                  "uint32_t actualByteCount) TYPE(IOUSBHostPipe::CompleteAsyncIO);\n",
+        includes=PIPE)
+    assert result.returncode != 0
+    assert "does not match IOUSBHostPipe::" in result.stderr
+    assert "Driver.iig:" in result.stderr
+
+
+def test_a_type_whose_first_parameter_is_not_the_action_is_refused(tmp_path):
+    result, _ = generate(
+        tmp_path, "virtual void Tick(uint64_t time) TYPE(IOTimerDispatchSource::TimerOccurred);\n",
+        includes="#include <USBSerialDriverKit/IOUserUSBSerial.iig>\n"
+                 "#include <DriverKit/IOTimerDispatchSource.iig>")
+    assert result.returncode != 0
+    assert "first parameter is not OSAction *" in result.stderr
+
+
+def test_a_type_of_a_class_not_included_is_refused(tmp_path):
+    result, _ = generate(tmp_path, READ_COMPLETE)  # IOUSBHostPipe.iig not included
+    assert result.returncode != 0
+    assert "IOUSBHostPipe is not declared by any included .iig" in result.stderr
+
+
+def test_a_type_naming_a_method_the_class_lacks_is_refused(tmp_path):
+    result, _ = generate(
+        tmp_path, "virtual void Done(OSAction * action, IOReturn status) "
+                  "TYPE(IOUSBHostPipe::CompleteAsyncDeviceRequest);\n", includes=PIPE)
+    assert result.returncode != 0
+    assert "IOUSBHostPipe declares no CompleteAsyncDeviceRequest" in result.stderr
+
+
+def test_a_type_method_cannot_be_localonly(tmp_path):
+    result, _ = generate(
+        tmp_path, READ_COMPLETE.replace("TYPE(", "LOCALONLY TYPE("), includes=PIPE)
+    assert result.returncode != 0
+    assert "a TYPE() method is a new message" in result.stderr
+
+
 @pytest.mark.parametrize("path", ["SerialDext/org_usbserialbridge_SerialDriver.iig",
+                                  "SerialDext/org_usbserialbridge_SerialPortDriver.iig",
                                   "test-harness/hostkit/tests/HostkitTestDriver.iig"])
 def test_the_project_drivers_keep_the_rules(tmp_path, path):
     root = os.path.join(os.path.dirname(GENERATOR), "..", "..", "..")

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "hostkit/driver_queue.hpp"
 #include "hostkit/runtime.hpp"
 
 const OSMetaClass OSObject::gMetaClass("OSObject", nullptr);
@@ -24,6 +25,7 @@ HOSTKIT_METACLASS_DEFINE(OSDictionary, OSObject);
 HOSTKIT_METACLASS_DEFINE(IOMemoryDescriptor, OSObject);
 HOSTKIT_METACLASS_DEFINE(IOBufferMemoryDescriptor, IOMemoryDescriptor);
 HOSTKIT_METACLASS_DEFINE(OSAction, OSObject);
+HOSTKIT_METACLASS_DEFINE(IOMemoryMap, OSObject);
 
 const OSMetaClassBase* OSMetaClassBase::safeMetaCast(const OSMetaClassBase* object,
                                                      const OSMetaClass* target) {
@@ -159,6 +161,36 @@ kern_return_t IOMemoryDescriptor::GetLength(uint64_t* returnLength) {
   return kIOReturnSuccess;
 }
 
+kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t, uint64_t address, uint64_t offset,
+                                                uint64_t length, uint64_t, IOMemoryMap** map) {
+  if (map == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  *map = nullptr;
+  const uint64_t total = hostkitLength();
+  if (address != 0) {
+    return kIOReturnUnsupported;  // a fixed address: hostkit places every mapping
+  }
+  if (offset > total || length > total - offset) {
+    return kIOReturnBadArgument;
+  }
+  *map = new IOMemoryMap(this, offset, length != 0 ? length : total - offset);
+  return kIOReturnSuccess;
+}
+
+IOMemoryMap::IOMemoryMap(IOMemoryDescriptor* descriptor, uint64_t offset, uint64_t length)
+    : descriptor_(descriptor),
+      address_(reinterpret_cast<uint64_t>(descriptor->hostkitBytes() + offset)),
+      offset_(offset),
+      length_(length) {
+  descriptor_->retain();
+}
+
+void IOMemoryMap::free() {
+  OSSafeReleaseNULL(descriptor_);
+  OSObject::free();
+}
+
 kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capacity, uint64_t,
                                                IOBufferMemoryDescriptor** memory) {
   if (memory == nullptr || capacity == 0 || capacity > (uint64_t{1} << 30)) {
@@ -198,16 +230,79 @@ void IOBufferMemoryDescriptor::free() {
 
 // ---------------------------------------------------------------------- OSAction
 
-OSAction* OSAction::hostkitCreate(Callback callback) {
+kern_return_t OSAction::hostkitCreate(const char* type, OSObject* target, size_t referenceSize,
+                                      Invoker invoke, OSAction** action) {
+  if (action == nullptr || target == nullptr || invoke == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  auto* created = new OSAction();
+  if (referenceSize != 0) {
+    created->reference_ = IOMallocZero(referenceSize);
+    if (created->reference_ == nullptr) {
+      created->release();
+      return kIOReturnNoMemory;
+    }
+    created->reference_size_ = referenceSize;
+  }
+  created->type_ = type;
+  created->invoke_ = invoke;
+  target->retain();
+  created->target_ = target;
+  *action = created;
+  return kIOReturnSuccess;
+}
+
+OSAction* OSAction::hostkitCreateIo(IoCallback callback) {
   auto* action = new OSAction();
+  action->type_ = kOSActionTypeCompleteAsyncIO;
   action->callback_ = std::move(callback);
   return action;
 }
 
-void OSAction::hostkitInvoke(IOReturn status, uint32_t actual, uint64_t timestamp) const {
-  if (callback_) {
-    callback_(status, actual, timestamp);
+void OSAction::deliver(const char* type, const void* arguments) {
+  if (std::strcmp(type, type_) != 0) {
+    std::fprintf(stderr, "hostkit: a %s completion delivered to an action of type %s\n", type,
+                 type_);
+    std::abort();
   }
+  if (cancelled_) {
+    return;
+  }
+  if (callback_) {
+    const auto& [status, actual, timestamp] =
+        *static_cast<const std::tuple<IOReturn, uint32_t, uint64_t>*>(arguments);
+    callback_(status, actual, timestamp);
+    return;
+  }
+  retain();  // the target may release this action from inside its method
+  invoke_(this, arguments);
+  release();
+}
+
+kern_return_t OSAction::Cancel(OSActionCancelHandler handler) {
+  if (cancelled_) {
+    return kIOReturnSuccess;
+  }
+  cancelled_ = true;
+  OSSafeReleaseNULL(target_);
+  callback_ = nullptr;
+  if (handler) {
+    if (hostkit::DriverQueue* queue = hostkit::current_queue()) {
+      queue->post(std::move(handler));
+    } else {
+      handler();
+    }
+  }
+  return kIOReturnSuccess;
+}
+
+void OSAction::free() {
+  OSSafeReleaseNULL(target_);
+  if (reference_ != nullptr) {
+    IOFree(reference_, reference_size_);
+    reference_ = nullptr;
+  }
+  OSObject::free();
 }
 
 // ------------------------------------------------------------------------- IOLib

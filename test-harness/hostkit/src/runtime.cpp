@@ -26,62 +26,73 @@ std::map<std::string, ServiceFactory>& class_registry() {
   return registry;
 }
 
-// IOKit matching against the device table, exactly as the generated
-// personalities match (tools/plistgen): a VID/PID entry claims the interfaces
-// [first_interface, first_interface + port_count); a device with no entry is
-// matched interface by interface against the class rules. A family the driver
-// cannot drive from the matched interface has no personality, so no match.
-bool interface_matches(const transport::usb::DeviceDescriptor& device,
-                       const transport::usb::Interface& itf) {
-  if (const transport::DeviceEntry* entry =
-          transport::find_device(device.vendor_id, device.product_id)) {
-    return transport::drivable_from_matched_interface(entry->family) &&
-           itf.number >= entry->first_interface &&
-           itf.number < entry->first_interface + entry->port_count;
-  }
-  const transport::ClassRule* rule =
-      transport::find_class_rule(itf.interface_class, itf.interface_subclass);
-  return rule != nullptr && transport::drivable_from_matched_interface(rule->family);
-}
-
-// The personality that matched: the keys IOKit copies into the service's
-// registry properties (the same keys tools/plistgen writes into Info.plist).
-OSDictionary* make_personality(const std::string& driver_class,
-                               const transport::usb::DeviceDescriptor& device,
-                               const transport::usb::Configuration& config,
-                               const transport::usb::Interface& itf) {
+OSDictionary* new_personality(const char* user_class, const char* provider_class) {
   OSDictionary* personality = OSDictionary::withCapacity(12);
   auto put_string = [personality](const char* key, const char* value) {
     OSString* string = OSString::withCString(value);
     personality->setObject(key, string);
     string->release();
   };
-  auto put_number = [personality](const char* key, uint64_t value) {
-    OSNumber* number = OSNumber::withNumber(value, 32);
-    personality->setObject(key, number);
-    number->release();
-  };
   put_string("IOClass", "IOUserSerial");
-  put_string("IOUserClass", driver_class.c_str());
-  put_string("IOProviderClass", "IOUSBHostInterface");
+  put_string("IOUserClass", user_class);
+  put_string("IOProviderClass", provider_class);
   put_string("CFBundleIdentifierKernel", "com.apple.driver.driverkit.serial");
+  return personality;
+}
+
+void put_number(OSDictionary* personality, const char* key, uint64_t value) {
+  OSNumber* number = OSNumber::withNumber(value, 32);
+  personality->setObject(key, number);
+  number->release();
+}
+
+void put_string(OSDictionary* personality, const char* key, const char* value) {
+  OSString* string = OSString::withCString(value);
+  personality->setObject(key, string);
+  string->release();
+}
+
+// The entry's tty base name, and for a device without a serial-number string the
+// fallback suffix of the port (tools/plistgen writes the same keys).
+void put_tty_name(OSDictionary* personality, const transport::DeviceEntry& entry,
+                  uint8_t port_index) {
+  put_string(personality, "IOTTYBaseName", entry.tty_base_name);
+  if (!entry.has_serial_number) {
+    char suffix[transport::kTtySuffixMax + 1];
+    transport::make_tty_suffix(nullptr, entry.vid, entry.pid, port_index, entry.port_count, suffix);
+    put_string(personality, "IOTTYSuffix", suffix);
+  }
+}
+
+// The personalities that matched: the keys IOKit copies into the service's
+// registry properties (the same keys tools/plistgen writes into Info.plist).
+OSDictionary* device_personality(const char* user_class,
+                                 const transport::usb::DeviceDescriptor& device) {
+  OSDictionary* personality = new_personality(user_class, "IOUSBHostDevice");
+  put_number(personality, "idVendor", device.vendor_id);
+  put_number(personality, "idProduct", device.product_id);
   if (const transport::DeviceEntry* entry =
           transport::find_device(device.vendor_id, device.product_id)) {
-    put_string("IOTTYBaseName", entry->tty_base_name);
-    if (!entry->has_serial_number) {
-      char suffix[transport::kTtySuffixMax + 1];
-      transport::make_tty_suffix(nullptr, entry->vid, entry->pid,
-                                 static_cast<uint8_t>(itf.number - entry->first_interface),
-                                 entry->port_count, suffix);
-      put_string("IOTTYSuffix", suffix);
-    }
-    put_number("idVendor", device.vendor_id);
-    put_number("idProduct", device.product_id);
-    put_number("bConfigurationValue", config.value);
-    put_number("bInterfaceNumber", itf.number);
+    put_tty_name(personality, *entry, 0);
+  }
+  return personality;
+}
+
+OSDictionary* interface_personality(const char* user_class,
+                                    const transport::usb::DeviceDescriptor& device,
+                                    const transport::usb::Configuration& config,
+                                    const transport::usb::Interface& itf) {
+  OSDictionary* personality = new_personality(user_class, "IOUSBHostInterface");
+  if (const transport::DeviceEntry* entry =
+          transport::find_device(device.vendor_id, device.product_id)) {
+    put_tty_name(personality, *entry, static_cast<uint8_t>(itf.number - entry->first_interface));
+    put_number(personality, "idVendor", device.vendor_id);
+    put_number(personality, "idProduct", device.product_id);
+    put_number(personality, "bConfigurationValue", config.value);
+    put_number(personality, "bInterfaceNumber", itf.number);
   } else {
-    put_number("bInterfaceClass", itf.interface_class);
-    put_number("bInterfaceSubClass", itf.interface_subclass);
+    put_number(personality, "bInterfaceClass", itf.interface_class);
+    put_number(personality, "bInterfaceSubClass", itf.interface_subclass);
   }
   return personality;
 }
@@ -184,48 +195,60 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
 
   auto* device_nub = new IOUSBHostDevice(device);
   device_nub->hostkitAttach(*this, nullptr, next_registry_id(), nullptr);
-  std::vector<IOUSBHostInterface*> interface_nubs;
-  for (size_t i = 0; i < config.interface_count; ++i) {
-    auto* nub = new IOUSBHostInterface(device, config.interfaces[i].number);
-    nub->hostkitAttach(*this, device_nub, next_registry_id(), nullptr);
-    interface_nubs.push_back(nub);
-  }
-  device->set_nubs(device_nub, interface_nubs);
+  device->set_device_nub(device_nub);
 
   Attached attached{device, {}};
   queue_.sync([&] {
+    // IOKit matches the device first: a device-level personality (by VID/PID)
+    // claims it, exactly as tools/plistgen generates them.
+    const transport::DeviceEntry* entry =
+        transport::find_device(descriptor.vendor_id, descriptor.product_id);
+    if (entry != nullptr) {
+      const transport::DriverClass driver_class = class_of(entry->driver_class);
+      if (transport::personality_level(entry->family, driver_class) ==
+          transport::MatchLevel::device) {
+        OSDictionary* personality = device_personality(class_name(driver_class), descriptor);
+        MatchedService match = start_service(driver_class, device_nub, personality);
+        personality->release();
+        match.device_level = true;
+        matches.push_back(match);
+        if (match.service != nullptr) {
+          return;  // claimed: the interfaces appear when its driver configures the device
+        }
+      }
+    }
+    // Otherwise the system's composite driver configures the device, keeps its
+    // session, and every interface is matched at the interface level.
+    device_nub->hostkitHeldByComposite();
+    device->configure();
     for (size_t i = 0; i < config.interface_count; ++i) {
       const transport::usb::Interface& itf = config.interfaces[i];
-      if (!interface_matches(descriptor, itf)) {
-        continue;
-      }
-      MatchedService match;
-      match.interface_number = itf.number;
-      IOService* service = create_instance(options_.driver_class.c_str());
-      if (service == nullptr) {
-        os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %{public}s is not linked in",
-               options_.driver_class.c_str());
-        match.start_result = kIOReturnNotFound;
-        matches.push_back(match);
-        continue;
-      }
-      IOUSBHostInterface* nub = device->interface_nub(itf.number);
-      OSDictionary* personality = make_personality(options_.driver_class, descriptor, config, itf);
-      service->hostkitAttach(*this, nub, next_registry_id(), personality);
-      personality->release();
-      service->SetName(options_.driver_class.c_str());
-      match.start_result = service->init() ? service->Start(nub) : kIOReturnNoMemory;
-      if (match.start_result != kIOReturnSuccess) {
-        os_log(OS_LOG_DEFAULT, LOG_PREFIX " %{public}s on interface %u: Start failed 0x%x",
-               options_.driver_class.c_str(), itf.number, match.start_result);
-        if (auto* serial = OSDynamicCast(IOUserSerial, service);
-            serial != nullptr && observer_ != nullptr) {
-          observer_->serial_terminating(serial);
+      transport::DriverClass driver_class = transport::DriverClass::usb_serial;
+      transport::ChipFamily family = transport::ChipFamily::ftdi;
+      if (entry != nullptr) {
+        // A VID/PID entry claims the interfaces [first_interface, + port_count).
+        if (itf.number < entry->first_interface ||
+            itf.number >= entry->first_interface + entry->port_count) {
+          continue;
         }
-        service->release();
+        driver_class = class_of(entry->driver_class);
+        family = entry->family;
+      } else if (const transport::ClassRule* rule =
+                     transport::find_class_rule(itf.interface_class, itf.interface_subclass)) {
+        driver_class = class_of(transport::DriverClass::usb_serial);
+        family = rule->family;
       } else {
-        match.service = service;
+        continue;
       }
+      if (transport::personality_level(family, driver_class) != transport::MatchLevel::interface) {
+        continue;  // no personality: that class cannot drive it from an interface
+      }
+      OSDictionary* personality =
+          interface_personality(class_name(driver_class), descriptor, config, itf);
+      MatchedService match =
+          start_service(driver_class, device->interface_nub(itf.number), personality);
+      personality->release();
+      match.interface_number = itf.number;
       matches.push_back(match);
     }
   });
@@ -241,6 +264,43 @@ std::vector<MatchedService> Runtime::attach(std::shared_ptr<UsbDeviceBackend> ba
   backend->set_detach_handler(
       [link = queue_.link(), this, raw] { link->deliver([this, raw] { detach(raw); }, [] {}); });
   return matches;
+}
+
+transport::DriverClass Runtime::class_of(transport::DriverClass named) const {
+  return options_.forced_class.value_or(named);
+}
+
+const char* Runtime::class_name(transport::DriverClass driver_class) const {
+  return driver_class == transport::DriverClass::serial ? options_.serial_driver_class.c_str()
+                                                        : options_.driver_class.c_str();
+}
+
+MatchedService Runtime::start_service(transport::DriverClass driver_class, IOService* provider,
+                                      OSDictionary* personality) {
+  MatchedService match;
+  const char* name = class_name(driver_class);
+  IOService* service = create_instance(name);
+  if (service == nullptr) {
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " IOUserClass %{public}s is not linked in", name);
+    match.start_result = kIOReturnNotFound;
+    return match;
+  }
+  service->hostkitAttach(*this, provider, next_registry_id(), personality);
+  service->SetName(name);
+  match.start_result = service->init() ? service->Start(provider) : kIOReturnNoMemory;
+  if (match.start_result != kIOReturnSuccess) {
+    os_log(OS_LOG_DEFAULT, LOG_PREFIX " %{public}s on %{public}s: Start failed 0x%x", name,
+           OSDynamicCast(IOUSBHostDevice, provider) != nullptr ? "the device" : "an interface",
+           match.start_result);
+    if (auto* serial = OSDynamicCast(IOUserSerial, service);
+        serial != nullptr && observer_ != nullptr) {
+      observer_->serial_terminating(serial);
+    }
+    service->release();
+  } else {
+    match.service = service;
+  }
+  return match;
 }
 
 void Runtime::terminate_on_queue(Attached& attached) {

@@ -1,7 +1,9 @@
 // hostkit: IOService, IODispatchQueue, IOUserSerial (with the kernel side).
 #include <DriverKit/DriverKit.h>
 #include <SerialDriverKit/SerialDriverKit.h>
+#include <SerialDriverKit/SerialPortInterface.h>
 
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -171,36 +173,149 @@ bool IODispatchQueue::OnQueue() {
 // -------------------------------------------------------------------- IOUserSerial
 
 namespace hostkit {
-SerialQueues::SerialQueues(uint32_t ring_bytes) : rx_storage(ring_bytes), tx_storage(ring_bytes) {
-  rx.attach(rx_storage);
-  tx.attach(tx_storage);
-}
-}  // namespace hostkit
 
-kern_return_t IOUserSerial::ConnectQueues_Impl(IOBufferMemoryDescriptor** ifmd,
-                                               IOMemoryDescriptor** rxqmd,
-                                               IOMemoryDescriptor** txqmd, IOMemoryDescriptor*,
-                                               IOMemoryDescriptor*, uint32_t, uint32_t, uint8_t,
-                                               uint8_t) {
-  // Passing NULL buffers makes the framework allocate its default rings
-  // (docs/driverkit-reference.md §1.2); hostkit always does that and hands out no descriptors.
-  const uint32_t ring_bytes =
-      hostkitRuntime() != nullptr ? hostkitRuntime()->tuning().ring_bytes : 16384;
-  queues_ = std::make_unique<hostkit::SerialQueues>(ring_bytes);
-  if (ifmd != nullptr) {
-    *ifmd = nullptr;
+int32_t SerialRings::map(IOBufferMemoryDescriptor* ifmd, IOMemoryDescriptor* rxqmd,
+                         IOMemoryDescriptor* txqmd) {
+  unmap();
+  if (ifmd == nullptr || rxqmd == nullptr || txqmd == nullptr) {
+    return kIOReturnBadArgument;
   }
-  if (rxqmd != nullptr) {
-    *rxqmd = nullptr;
+  kern_return_t result = ifmd->CreateMapping(0, 0, 0, 0, 0, &control_);
+  if (result == kIOReturnSuccess) {
+    result = rxqmd->CreateMapping(0, 0, 0, 0, 0, &rx_map_);
   }
-  if (txqmd != nullptr) {
-    *txqmd = nullptr;
+  if (result == kIOReturnSuccess) {
+    result = txqmd->CreateMapping(0, 0, 0, 0, 0, &tx_map_);
+  }
+  if (result != kIOReturnSuccess) {
+    unmap();
+    return result;
+  }
+  if (control_->GetLength() < sizeof(driverkit::serial::SerialPortInterface)) {
+    unmap();
+    return kIOReturnBadArgument;
+  }
+  auto* control = reinterpret_cast<driverkit::serial::SerialPortInterface*>(control_->GetAddress());
+  auto ring = [](IOMemoryMap* map, uint32_t offset, uint8_t logsz) -> std::span<uint8_t> {
+    if (logsz >= 32 || offset > map->GetLength() ||
+        (uint64_t{1} << logsz) > map->GetLength() - offset) {
+      return {};
+    }
+    return {reinterpret_cast<uint8_t*>(map->GetAddress()) + offset, size_t{1} << logsz};
+  };
+  if (!rx_.attach(ring(rx_map_, control->rxqoffset, control->rxqlogsz), &control->rxPI,
+                  &control->rxCI) ||
+      !tx_.attach(ring(tx_map_, control->txqoffset, control->txqlogsz), &control->txPI,
+                  &control->txCI)) {
+    unmap();
+    return kIOReturnBadArgument;
   }
   return kIOReturnSuccess;
 }
 
+void SerialRings::unmap() {
+  rx_.detach();
+  tx_.detach();
+  OSSafeReleaseNULL(control_);
+  OSSafeReleaseNULL(rx_map_);
+  OSSafeReleaseNULL(tx_map_);
+}
+
+}  // namespace hostkit
+
+namespace {
+
+// One ring of ConnectQueues: the caller's buffer (retained) or a new one of the
+// default size. Returns the descriptor and where the ring starts in it.
+kern_return_t make_ring(IOMemoryDescriptor* given, uint32_t given_offset, uint8_t given_logsz,
+                        uint32_t default_bytes, IOMemoryDescriptor*& ring, uint32_t& offset,
+                        uint8_t& logsz) {
+  if (given != nullptr) {
+    // The caller's buffer: a power-of-two ring at `given_offset` (docs/driverkit-reference.md
+    // §1.2).
+    if (given_logsz == 0 ||
+        given_logsz > driverkit::serial::SerialPortInterface::kSerialQueueLogSizeMax ||
+        given_offset > given->hostkitLength() ||
+        (uint64_t{1} << given_logsz) > given->hostkitLength() - given_offset) {
+      return kIOReturnBadArgument;
+    }
+    given->retain();
+    ring = given;
+    offset = given_offset;
+    logsz = given_logsz;
+    return kIOReturnSuccess;
+  }
+  // NULL: the framework's own ring, whatever logsz says.
+  IOBufferMemoryDescriptor* buffer = nullptr;
+  const kern_return_t result =
+      IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, default_bytes, 0, &buffer);
+  if (result != kIOReturnSuccess) {
+    return result;
+  }
+  ring = buffer;
+  offset = 0;
+  logsz = static_cast<uint8_t>(std::countr_zero(default_bytes));
+  return kIOReturnSuccess;
+}
+
+template <typename T>
+void hand_out(T* object, T** out) {
+  if (out != nullptr) {
+    if (object != nullptr) {
+      object->retain();
+    }
+    *out = object;
+  }
+}
+
+}  // namespace
+
+kern_return_t IOUserSerial::ConnectQueues_Impl(
+    IOBufferMemoryDescriptor** ifmd, IOMemoryDescriptor** rxqmd, IOMemoryDescriptor** txqmd,
+    IOMemoryDescriptor* in_rxqmd, IOMemoryDescriptor* in_txqmd, uint32_t in_rxqoffset,
+    uint32_t in_txqoffset, uint8_t in_rxqlogsz, uint8_t in_txqlogsz) {
+  // Called again, it swaps in new rings (Apple's ConnectQueues documentation).
+  release_queues();
+  const uint32_t default_bytes =
+      hostkitRuntime() != nullptr ? hostkitRuntime()->tuning().ring_bytes : 16384;
+  if (!std::has_single_bit(default_bytes) ||
+      std::countr_zero(default_bytes) >
+          driverkit::serial::SerialPortInterface::kSerialQueueLogSizeMax) {
+    return kIOReturnBadArgument;
+  }
+  driverkit::serial::SerialPortInterface geometry{};
+  kern_return_t result = make_ring(in_rxqmd, in_rxqoffset, in_rxqlogsz, default_bytes, rxqmd_,
+                                   geometry.rxqoffset, geometry.rxqlogsz);
+  if (result == kIOReturnSuccess) {
+    result = make_ring(in_txqmd, in_txqoffset, in_txqlogsz, default_bytes, txqmd_,
+                       geometry.txqoffset, geometry.txqlogsz);
+  }
+  if (result == kIOReturnSuccess) {
+    result = IOBufferMemoryDescriptor::Create(
+        kIOMemoryDirectionInOut, sizeof(driverkit::serial::SerialPortInterface), 0, &ifmd_);
+  }
+  if (result != kIOReturnSuccess) {
+    release_queues();
+    return result;
+  }
+  // Both rings start empty: every index 0.
+  IOAddressSegment control{};
+  ifmd_->GetAddressRange(&control);
+  std::memcpy(reinterpret_cast<void*>(control.address), &geometry, sizeof geometry);
+  hand_out(ifmd_, ifmd);
+  hand_out(rxqmd_, rxqmd);
+  hand_out(txqmd_, txqmd);
+  return kIOReturnSuccess;
+}
+
+void IOUserSerial::release_queues() {
+  OSSafeReleaseNULL(ifmd_);
+  OSSafeReleaseNULL(rxqmd_);
+  OSSafeReleaseNULL(txqmd_);
+}
+
 kern_return_t IOUserSerial::DisconnectQueues_Impl() {
-  queues_.reset();
+  release_queues();
   return kIOReturnSuccess;
 }
 
@@ -298,6 +413,6 @@ IOUserSerial::IOUserSerial() = default;
 IOUserSerial::~IOUserSerial() = default;
 
 void IOUserSerial::free() {
-  queues_.reset();
+  release_queues();
   IOService::free();
 }

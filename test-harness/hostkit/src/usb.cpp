@@ -68,9 +68,21 @@ IOUSBHostInterface* UsbDevice::interface_nub(uint8_t number) const {
   return nullptr;
 }
 
-void UsbDevice::set_nubs(IOUSBHostDevice* device, std::vector<IOUSBHostInterface*> interfaces) {
-  device_nub_ = device;
-  interfaces_ = std::move(interfaces);
+void UsbDevice::configure() {
+  if (configured_) {
+    return;
+  }
+  configured_ = true;
+  transport::usb::Configuration config;
+  if (transport::usb::parse_configuration(configuration_descriptor_, config) !=
+      transport::Status::ok) {
+    return;
+  }
+  for (size_t i = 0; i < config.interface_count; ++i) {
+    auto* nub = new IOUSBHostInterface(shared_from_this(), config.interfaces[i].number);
+    nub->hostkitAttach(runtime_, device_nub_, runtime_.next_registry_id(), nullptr);
+    interfaces_.push_back(nub);
+  }
 }
 
 void UsbDevice::release_nubs() {
@@ -84,6 +96,140 @@ void UsbDevice::release_nubs() {
 }  // namespace hostkit
 
 // ----------------------------------------------------------------- IOUSBHostDevice
+
+namespace {
+
+kern_return_t control_request(hostkit::UsbDevice& device, uint8_t bmRequestType, uint8_t bRequest,
+                              uint16_t wValue, uint16_t wIndex, uint16_t wLength,
+                              IOMemoryDescriptor* dataBuffer, uint16_t* bytesTransferred) {
+  if (bytesTransferred != nullptr) {
+    *bytesTransferred = 0;
+  }
+  if (wLength != 0 && (dataBuffer == nullptr || dataBuffer->hostkitLength() < wLength)) {
+    return kIOReturnBadArgument;
+  }
+  if (device.detached()) {
+    return kIOReturnNoDevice;
+  }
+  const hostkit::UsbSetup setup{bmRequestType, bRequest, wValue, wIndex, wLength};
+  uint16_t actual = 0;
+  std::span<uint8_t> data;
+  if (wLength != 0) {
+    data = {dataBuffer->hostkitBytes(), wLength};
+  }
+  const kern_return_t result = device.backend().control(setup, data, actual);
+  if (bytesTransferred != nullptr) {
+    *bytesTransferred = actual;
+  }
+  return result;
+}
+
+}  // namespace
+
+kern_return_t IOUSBHostDevice::Open(IOService* forClient, IOOptionBits, uintptr_t) {
+  if (forClient == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  if (device_->detached()) {
+    return kIOReturnNoDevice;
+  }
+  if (opener_ != nullptr && opener_ != forClient) {
+    return kIOReturnExclusiveAccess;  // one session at a time
+  }
+  opener_ = forClient;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostDevice::Close(IOService* forClient, IOOptionBits) {
+  if (forClient == nullptr || opener_ != forClient) {
+    return kIOReturnNotOpen;
+  }
+  opener_ = nullptr;
+  iterators_.clear();
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostDevice::SetConfiguration(uint8_t bConfigurationValue, bool matchInterfaces) {
+  if (opener_ == nullptr || opener_ == this) {
+    return kIOReturnNotOpen;  // only the driver holding the session configures the device
+  }
+  if (matchInterfaces) {
+    return kIOReturnUnsupported;  // not modelled by hostkit
+  }
+  const auto& bytes = device_->configuration_descriptor();
+  if (bytes.size() < 9 || bytes[5] != bConfigurationValue) {
+    return kIOReturnBadArgument;
+  }
+  // USB 2.0 §9.4.7 SET_CONFIGURATION.
+  const kern_return_t result =
+      control_request(*device_, 0x00, 0x09, bConfigurationValue, 0, 0, nullptr, nullptr);
+  if (result == kIOReturnSuccess) {
+    device_->configure();
+  }
+  return result;
+}
+
+kern_return_t IOUSBHostDevice::CreateInterfaceIterator(uintptr_t* ref) {
+  if (ref == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  if (opener_ == nullptr || opener_ == this) {
+    // A driver that did not open the device has no way to its interfaces.
+    return kIOReturnNotOpen;
+  }
+  *ref = next_iterator_++;
+  iterators_.emplace_back(*ref, 0);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOUSBHostDevice::CopyInterface(uintptr_t ref, IOUSBHostInterface** interface) {
+  if (interface == nullptr) {
+    return kIOReturnBadArgument;
+  }
+  *interface = nullptr;
+  for (auto& [id, position] : iterators_) {
+    if (id != ref) {
+      continue;
+    }
+    const auto& nubs = device_->interface_nubs();
+    if (position < nubs.size()) {
+      nubs[position]->retain();
+      *interface = nubs[position++];
+    }
+    return kIOReturnSuccess;
+  }
+  return kIOReturnBadArgument;
+}
+
+kern_return_t IOUSBHostDevice::DestroyInterfaceIterator(uintptr_t ref) {
+  for (auto it = iterators_.begin(); it != iterators_.end(); ++it) {
+    if (it->first == ref) {
+      iterators_.erase(it);
+      return kIOReturnSuccess;
+    }
+  }
+  return kIOReturnBadArgument;
+}
+
+kern_return_t IOUSBHostDevice::DeviceRequest(IOService* forClient, uint8_t bmRequestType,
+                                             uint8_t bRequest, uint16_t wValue, uint16_t wIndex,
+                                             uint16_t wLength, IOMemoryDescriptor* dataBuffer,
+                                             uint16_t* bytesTransferred, uint32_t) {
+  if (forClient == nullptr || forClient != opener_) {
+    // [U] Apple's rule for a client without a session is undocumented; hostkit refuses.
+    if (bytesTransferred != nullptr) {
+      *bytesTransferred = 0;
+    }
+    return kIOReturnNotOpen;
+  }
+  return control_request(*device_, bmRequestType, bRequest, wValue, wIndex, wLength, dataBuffer,
+                         bytesTransferred);
+}
+
+kern_return_t IOUSBHostDevice::CreateIOBuffer(IOOptionBits options, uint64_t capacity,
+                                              IOBufferMemoryDescriptor** buffer) {
+  return IOBufferMemoryDescriptor::Create(options, capacity, 0, buffer);
+}
 
 const IOUSBDeviceDescriptor* IOUSBHostDevice::CopyDeviceDescriptor() {
   const auto& bytes = device_->device_descriptor();
@@ -115,11 +261,20 @@ IOUSBHostInterface::IOUSBHostInterface(std::shared_ptr<hostkit::UsbDevice> devic
     : device_(std::move(device)), number_(number) {}
 
 kern_return_t IOUSBHostInterface::Open(IOService* forClient, IOOptionBits, uint8_t*) {
+  if (forClient == nullptr) {
+    return kIOReturnBadArgument;
+  }
   if (device_->detached()) {
     return kIOReturnNoDevice;
   }
   if (opener_ != nullptr && opener_ != forClient) {
     return kIOReturnExclusiveAccess;  // one opener at a time (docs/driverkit-reference.md §2.3)
+  }
+  // The driver matched on this interface, or the one holding the device's session.
+  IOUSBHostDevice* device = device_->device_nub();
+  if (forClient->hostkitProvider() != this &&
+      (device == nullptr || device->hostkitOpener() != forClient)) {
+    return kIOReturnNotPermitted;
   }
   opener_ = forClient;
   return kIOReturnSuccess;
@@ -215,26 +370,8 @@ kern_return_t IOUSBHostInterface::DeviceRequest(uint8_t bmRequestType, uint8_t b
                                                 uint16_t wValue, uint16_t wIndex, uint16_t wLength,
                                                 IOMemoryDescriptor* dataBuffer,
                                                 uint16_t* bytesTransferred, uint32_t) {
-  if (bytesTransferred != nullptr) {
-    *bytesTransferred = 0;
-  }
-  if (wLength != 0 && (dataBuffer == nullptr || dataBuffer->hostkitLength() < wLength)) {
-    return kIOReturnBadArgument;
-  }
-  if (device_->detached()) {
-    return kIOReturnNoDevice;
-  }
-  const hostkit::UsbSetup setup{bmRequestType, bRequest, wValue, wIndex, wLength};
-  uint16_t actual = 0;
-  std::span<uint8_t> data;
-  if (wLength != 0) {
-    data = {dataBuffer->hostkitBytes(), wLength};
-  }
-  const kern_return_t result = device_->backend().control(setup, data, actual);
-  if (bytesTransferred != nullptr) {
-    *bytesTransferred = actual;
-  }
-  return result;
+  return control_request(*device_, bmRequestType, bRequest, wValue, wIndex, wLength, dataBuffer,
+                         bytesTransferred);
 }
 
 // ------------------------------------------------------------------- IOUSBHostPipe
@@ -246,7 +383,11 @@ IOUSBHostPipe::IOUSBHostPipe(std::shared_ptr<hostkit::UsbDevice> device, uint8_t
 kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t dataBufferLength,
                                      OSAction* completion, uint32_t) {
   if (dataBuffer == nullptr || completion == nullptr ||
-      dataBuffer->hostkitLength() < dataBufferLength) {
+      dataBuffer->hostkitLength() < dataBufferLength ||
+      std::strcmp(completion->hostkitType(), kOSActionTypeCompleteAsyncIO) != 0 ||
+      completion->hostkitCancelled()) {
+    // An action made for another TYPE has another message ID: the pipe cannot
+    // complete into it.
     return kIOReturnBadArgument;
   }
   if (device_->detached()) {
@@ -266,7 +407,8 @@ kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t da
         };
         link->deliver(
             [release, completion, status, actual] {
-              completion->hostkitInvoke(status, actual, mach_absolute_time());
+              completion->hostkitDeliver<IOReturn, uint32_t, uint64_t>(
+                  kOSActionTypeCompleteAsyncIO, status, actual, mach_absolute_time());
               release();
             },
             release);

@@ -66,7 +66,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   };
   struct OutIo final : transport::OutPipeIo {
     UsbSerialDataPath* path = nullptr;
-    transport::Status submit_out(std::span<const uint8_t> data) override {
+    transport::Status submit_out(uint8_t, std::span<const uint8_t> data) override {
       return path->submit_out(data);
     }
   };
@@ -84,6 +84,9 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   std::vector<IOBufferMemoryDescriptor*> interrupt_buffers;
   IOBufferMemoryDescriptor* out_buffer = nullptr;
 
+  // The rings as the framework maps them at ConnectQueues (the driver's side:
+  // it produces RX and consumes TX).
+  hostkit::SerialRings rings;
   transport::BulkInQueue rx;
   transport::BulkInQueue interrupts;
   transport::BulkOutQueue tx;
@@ -101,17 +104,13 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   }
   ~UsbSerialDataPath() { release_resources(); }
 
-  hostkit::SerialQueues* rings() const {
-    return owner != nullptr ? owner->hostkitQueues() : nullptr;
-  }
-
   transport::Status submit_in(bool interrupt, uint8_t slot, std::span<uint8_t>) {
     IOUSBHostPipe* pipe = interrupt ? interrupt_pipe : in_pipe;
     IOBufferMemoryDescriptor* buffer = interrupt ? interrupt_buffers[slot] : in_buffers[slot];
     const uint32_t length = static_cast<uint32_t>(buffer->hostkitLength());
     std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
     const uint64_t gen = generation;
-    OSAction* action = OSAction::hostkitCreate(
+    OSAction* action = OSAction::hostkitCreateIo(
         [weak, gen, interrupt, slot](IOReturn status, uint32_t actual, uint64_t) {
           if (auto self = weak.lock(); self && self->generation == gen) {
             if (interrupt) {
@@ -131,7 +130,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
     const uint64_t gen = generation;
     OSAction* action =
-        OSAction::hostkitCreate([weak, gen](IOReturn status, uint32_t actual, uint64_t) {
+        OSAction::hostkitCreateIo([weak, gen](IOReturn status, uint32_t actual, uint64_t) {
           if (auto self = weak.lock(); self && self->generation == gen) {
             self->tx_complete(status, actual);
           }
@@ -198,21 +197,19 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   }
 
   void deliver_rx() {
-    hostkit::SerialQueues* q = rings();
-    if (q == nullptr) {
+    if (!rings.mapped()) {
       return;
     }
-    if (rx.drain(q->rx) > 0) {
+    if (rx.drain(rings.rx()) > 0) {
       owner->RxDataAvailable();
     }
   }
 
   void pump_rx() {
-    hostkit::SerialQueues* q = rings();
-    if (!active || q == nullptr) {
+    if (!active || !rings.mapped()) {
       return;
     }
-    const transport::Status status = rx.pump(rx_io, q->rx.free_space());
+    const transport::Status status = rx.pump(rx_io, rings.rx().free_space());
     if (status != transport::Status::ok) {
       os_log(OS_LOG_DEFAULT, LOG_PREFIX " cannot queue bulk IN: %{public}s",
              transport::to_string(status));
@@ -249,11 +246,10 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
 
   // ------------------------------------------------------------------ TX
   void pump_tx() {
-    hostkit::SerialQueues* q = rings();
-    if (!active || q == nullptr) {
+    if (!active || !rings.mapped()) {
       return;
     }
-    if (tx.pump(tx_io, q->tx) > 0) {
+    if (tx.pump(tx_io, rings.tx()) > 0) {
       owner->TxFreeSpaceAvailable();
     }
   }
@@ -295,7 +291,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
 
   // ------------------------------------------------------------ lifecycle
   kern_return_t activate() {
-    if (rings() == nullptr) {
+    if (!rings.mapped()) {
       return kIOReturnNotOpen;  // the kernel calls ConnectQueues before HwActivate
     }
     ++generation;
@@ -445,6 +441,42 @@ kern_return_t IOUserUSBSerial::Stop_Impl(IOService* provider) {
   return IOUserSerial::Stop_Impl(provider);
 }
 
+kern_return_t IOUserUSBSerial::ConnectQueues_Impl(
+    IOBufferMemoryDescriptor** ifmd, IOMemoryDescriptor** rxqmd, IOMemoryDescriptor** txqmd,
+    IOMemoryDescriptor* in_rxqmd, IOMemoryDescriptor* in_txqmd, uint32_t in_rxqoffset,
+    uint32_t in_txqoffset, uint8_t in_rxqlogsz, uint8_t in_txqlogsz) {
+  // The framework maps what the kernel side gets, as a dext overriding
+  // ConnectQueues would (docs/driverkit-reference.md §1.4), then passes the references on.
+  IOBufferMemoryDescriptor* control = nullptr;
+  IOMemoryDescriptor* rx_ring = nullptr;
+  IOMemoryDescriptor* tx_ring = nullptr;
+  kern_return_t result =
+      IOUserSerial::ConnectQueues_Impl(&control, &rx_ring, &tx_ring, in_rxqmd, in_txqmd,
+                                       in_rxqoffset, in_txqoffset, in_rxqlogsz, in_txqlogsz);
+  if (result == kIOReturnSuccess && path_) {
+    result = path_->rings.map(control, rx_ring, tx_ring);
+  }
+  auto pass_on = [](auto* object, auto** out) {
+    if (out != nullptr) {
+      *out = object;
+    } else if (object != nullptr) {
+      object->release();
+    }
+  };
+  pass_on(control, ifmd);
+  pass_on(rx_ring, rxqmd);
+  pass_on(tx_ring, txqmd);
+  return result;
+}
+
+kern_return_t IOUserUSBSerial::DisconnectQueues_Impl() {
+  if (path_) {
+    path_->deactivate();
+    path_->rings.unmap();
+  }
+  return IOUserSerial::DisconnectQueues_Impl();
+}
+
 kern_return_t IOUserUSBSerial::HwActivate_Impl() {
   const kern_return_t result = IOUserSerial::HwActivate_Impl();
   if (result != kIOReturnSuccess || !path_) {
@@ -478,6 +510,8 @@ void IOUserUSBSerial::handleInterruptPacket(const uint8_t*, uint32_t) {}
 
 void IOUserUSBSerial::hostkitDiscardTx() {
   if (path_) {
+    // The driver's side consumes TX, so emptying the ring is its job.
+    path_->rings.tx().clear();
     path_->tx.discard();
   }
 }
@@ -549,6 +583,7 @@ IOUserUSBSerial::~IOUserUSBSerial() = default;
 void IOUserUSBSerial::free() {
   if (path_) {
     path_->deactivate();
+    path_->rings.unmap();
     path_->owner = nullptr;
   }
   path_.reset();

@@ -260,4 +260,19 @@ std::vector<uint8_t> vendor_configuration(uint16_t max_packet) {
           7, 0x05, 0x02, 0x02, lo, hi,   0};              // bulk OUT 0x02
 }
 
+// A CDC-ACM function: communication interface 0 (interrupt IN only) and data
+// interface 1 (the bulk pair), tied by a union descriptor.
+std::vector<uint8_t> cdc_configuration() {
+  return {9, 0x02, 67,   0,    2,    1,    0,    0x80, 50,    // configuration, 2 interfaces
+          9, 0x04, 0,    0,    1,    0x02, 0x02, 0x01, 0,     // interface 0: CDC ACM
+          5, 0x24, 0x00, 0x10, 0x01,                          // header
+          5, 0x24, 0x01, 0x00, 0x01,                          // call management
+          4, 0x24, 0x02, 0x02,                                // ACM
+          5, 0x24, 0x06, 0x00, 0x01,                          // union: 0 -> 1
+          7, 0x05, 0x83, 0x03, 0x10, 0x00, 0x10,              // interrupt IN 0x83
+          9, 0x04, 0x01, 0x00, 0x02, 0x0A, 0x00, 0x00, 0x00,  // interface 1: CDC data
+          7, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00,              // bulk IN 0x81
+          7, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00};             // bulk OUT 0x02
+}
+
 }  // namespace hostkit_test

@@ -90,5 +90,8 @@ class FakeUsbDevice final : public hostkit::UsbDeviceBackend {
 // Descriptor builders for a single vendor interface (bulk IN 0x81, OUT 0x02).
 std::vector<uint8_t> vendor_device_descriptor(uint16_t vid, uint16_t pid, uint16_t bcd);
 std::vector<uint8_t> vendor_configuration(uint16_t max_packet);
+// A CDC-ACM function: communication interface 0 with interrupt IN 0x83, data
+// interface 1 with bulk IN 0x81 and bulk OUT 0x02 (64-byte packets), a union 0 -> 1.
+std::vector<uint8_t> cdc_configuration();
 
 }  // namespace hostkit_test

@@ -46,15 +46,26 @@ class DataPath : public ::testing::Test {
     ASSERT_NE(serial_, nullptr);
     on_queue([&] {
       serial_->hostkitSetClient(&recorder_);
-      ASSERT_EQ(serial_->ConnectQueues(nullptr, nullptr, nullptr, nullptr, nullptr, 0, 0, 0, 0),
+      IOBufferMemoryDescriptor* ifmd = nullptr;
+      IOMemoryDescriptor* rxqmd = nullptr;
+      IOMemoryDescriptor* txqmd = nullptr;
+      ASSERT_EQ(serial_->ConnectQueues(&ifmd, &rxqmd, &txqmd, nullptr, nullptr, 0, 0, 0, 0),
                 kIOReturnSuccess);
+      // The kernel's side of the rings, as the tty side maps them.
+      ASSERT_EQ(rings_.map(ifmd, rxqmd, txqmd), kIOReturnSuccess);
+      OSSafeReleaseNULL(ifmd);
+      OSSafeReleaseNULL(rxqmd);
+      OSSafeReleaseNULL(txqmd);
       ASSERT_EQ(serial_->HwActivate(), kIOReturnSuccess);
     });
   }
 
   void TearDown() override {
     if (serial_ != nullptr) {
-      on_queue([&] { serial_->hostkitSetClient(nullptr); });
+      on_queue([&] {
+        serial_->hostkitSetClient(nullptr);
+        rings_.unmap();
+      });
     }
     runtime_.reset();
     device_.reset();
@@ -72,13 +83,12 @@ class DataPath : public ::testing::Test {
            std::chrono::steady_clock::now() - last_progress < std::chrono::seconds(5)) {
       size_t before = received.size() + sent;
       on_queue([&] {
-        hostkit::SerialQueues* q = serial_->hostkitQueues();
         if (sent < data.size()) {
-          sent += q->tx.write({data.data() + sent, data.size() - sent});
+          sent += rings_.tx().write({data.data() + sent, data.size() - sent});
           serial_->TxDataAvailable();
         }
-        std::vector<uint8_t> chunk(q->rx.size());
-        q->rx.read(chunk);
+        std::vector<uint8_t> chunk(rings_.rx().size());
+        rings_.rx().read(chunk);
         received.insert(received.end(), chunk.begin(), chunk.end());
         serial_->RxFreeSpaceAvailable();
       });
@@ -94,6 +104,7 @@ class DataPath : public ::testing::Test {
   std::unique_ptr<hostkit::Runtime> runtime_;
   std::shared_ptr<FakeUsbDevice> device_;
   IOUserUSBSerial* serial_ = nullptr;
+  hostkit::SerialRings rings_;
   Recorder recorder_;
 };
 
@@ -132,6 +143,20 @@ TEST_F(DataPath, LoopsBackAMegabyteByteForByte) {
   EXPECT_GT(recorder_.tx_free, 0);
 }
 
+TEST_F(DataPath, LoopsBackUnderTheFreeRunningIndexConventionToo) {
+  // Both sides of the rings switch together (transport/serial_queue.hpp [U]).
+  transport::set_serial_queue_indexing(transport::QueueIndexing::free_running);
+  start();
+  device_->set_loopback(true);
+  const auto data = pattern(256 * 1024);
+  EXPECT_EQ(pump(data, data.size()), data);
+  on_queue([&] {
+    EXPECT_EQ(rings_.rx().indexing(), transport::QueueIndexing::free_running);
+    EXPECT_EQ(rings_.rx().capacity(), 16384u);  // every byte usable
+  });
+  transport::set_serial_queue_indexing(transport::QueueIndexing::masked);
+}
+
 TEST_F(DataPath, ParksPayloadWhenTheRingIsFullAndLosesNothing) {
   start();
   // 80 KiB arrives while nobody reads: the 16 KiB ring fills, the rest waits
@@ -140,16 +165,21 @@ TEST_F(DataPath, ParksPayloadWhenTheRingIsFullAndLosesNothing) {
   device_->push_in(data);
   ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 0; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  on_queue([&] { EXPECT_EQ(serial_->hostkitQueues()->rx.free_space(), 0u); });
+  on_queue([&] { EXPECT_EQ(rings_.rx().free_space(), 0u); });
   EXPECT_EQ(pump({}, data.size()), data);
 }
 
 TEST_F(DataPath, InputFlushDropsPayloadParkedInReadSlots) {
   start();
-  // 24 KiB while nobody reads: 16 KiB fill the ring, 8 KiB wait in the eight
-  // 1 KiB read slots. A TCIFLUSH drops both; only what the device sends
-  // afterwards may reach the client.
-  device_->push_in(std::vector<uint8_t>(24 * 1024, 0xAA));
+  // While nobody reads, the ring fills and the eight 1 KiB read slots hold the
+  // rest. A masked ring keeps one byte empty, so one slot then parks only the
+  // byte that did not fit: the host holds the ring's whole reads plus 8 KiB. A
+  // TCIFLUSH drops all of it; only what the device sends afterwards may reach
+  // the client.
+  uint32_t ring_capacity = 0;
+  on_queue([&] { ring_capacity = rings_.rx().capacity(); });
+  const uint32_t held = ring_capacity / 1024 * 1024 + 8 * 1024;
+  device_->push_in(std::vector<uint8_t>(held, 0xAA));
   ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 0; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   uint64_t parked = 0;
@@ -157,17 +187,17 @@ TEST_F(DataPath, InputFlushDropsPayloadParkedInReadSlots) {
     OSDictionary* stats = serial_->hostkitCopyDataPathStatistics();
     parked = OSDynamicCast(OSNumber, stats->getObject("RxParkedBytes"))->unsigned64BitValue();
     stats->release();
-    serial_->hostkitQueues()->rx.clear();
+    rings_.rx().clear();
     serial_->hostkitDiscardRx();
     serial_->RxFreeSpaceAvailable();
   });
-  EXPECT_EQ(parked, 8u * 1024u);
+  EXPECT_EQ(parked, held - ring_capacity);
   const std::vector<uint8_t> fresh = {'f', 'r', 'e', 's', 'h'};
   ASSERT_TRUE(device_->wait_for([this] { return device_->pending_in() == 8; }));
   device_->push_in(fresh);
   EXPECT_EQ(pump({}, fresh.size()), fresh);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  on_queue([&] { EXPECT_TRUE(serial_->hostkitQueues()->rx.empty()) << "a stale byte arrived"; });
+  on_queue([&] { EXPECT_TRUE(rings_.rx().empty()) << "a stale byte arrived"; });
 }
 
 TEST_F(DataPath, HandleRxPacketMayMoveThePacketPointer) {
@@ -193,7 +223,7 @@ TEST_F(DataPath, APacketMovedOutsideTheReadBufferIsCountedAsDiscarded) {
     return bytes;
   };
   ASSERT_TRUE(device_->wait_for([&] { return discarded() == 2; }));
-  on_queue([&] { EXPECT_TRUE(serial_->hostkitQueues()->rx.empty()); });
+  on_queue([&] { EXPECT_TRUE(rings_.rx().empty()); });
   // The slot was freed: the next packet is delivered normally.
   hostkit_test::driver_log().point_elsewhere = false;
   device_->push_in({'o', 'k'});

@@ -223,34 +223,20 @@ TEST(Strictness, TheServiceStartsWithItsPersonality) {
 
 // ------------------------------------------------ only the matched interface
 
-// A CDC-ACM function: communication interface 0 (interrupt IN only) and data
-// interface 1 (the bulk pair), tied by a union descriptor.
-std::vector<uint8_t> cdc_configuration() {
-  return {9, 0x02, 67,   0,    2,    1,    0,    0x80, 50,    // configuration, 2 interfaces
-          9, 0x04, 0,    0,    1,    0x02, 0x02, 0x01, 0,     // interface 0: CDC ACM
-          5, 0x24, 0x00, 0x10, 0x01,                          // header
-          5, 0x24, 0x01, 0x00, 0x01,                          // call management
-          4, 0x24, 0x02, 0x02,                                // ACM
-          5, 0x24, 0x06, 0x00, 0x01,                          // union: 0 -> 1
-          7, 0x05, 0x83, 0x03, 0x10, 0x00, 0x10,              // interrupt IN 0x83
-          9, 0x04, 0x01, 0x00, 0x02, 0x0A, 0x00, 0x00, 0x00,  // interface 1: CDC data
-          7, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00,              // bulk IN 0x81
-          7, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00};             // bulk OUT 0x02
-}
-
 TEST(Strictness, IOUserUSBSerialDrivesOnlyTheInterfaceItMatched) {
   hostkit::Runtime runtime(hostkit::RuntimeOptions{"HostkitTestDriver", {}});
   auto backend = std::make_shared<FakeUsbDevice>(
-      hostkit_test::vendor_device_descriptor(0x1234, 0x5678, 0x0100), cdc_configuration(), 0x81,
-      0x02);
+      hostkit_test::vendor_device_descriptor(0x1234, 0x5678, 0x0100),
+      hostkit_test::cdc_configuration(), 0x81, 0x02);
   // No personality matches a CDC-ACM function (docs/cdc-acm.md) ...
   EXPECT_TRUE(runtime.attach(backend).empty());
   // ... and a driver started on its communication interface anyway finds no
   // bulk pair of its own: the data interface is out of its reach.
   auto device = std::make_shared<hostkit::UsbDevice>(runtime, backend, 0x01200000);
-  auto* device_nub = new IOUSBHostDevice(device);
-  auto* communication = new IOUSBHostInterface(device, 0);
-  device->set_nubs(device_nub, {communication});
+  device->set_device_nub(new IOUSBHostDevice(device));
+  device->configure();
+  IOUSBHostInterface* communication = device->interface_nub(0);
+  ASSERT_NE(communication, nullptr);
   IOService* driver = hostkit::create_instance("HostkitTestDriver");
   ASSERT_NE(driver, nullptr);
   driver->hostkitAttach(runtime, communication, 1, nullptr);

@@ -190,10 +190,11 @@ TEST(Faults, ContractViolationsAreRefused) {
   EXPECT_EQ(dev->control(s, std::span<uint8_t>(buf.data(), 1), actual), kIOReturnBadArgument);
   EXPECT_EQ(sim::make_device("pl2303", bus), nullptr);
   EXPECT_EQ(sim::chip_names(),
-            (std::vector<std::string>{"cdc-acm", "ft232bm", "ft232r", "ft-x", "ft2232c", "ft232h",
-                                      "ft2232h", "ft4232h", "tetra-pei", "cp2102", "cp2102n",
-                                      "cp2104", "cp2105", "cp2108", "ch340", "ch341a", "pl2303-h", "pl2303-hx",
-                                      "pl2303-ta", "pl2303-tb", "pl2303-hxn"}));
+            (std::vector<std::string>{
+                "cdc-acm",   "ft232bm",   "ft232r",    "ft-x",   "ft2232c",  "ft232h",
+                "ft2232h",   "ft4232h",   "tetra-pei", "cp2102", "cp2102n",  "cp2104",
+                "cp2105",    "cp2108",    "ch340",     "ch341a", "pl2303-h", "pl2303-hx",
+                "pl2303-ta", "pl2303-tb", "pl2303-hxn"}));
 }
 
 TEST(StandardRequests, DescriptorsConfigurationInterface) {

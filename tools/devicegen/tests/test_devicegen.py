@@ -55,7 +55,7 @@ def test_the_repository_data_file_loads(chips):
         ("ftdi", "ft4232h", "ftdi-by-bcd", 4)
     ch9102 = by_id[(0x1A86, 0x55D4)]
     assert (ch9102["variant"], ch9102["tty_base_name"], ch9102["driver_class"]) == \
-        ("cdc-acm", "usbserial-", "usb-serial")
+        ("cdc-acm", "usbserial-", "serial")  # CDC-ACM needs the IOUserSerial class
     assert [(r["interface_class"], r["interface_subclass"], r["development_only"])
             for r in rules] == [(2, 2, True)]
 
@@ -97,7 +97,7 @@ BAD_DEVICES = [
     (device(tty_base_name="tetra pei"), "tty_base_name = 'tetra pei' must be"),
     (device(tty_base_name="a/b"), "tty_base_name = 'a/b' must be"),
     (device(tty_base_name="x" * 33), "must be 1..32"),
-    (device(driver_class="serial"), "the IOUserSerial-based driver class does not exist yet"),
+    (device(driver_class="hid"), "driver_class = 'hid'"),
     (device(driver_class="hid"), "driver_class = 'hid'"),
     (device(source="caf\u00e9"), "printable ASCII"),
     ("[device:   ]\nvid = 1\npid = 2\nfamily = vendor-bulk\nsource = s\n",
@@ -195,12 +195,11 @@ def test_main_writes_both_outputs_and_rewrites_only_on_change(tmp_path):
 
 
 def test_main_reports_errors_and_writes_nothing(tmp_path, capsys):
-    code, cpp, plist = run_main(tmp_path, device(driver_class="serial"))
+    code, cpp, plist = run_main(tmp_path, device(ports="0"))
     assert code == 1
     assert not cpp.exists() and not plist.exists()
     message = capsys.readouterr().err
-    assert "devices.ini: [device: Board]: driver_class = serial" in message
-    assert "use driver_class = usb-serial" in message
+    assert "devices.ini: [device: Board]: ports = 0" in message
 
 
 def test_main_reports_a_missing_file(tmp_path, capsys):

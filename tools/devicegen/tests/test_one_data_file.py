@@ -23,7 +23,7 @@ DEVICEGEN = os.path.join(ROOT, "tools", "devicegen", "devicegen.py")
 NEW_DEVICE = """
 # Added by a driver developer: a board whose debug console is two vendor bulk pairs.
 [device: Example board console]
-vid = 0x1209
+vid = 0x16C0
 pid = 0x5AD0
 family = vendor-bulk
 first_interface = 2
@@ -55,7 +55,7 @@ int main() {
   usb::Configuration config;
   if (usb::parse_configuration(c, config) != Status::ok) return 2;
   usb::DeviceDescriptor device;
-  device.vendor_id = 0x1209;
+  device.vendor_id = 0x16C0;
   device.product_id = 0x5AD0;
   for (uint8_t i = 1; i <= 4; ++i) {
     PortIdentity id;
@@ -104,7 +104,8 @@ def work(tmp_path_factory):
     plists = run(need("USBSERIAL_PLISTGEN"), "--device-table", gen / "device_table.plist",
                  "--template", os.path.join(ROOT, "Info.plist.in"),
                  "--bundle-id", need("USBSERIAL_BUNDLE_ID"),
-                 "--driver-class", need("USBSERIAL_DRIVER_CLASS"), "--version", "1.0",
+                 "--driver-class", need("USBSERIAL_DRIVER_CLASS"),
+                 "--serial-driver-class", need("USBSERIAL_SERIAL_DRIVER_CLASS"), "--version", "1.0",
                  "--info-plist", tmp / "Info.plist", "--entitlements", tmp / "Entitlements.plist")
     assert plists.returncode == 0, plists.stderr
     return tmp
@@ -119,7 +120,7 @@ def test_the_new_device_gets_one_personality_per_interface(work):
     personalities = load(work / "Info.plist")["IOKitPersonalities"]
     for port, interface in (("A", 2), ("B", 3)):
         p = personalities[f"Example board console port {port}"]
-        assert (p["idVendor"], p["idProduct"], p["bInterfaceNumber"]) == (0x1209, 0x5AD0,
+        assert (p["idVendor"], p["idProduct"], p["bInterfaceNumber"]) == (0x16C0, 0x5AD0,
                                                                           interface)
         assert p["bConfigurationValue"] == 1
         assert p["IOTTYBaseName"] == "board-"
@@ -133,9 +134,9 @@ def test_the_new_device_gets_one_personality_per_interface(work):
 def test_the_entitlement_covers_the_new_vendor(work):
     usb = load(work / "Entitlements.plist")["com.apple.developer.driverkit.transport.usb"]
     vendors = [entry["idVendor"] for entry in usb]
-    assert 0x1209 in vendors
+    assert 0x16C0 in vendors
     assert {0x0403, 0x0CAD} <= set(vendors)
-    assert {0x0403, 0x0CAD, 0x10C4, 0x1A86} <= set(vendors)
+    assert {0x0403, 0x0CAD, 0x10C4, 0x1A86, 0x1209} <= set(vendors)
     assert "*" not in vendors  # production plists: no wildcard
 
 
@@ -147,7 +148,7 @@ def test_usbserial_doctor_passes_the_result(work):
     stale = run(need("USBSERIAL_DOCTOR"), "check", work / "Info.plist", "--entitlements",
                 os.path.join(ROOT, "Entitlements.plist"))
     assert stale.returncode == 2, stale.stdout
-    assert "ENT-USB-COVERAGE" in stale.stdout and "vendor 0x1209" in stale.stdout, stale.stdout
+    assert "ENT-USB-COVERAGE" in stale.stdout and "vendor 0x16C0" in stale.stdout, stale.stdout
 
 
 def test_the_generated_table_drives_the_new_device_with_unchanged_cpp(work):
@@ -163,7 +164,7 @@ def test_the_generated_table_drives_the_new_device_with_unchanged_cpp(work):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "interface 1: unsupported",
-        "interface 2: vendor-bulk port 0 cu.board-12095AD0A",
-        "interface 3: vendor-bulk port 1 cu.board-12095AD0B",
+        "interface 2: vendor-bulk port 0 cu.board-16C05AD0A",
+        "interface 3: vendor-bulk port 1 cu.board-16C05AD0B",
         "interface 4: unsupported",
     ]

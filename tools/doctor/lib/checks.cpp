@@ -111,9 +111,11 @@ const CheckInfo kChecks[] = {
      "The kernel IOUserSerial class lives in com.apple.driver.driverkit.serial; with another "
      "kext (e.g. com.apple.kpi.iokit) the serial class cannot be found.",
      "Set CFBundleIdentifierKernel to com.apple.driver.driverkit.serial.", "DK §1.1, §3.2", false},
-    {"PERS-PROVIDER-SERIAL", S::error, "A serial dext matches IOUSBHostDevice.",
+    {"PERS-PROVIDER-SERIAL", S::error,
+     "A serial dext matches IOUSBHostDevice with a class not known to open the device itself.",
      "IOUserUSBSerial's Start returns 0xE00002C7 (kIOReturnUnsupported).",
-     "Match the interface: IOProviderClass IOUSBHostInterface with the interface key set.",
+     "Match the interface: IOProviderClass IOUSBHostInterface with the interface key set; or, "
+     "for an IOUserSerial subclass that opens the device, name it with --device-class.",
      "DK §3.2, §3.6 (SO 75956190)", false},
     {"PERS-MATCH-KEYSET", S::error,
      "The matching keys are not exactly one of the USB matching key sets.",
@@ -572,7 +574,8 @@ void check_matching(Context& ctx, const Personality& p, UsbLevel level) {
 }
 
 void check_personality(Context& ctx, const Personality& p, const std::string& bundle_id,
-                       bool serial, plist_t entitlements, plist_t app_entitlements) {
+                       bool serial, plist_t entitlements, plist_t app_entitlements,
+                       const std::vector<std::string>& device_serial_classes) {
   if (!is_type(p.dict, PLIST_DICT)) {
     ctx.add("PERS-NOT-DICT", pers_path(p.name), std::string("is a ") + type_name(p.dict));
     return;
@@ -616,7 +619,11 @@ void check_personality(Context& ctx, const Personality& p, const std::string& bu
       ctx.add("PERS-KERNEL-BUNDLE", pers_path(p.name, "CFBundleIdentifierKernel"),
               kernel.has_value() ? quoted(*kernel) : "missing");
     }
-    if (provider == "IOUSBHostDevice") {
+    const bool opens_the_device =
+        user_class.has_value() &&
+        std::find(device_serial_classes.begin(), device_serial_classes.end(), *user_class) !=
+            device_serial_classes.end();
+    if (provider == "IOUSBHostDevice" && !opens_the_device) {
       ctx.add("PERS-PROVIDER-SERIAL", pers_path(p.name, "IOProviderClass"),
               "IOUSBHostDevice on a serial dext");
     }
@@ -1009,7 +1016,8 @@ std::vector<Finding> run_checks(const CheckInput& input) {
   }
   std::map<std::string, std::string> signatures;
   for (const Personality& p : personalities) {
-    check_personality(ctx, p, bundle_id, serial, input.entitlements, input.app_entitlements);
+    check_personality(ctx, p, bundle_id, serial, input.entitlements, input.app_entitlements,
+                      input.device_serial_classes);
     if (is_type(p.dict, PLIST_DICT) && usb_level_of(p.dict).has_value()) {
       const std::string signature = match_signature(p.dict);
       const auto [it, inserted] = signatures.emplace(signature, p.name);

@@ -47,6 +47,10 @@ struct CheckInput {
   plist_t entitlements = nullptr;
   plist_t app_entitlements = nullptr;
   plist_t profile = nullptr;  // the provisioning profile plist (its Entitlements dict is used)
+  // IOUserClass values that are IOUserSerial subclasses opening their IOUSBHostDevice
+  // themselves (not IOUserUSBSerial ones): a device-level personality naming one is not
+  // PERS-PROVIDER-SERIAL.
+  std::vector<std::string> device_serial_classes;
 };
 
 std::vector<Finding> run_checks(const CheckInput& input);

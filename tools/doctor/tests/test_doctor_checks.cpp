@@ -190,6 +190,9 @@ TEST(ProjectPlists, ProductionIsCleanAndDevelopmentOnlyWarnsAboutDevelopmentEntr
   doctor::CheckInput input;
   input.info = info.get();
   input.entitlements = ents.get();
+  // The IOUserSerial class matches CDC-ACM devices at the device level; `check`
+  // knows it opens the device (PERS-PROVIDER-SERIAL is for IOUserUSBSerial).
+  input.device_serial_classes = {USBSERIAL_SERIAL_DRIVER_CLASS};
   EXPECT_TRUE(doctor::run_checks(input).empty());
 
   PlistPtr dev_info = load(dir / "development" / "Info.plist");
@@ -203,6 +206,27 @@ TEST(ProjectPlists, ProductionIsCleanAndDevelopmentOnlyWarnsAboutDevelopmentEntr
   // No class personality: the only class rule (CDC-ACM) cannot be driven from one
   // interface (docs/cdc-acm.md), so development differs only by the wildcard.
   EXPECT_EQ(ids, (Ids{"ENT-USB-WILDCARD"}));
+}
+
+TEST(ProjectPlists, ADeviceLevelSerialPersonalityNeedsAClassKnownToOpenTheDevice) {
+  PlistPtr info = load(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
+  PlistPtr ents = load(fs::path(USBSERIAL_PLIST_DIR) / "Entitlements.plist");
+  doctor::CheckInput input;
+  input.info = info.get();
+  input.entitlements = ents.get();
+  std::set<std::string> ids;
+  for (const doctor::Finding& finding : doctor::run_checks(input)) {
+    ids.insert(finding.id);
+  }
+  EXPECT_EQ(ids, (Ids{"PERS-PROVIDER-SERIAL"}));
+  // The fixture's device-level class becomes acceptable once named.
+  PlistPtr fixture = load(kFixtures / "device-provider" / "Info.plist");
+  input.info = fixture.get();
+  input.entitlements = nullptr;
+  input.device_serial_classes = {"org_example_Serial"};
+  for (const doctor::Finding& finding : doctor::run_checks(input)) {
+    EXPECT_NE(finding.id, "PERS-PROVIDER-SERIAL");
+  }
 }
 
 TEST(BinaryPlists, AreCheckedLikeXml) {

@@ -51,6 +51,15 @@ const doctor::ObjectReport* interface_report(const std::vector<doctor::ObjectRep
   return nullptr;
 }
 
+const doctor::ObjectReport* device_report(const std::vector<doctor::ObjectReport>& reports) {
+  for (const doctor::ObjectReport& report : reports) {
+    if (report.object.level == doctor::UsbLevel::device) {
+      return &report;
+    }
+  }
+  return nullptr;
+}
+
 TEST(IoregText, ParsesTreePropertiesAndValueKinds) {
   doctor::IoregParsed parsed =
       doctor::parse_ioreg_text(read(kFixtures / "ioreg" / "ch9102-apple-chcom.txt"));
@@ -175,13 +184,18 @@ TEST(Match, GoodPersonalitiesMatchBothVendorInterfaces) {
   EXPECT_EQ(port_a->winner_score, 90000u + 95000u);
 }
 
-TEST(Match, TheProjectLeavesTheCdcAcmCh9102ToApple) {
+TEST(Match, TheProjectClaimsTheCdcAcmCh9102AtTheDeviceLevel) {
   // The CH9102F is a CDC-ACM function: its bulk pair is in interface 1, out of an
-  // IOUserUSBSerial dext's reach, so we generate no personality for it
-  // (docs/cdc-acm.md) and Apple's AppleUSBCHCOM keeps it.
+  // interface-matched dext's reach. The IOUserSerial class matches the device by
+  // VID/PID and opens both interfaces itself (docs/cdc-acm.md), so our only
+  // personality for it is on the IOUSBHostDevice; in this dump Apple's
+  // AppleUSBCHCOM holds interface 0, which a device-level match would pre-empt [U].
   PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
   const auto reports =
       doctor::match_objects(info.get(), objects_of(kFixtures / "ioreg" / "ch9102-apple-chcom.txt"));
+  const doctor::ObjectReport* device = device_report(reports);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(device->winner, "WCH CH9102F");
   const doctor::ObjectReport* comm = interface_report(reports, 0);
   ASSERT_NE(comm, nullptr);
   EXPECT_FALSE(comm->winner.has_value());
@@ -189,7 +203,7 @@ TEST(Match, TheProjectLeavesTheCdcAcmCh9102ToApple) {
   EXPECT_EQ(comm->object.drivers[0].bundle_id, "com.apple.DriverKit-AppleUSBCHCOM");
   EXPECT_EQ(comm->object.drivers[0].probe_score, 89999u);
   EXPECT_EQ(comm->object.drivers[0].tier_score, 90000);
-  // The CDC data interface (class 0x0A, interface 1) is not ours.
+  // The CDC data interface (class 0x0A, interface 1) gets no personality either.
   const doctor::ObjectReport* data = interface_report(reports, 1);
   ASSERT_NE(data, nullptr);
   EXPECT_FALSE(data->winner.has_value());
@@ -212,8 +226,8 @@ TEST(Match, XmlDumpAndAVendorDextThatOutranksUs) {
 }
 
 // A CP2102 and a CP2105 with Apple's AppleUSBSLCOM attached (tier 90000 + IOProbeScore 89999,
-// docs/driverkit-reference.md §1.7, §3.2): the project's personality for each interface matches at the same
-// tier and a higher score, so `usbserial-doctor match` names ours as the winner.
+// docs/driverkit-reference.md §1.7, §3.2): the project's personality for each interface matches at
+// the same tier and a higher score, so `usbserial-doctor match` names ours as the winner.
 TEST(Match, ProjectPersonalityBeatsAppleSlcomOnACp2102) {
   PlistPtr info = load_plist(fs::path(USBSERIAL_PLIST_DIR) / "Info.plist");
   const auto reports =

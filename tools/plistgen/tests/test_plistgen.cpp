@@ -113,16 +113,35 @@ std::set<std::string> merged(const std::set<std::string>& a, const std::set<std:
   return out;
 }
 
-using PortKey = std::tuple<uint64_t, uint64_t, uint64_t>;  // vid, pid, bInterfaceNumber
+// vid, pid, bInterfaceNumber, IOUserClass
+using PortKey = std::tuple<uint64_t, uint64_t, uint64_t, std::string>;
+using DeviceKey = std::tuple<uint64_t, uint64_t, std::string>;  // vid, pid, IOUserClass
+
+std::string class_of(const transport::DeviceEntry& entry) {
+  return entry.driver_class == transport::DriverClass::serial ? USBSERIAL_SERIAL_DRIVER_CLASS
+                                                              : USBSERIAL_DRIVER_CLASS;
+}
+
+std::multiset<DeviceKey> expected_devices() {
+  std::multiset<DeviceKey> devices;
+  for (const transport::DeviceEntry& entry : transport::device_entries()) {
+    if (transport::personality_level(entry.family, entry.driver_class) ==
+        transport::MatchLevel::device) {
+      devices.insert({entry.vid, entry.pid, class_of(entry)});
+    }
+  }
+  return devices;
+}
 
 std::multiset<PortKey> expected_ports() {
   std::multiset<PortKey> ports;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (!transport::drivable_from_matched_interface(entry.family)) {
+    if (transport::personality_level(entry.family, entry.driver_class) !=
+        transport::MatchLevel::interface) {
       continue;
     }
     for (unsigned port = 0; port < entry.port_count; ++port) {
-      ports.insert({entry.vid, entry.pid, entry.first_interface + port});
+      ports.insert({entry.vid, entry.pid, entry.first_interface + port, class_of(entry)});
     }
   }
   return ports;
@@ -134,11 +153,9 @@ void expect_common_values(const std::string& name, plist_t personality,
   SCOPED_TRACE(name);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifier")), USBSERIAL_BUNDLE_ID);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOUserServerName")), USBSERIAL_BUNDLE_ID);
-  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOUserClass")), USBSERIAL_DRIVER_CLASS);
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOClass")), "IOUserSerial");
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "CFBundleIdentifierKernel")),
             "com.apple.driver.driverkit.serial");
-  EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOProviderClass")), "IOUSBHostInterface");
   EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYBaseName")), tty_base_name);
   plist_t score = plist_dict_get_item(personality, "IOProbeScore");
   ASSERT_TRUE(is_uint(score));
@@ -176,15 +193,27 @@ TEST(GeneratedInfoPlist, OnePersonalityPerPortWithExactKeys) {
   ASSERT_EQ(plist_get_node_type(personalities), PLIST_DICT);
 
   std::multiset<PortKey> seen;
+  std::multiset<DeviceKey> seen_devices;
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
     ASSERT_EQ(plist_get_node_type(personality), PLIST_DICT);
+    const transport::DeviceEntry& entry =
+        entry_of(uint_of(plist_dict_get_item(personality, "idVendor")),
+                 uint_of(plist_dict_get_item(personality, "idProduct")));
+    expect_common_values(name, personality, entry.tty_base_name);
+    const std::string user_class = string_of(plist_dict_get_item(personality, "IOUserClass"));
+    EXPECT_EQ(user_class, class_of(entry));
+    if (string_of(plist_dict_get_item(personality, "IOProviderClass")) == "IOUSBHostDevice") {
+      // Matched on the device: the IOUserSerial class opens it and finds every interface.
+      EXPECT_EQ(keys_of(personality), merged(kCommonKeys, {"idVendor", "idProduct"}));
+      seen_devices.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
+                           uint_of(plist_dict_get_item(personality, "idProduct")), user_class});
+      continue;
+    }
+    EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOProviderClass")), "IOUSBHostInterface");
     for (const char* key : {"idVendor", "idProduct", "bConfigurationValue", "bInterfaceNumber"}) {
       ASSERT_TRUE(is_uint(plist_dict_get_item(personality, key))) << key << " must be an integer";
     }
-    const transport::DeviceEntry& entry = entry_of(
-        uint_of(plist_dict_get_item(personality, "idVendor")),
-        uint_of(plist_dict_get_item(personality, "idProduct")));
     if (entry.has_serial_number) {
       EXPECT_EQ(keys_of(personality), merged(kCommonKeys, kTier90000));
     } else {
@@ -194,22 +223,21 @@ TEST(GeneratedInfoPlist, OnePersonalityPerPortWithExactKeys) {
       char suffix[transport::kTtySuffixMax + 1];
       const auto port = static_cast<uint8_t>(
           uint_of(plist_dict_get_item(personality, "bInterfaceNumber")) - entry.first_interface);
-      ASSERT_TRUE(
-          transport::make_tty_suffix(nullptr, entry.vid, entry.pid, port, entry.port_count, suffix));
+      ASSERT_TRUE(transport::make_tty_suffix(nullptr, entry.vid, entry.pid, port, entry.port_count,
+                                             suffix));
       EXPECT_EQ(string_of(plist_dict_get_item(personality, "IOTTYSuffix")), suffix);
     }
-    expect_common_values(name, personality,
-                         entry_of(uint_of(plist_dict_get_item(personality, "idVendor")),
-                                  uint_of(plist_dict_get_item(personality, "idProduct")))
-                             .tty_base_name);
     EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bConfigurationValue")), 1u);
     seen.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                  uint_of(plist_dict_get_item(personality, "idProduct")),
-                 uint_of(plist_dict_get_item(personality, "bInterfaceNumber"))});
+                 uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), user_class});
   }
-  // No extra and no missing personality, and no port twice.
+  // No extra and no missing personality, and no port or device twice.
   EXPECT_EQ(seen, expected_ports());
   EXPECT_EQ(std::set<PortKey>(seen.begin(), seen.end()).size(), seen.size());
+  EXPECT_EQ(seen_devices, expected_devices());
+  EXPECT_EQ(std::set<DeviceKey>(seen_devices.begin(), seen_devices.end()).size(),
+            seen_devices.size());
 }
 
 TEST(GeneratedInfoPlist, MultiPortChipsGetOneNamedPersonalityPerChannel) {
@@ -231,8 +259,8 @@ TEST(GeneratedInfoPlist, MultiPortChipsGetOneNamedPersonalityPerChannel) {
 
 // Silicon Labs (VID 0x10C4, Linux cp210x.c id_table): the single-port IDs on interface 0, the
 // CP2105 on interfaces 0 (ECI) and 1 (SCI), the CP2108 on 0-3. Apple's in-box AppleUSBSLCOM
-// claims 10c4:ea60 and 10c4:ea70 at IOProbeScore 89999 (docs/driverkit-reference.md §1.7, §3.2): ours must
-// be higher on exactly those personalities.
+// claims 10c4:ea60 and 10c4:ea70 at IOProbeScore 89999 (docs/driverkit-reference.md §1.7, §3.2):
+// ours must be higher on exactly those personalities.
 TEST(GeneratedInfoPlist, Cp210xPortsOutrankApplesSlcom) {
   PlistPtr root = load(kInfo);
   ASSERT_TRUE(root);
@@ -281,9 +309,11 @@ TEST(GeneratedInfoPlist, Ch34xPersonalitiesOutrankApplesChcom) {
     EXPECT_EQ(uint_of(plist_dict_get_item(personality, "bConfigurationValue")), 1u);
     EXPECT_GT(uint_of(plist_dict_get_item(personality, "IOProbeScore")), 89999u);
   }
-  // The CH9102F on 1A86:55D4 is CDC-ACM: no IOUserUSBSerial personality can drive it
-  // (docs/cdc-acm.md), so AppleUSBCHCOM keeps it.
-  EXPECT_EQ(plist_dict_get_item(personalities, "WCH CH9102F"), nullptr);
+  // The CH9102F on 1A86:55D4 is CDC-ACM: it is matched on the device, for the IOUserSerial
+  // class that opens both of its interfaces (docs/cdc-acm.md).
+  plist_t ch9102 = plist_dict_get_item(personalities, "WCH CH9102F");
+  ASSERT_NE(ch9102, nullptr);
+  EXPECT_EQ(string_of(plist_dict_get_item(ch9102, "IOProviderClass")), "IOUSBHostDevice");
 }
 
 TEST(GeneratedInfoPlist, ProductionHasNoClassPersonality) {
@@ -301,6 +331,7 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
   plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
   ASSERT_NE(personalities, nullptr);
   std::multiset<PortKey> ports;
+  std::multiset<DeviceKey> devices;
   std::multiset<std::pair<uint64_t, uint64_t>> classes;
   for (const auto& [name, personality] : dict_items(personalities)) {
     SCOPED_TRACE(name);
@@ -315,26 +346,48 @@ TEST(GeneratedInfoPlist, DevelopmentAddsExactlyTheClassRules) {
       const transport::DeviceEntry& entry =
           entry_of(uint_of(plist_dict_get_item(personality, "idVendor")),
                    uint_of(plist_dict_get_item(personality, "idProduct")));
+      expect_common_values(name, personality, entry.tty_base_name);
+      const std::string user_class = string_of(plist_dict_get_item(personality, "IOUserClass"));
+      if (string_of(plist_dict_get_item(personality, "IOProviderClass")) == "IOUSBHostDevice") {
+        devices.insert({entry.vid, entry.pid, user_class});
+        continue;
+      }
       EXPECT_EQ(keys_of(personality),
                 entry.has_serial_number ? merged(kCommonKeys, kTier90000)
                                         : merged(merged(kCommonKeys, kTier90000), {"IOTTYSuffix"}));
-      expect_common_values(name, personality, entry.tty_base_name);
       ports.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
                     uint_of(plist_dict_get_item(personality, "idProduct")),
-                    uint_of(plist_dict_get_item(personality, "bInterfaceNumber"))});
+                    uint_of(plist_dict_get_item(personality, "bInterfaceNumber")), user_class});
     }
   }
   EXPECT_EQ(ports, expected_ports());
+  EXPECT_EQ(devices, expected_devices());
   std::multiset<std::pair<uint64_t, uint64_t>> expected_classes;
   for (const transport::ClassRule& rule : transport::class_rules()) {
-    if (transport::drivable_from_matched_interface(rule.family)) {
+    if (transport::class_rule_matchable(rule.family)) {
       expected_classes.insert({rule.interface_class, rule.interface_subclass});
     }
   }
   EXPECT_EQ(classes, expected_classes);
   // CDC-ACM by class (0x02/0x02, USB CDC 1.2 §4.3) needs its data interface too:
-  // an IOUserUSBSerial dext cannot reach it, so there is no such personality.
+  // an interface-matched dext cannot reach it, and a device-level personality
+  // cannot match by interface class, so there is no such personality.
   EXPECT_EQ(classes.count({2, 2}), 0u);
+}
+
+TEST(GeneratedInfoPlist, CdcAcmPersonalitiesMatchTheDeviceForTheClassThatOpensIt) {
+  PlistPtr root = load(kInfo);
+  ASSERT_TRUE(root) << kInfo;
+  std::set<std::pair<uint64_t, uint64_t>> cdc;
+  for (const auto& [name, personality] :
+       dict_items(plist_dict_get_item(root.get(), "IOKitPersonalities"))) {
+    if (string_of(plist_dict_get_item(personality, "IOProviderClass")) == "IOUSBHostDevice") {
+      cdc.insert({uint_of(plist_dict_get_item(personality, "idVendor")),
+                  uint_of(plist_dict_get_item(personality, "idProduct"))});
+    }
+  }
+  // The WCH CH9102F and the simulator's pid.codes test ID, nothing else.
+  EXPECT_EQ(cdc, (std::set<std::pair<uint64_t, uint64_t>>{{0x1A86, 0x55D4}, {0x1209, 0x0001}}));
 }
 
 struct UsbEntitlement {
@@ -388,7 +441,8 @@ TEST(GeneratedEntitlements, ProductionCoversEveryVendorOnceAndNoWildcard) {
   }
   std::set<uint64_t> expected;
   for (const transport::DeviceEntry& entry : transport::device_entries()) {
-    if (transport::drivable_from_matched_interface(entry.family)) {
+    if (transport::personality_level(entry.family, entry.driver_class) !=
+        transport::MatchLevel::none) {
       expected.insert(entry.vid);
     }
   }
@@ -482,6 +536,17 @@ TEST(Personalities, CarryTheDeviceBaseNameAndDriverClass) {
   EXPECT_EQ(uint_of(plist_dict_get_item(board, "bInterfaceNumber")), 3u);
 }
 
+TEST(Template, AClassTheTableNamesMustHaveAName) {
+  // The device table names the IOUserSerial class for CDC-ACM: without its name no
+  // Info.plist can be made, and the error says which personality needs it.
+  std::string xml;
+  std::string error;
+  EXPECT_FALSE(
+      plistgen::build_info_plist(kTemplate, kIdentity, generated_table(), false, xml, error));
+  EXPECT_NE(error.find("serial driver class"), std::string::npos) << error;
+  EXPECT_NE(error.find("WCH CH9102F"), std::string::npos) << error;
+}
+
 TEST(Personalities, SerialDriverClassNeedsThatClass) {
   plistgen::DeviceTable table;
   table.devices.push_back(
@@ -489,7 +554,8 @@ TEST(Personalities, SerialDriverClassNeedsThatClass) {
   std::string xml;
   std::string error;
   EXPECT_FALSE(plistgen::build_info_plist(kTemplate, kIdentity, table, false, xml, error));
-  EXPECT_NE(error.find("\"Radio\" uses driver class serial"), std::string::npos) << error;
+  EXPECT_NE(error.find("personality \"Radio\" names the serial driver class"), std::string::npos)
+      << error;
 
   plistgen::Identity with_serial = kIdentity;
   with_serial.serial_driver_class = "org_example_BulkSerial";
@@ -522,12 +588,13 @@ TEST(DeviceTablePlist, LoadsDevicesAndClassRules) {
   EXPECT_EQ(table.devices[0].ports, 2);
   EXPECT_EQ(table.devices[0].tty_base_name, "tetra-pei-");
   EXPECT_EQ(table.devices[0].driver_class, transport::DriverClass::usb_serial);
-  EXPECT_TRUE(table.devices[0].one_interface);
+  EXPECT_EQ(table.devices[0].family, transport::ChipFamily::vendor_bulk);
   EXPECT_FALSE(table.devices[0].has_serial_number);
   ASSERT_EQ(table.class_rules.size(), 1u);
   EXPECT_EQ(table.class_rules[0].interface_class, 2);
   EXPECT_TRUE(table.class_rules[0].development_only);
-  EXPECT_FALSE(table.class_rules[0].one_interface);  // CDC-ACM needs its data interface too
+  EXPECT_EQ(table.class_rules[0].family, transport::ChipFamily::cdc_acm);
+  EXPECT_FALSE(transport::class_rule_matchable(table.class_rules[0].family));
 }
 
 // A one-device table whose ports and driver_class fields are given as plist XML ("" leaves a
@@ -582,7 +649,9 @@ TEST(Tokens, SubstitutesKnownTokensAndRejectsOthers) {
 }
 
 TEST(Template, RejectsTemplatesWithoutAnEmptyPersonalityDictionary) {
-  const plistgen::Identity& identity = kIdentity;
+  // The repository's table names the IOUserSerial class (CDC-ACM), so both classes are named.
+  plistgen::Identity identity = kIdentity;
+  identity.serial_driver_class = "org_example_XSerial";
   const plistgen::DeviceTable table = generated_table();
   std::string xml;
   std::string error;

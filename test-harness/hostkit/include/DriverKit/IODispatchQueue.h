@@ -25,6 +25,7 @@ class IODispatchQueue final : public OSObject {
   bool OnQueue();
 
   explicit IODispatchQueue(hostkit::DriverQueue& queue) : queue_(queue) {}
+  hostkit::DriverQueue& hostkitQueue() const { return queue_; }
 
  private:
   hostkit::DriverQueue& queue_;

@@ -10,6 +10,15 @@ struct IOAddressSegment {
   uint64_t length;
 };
 
+class IOMemoryMap;
+
+// IOMemoryDescriptor::CreateMapping options (xnu IOMemoryDescriptor.iig).
+enum {
+  kIOMemoryMapFixedAddress = 0x00000001,
+  kIOMemoryMapReadOnly = 0x00000002,
+  kIOMemoryMapCacheModeDefault = 0x00000000,
+};
+
 enum {
   kIOMemoryDirectionIn = 0x00000001,
   kIOMemoryDirectionOut = 0x00000002,
@@ -22,6 +31,11 @@ class IOMemoryDescriptor : public OSObject {
 
  public:
   kern_return_t GetLength(uint64_t* returnLength);
+  // Maps [offset, offset + length) of the memory into the dext (length 0: to the
+  // end). address must be 0 (hostkit places every mapping) and the range must
+  // lie inside the descriptor; alignment is ignored.
+  kern_return_t CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
+                              uint64_t alignment, IOMemoryMap** map);
   // hostkit (the kernel side): the bytes behind the descriptor.
   virtual uint8_t* hostkitBytes() = 0;
   virtual uint64_t hostkitLength() const = 0;

@@ -3,9 +3,13 @@
 // On macOS the kernel's IOUserSerial (com.apple.driver.driverkit.serial) and
 // IOSerialBSDClient own the rings and the tty; the dext implements the Hw*
 // methods. In hostkit this class also plays the kernel: ConnectQueues makes the
-// two rings (16 KiB each, the framework default, docs/driverkit-reference.md §1.2), and the D->K
-// calls (RxDataAvailable, TxFreeSpaceAvailable, SetModemStatus, RxError) reach
-// the attached hostkit::SerialClient (the Linux tty side).
+// shared memory of the queue protocol (docs/driverkit-reference.md §1.2, §1.4) -- the control
+// block (ifmd, a SerialPortInterface) and the two rings (rxqmd, txqmd; 16 KiB
+// each by default, or the caller's buffers) -- and hands the caller a reference
+// to each; the kernel side and the driver map them and move the indices
+// (hostkit::SerialRings, transport/serial_queue.hpp). The D->K calls
+// (RxDataAvailable, TxFreeSpaceAvailable, SetModemStatus, RxError) reach the
+// attached hostkit::SerialClient (the Linux tty side).
 //
 // Hw* defaults: whether Apple's base classes do anything is unknown [U]
 // (docs/driverkit-reference.md §1.2); hostkit's return kIOReturnUnsupported so a missing
@@ -14,14 +18,11 @@
 
 #include <stddef.h>
 
-#include <memory>
-
 #include "DriverKit/IOBufferMemoryDescriptor.h"
 #include "DriverKit/IOService.h"
 
 namespace hostkit {
 class SerialClient;
-struct SerialQueues;
 }  // namespace hostkit
 
 class IOUserSerial : public IOService {
@@ -68,8 +69,6 @@ class IOUserSerial : public IOService {
   // hostkit: the kernel side.
   void hostkitSetClient(hostkit::SerialClient* client) { client_ = client; }
   hostkit::SerialClient* hostkitClient() const { return client_; }
-  // The rings made by ConnectQueues; null before.
-  hostkit::SerialQueues* hostkitQueues() const { return queues_.get(); }
   void free() override;
   // The name the kernel object gives the port when the registry has no
   // IOTTYBaseName / IOTTYSuffix at its top level [P: ioreg of shipping dexts]:
@@ -81,6 +80,11 @@ class IOUserSerial : public IOService {
   ~IOUserSerial() override;
 
  private:
+  void release_queues();
+
   hostkit::SerialClient* client_ = nullptr;
-  std::unique_ptr<hostkit::SerialQueues> queues_;
+  // What ConnectQueues made (or was given), until DisconnectQueues.
+  IOBufferMemoryDescriptor* ifmd_ = nullptr;
+  IOMemoryDescriptor* rxqmd_ = nullptr;
+  IOMemoryDescriptor* txqmd_ = nullptr;
 };

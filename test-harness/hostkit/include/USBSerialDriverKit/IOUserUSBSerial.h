@@ -33,7 +33,10 @@ class IOUserUSBSerial : public IOUserSerial {
   virtual void handleRxPacket(uint8_t*& packet, uint32_t& size);
   virtual void handleInterruptPacket(const uint8_t* packet, uint32_t size);
 
-  // hostkit: the kernel discards what it had queued for transmission (TCOFLUSH).
+  // hostkit: the kernel discards what it had queued for transmission (TCOFLUSH):
+  // the framework, which consumes the TX ring, empties it and drops what it
+  // took from it and has not sent. [U] Apple's IOUserUSBSerial does this
+  // inside the kernel.
   void hostkitDiscardTx();
   // hostkit: the kernel discards what the device sent and the client has not read
   // (TCIFLUSH): besides the RX ring, the payload parked in read slots while the
@@ -51,6 +54,13 @@ class IOUserUSBSerial : public IOUserSerial {
   ~IOUserUSBSerial() override;
   kern_return_t Start_Impl(IOService* provider) override;
   kern_return_t Stop_Impl(IOService* provider) override;
+  // The framework maps the rings it runs the data path on.
+  kern_return_t ConnectQueues_Impl(IOBufferMemoryDescriptor** ifmd, IOMemoryDescriptor** rxqmd,
+                                   IOMemoryDescriptor** txqmd, IOMemoryDescriptor* in_rxqmd,
+                                   IOMemoryDescriptor* in_txqmd, uint32_t in_rxqoffset,
+                                   uint32_t in_txqoffset, uint8_t in_rxqlogsz,
+                                   uint8_t in_txqlogsz) override;
+  kern_return_t DisconnectQueues_Impl() override;
   kern_return_t HwActivate_Impl() override;
   kern_return_t HwDeactivate_Impl() override;
   void TxDataAvailable_Impl() final;

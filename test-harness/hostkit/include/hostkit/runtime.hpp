@@ -1,14 +1,22 @@
 // Runtime: hostkit's "kernel" for one dext process. It owns the driver queue,
 // matches attached USB devices against the device table (transport's runtime
-// prober, the same table the Info.plist personalities come from), instantiates
-// the driver class by name, runs its lifecycle on the queue, and tells
-// observers (the Linux tty side) when serial services register and terminate.
+// prober, the same table the Info.plist personalities come from: the driver
+// class each entry names, matched where transport::personality_level says),
+// instantiates the driver class by name, runs its lifecycle on the queue, and
+// tells observers (the Linux tty side) when serial services register and
+// terminate.
+//
+// Matching follows IOKit's order: a device-level personality first (it claims
+// the device, which then stays unconfigured until its driver configures it);
+// otherwise the system's composite driver configures the device and every
+// interface is matched against the interface-level personalities.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +24,7 @@
 #include "hostkit/driver_queue.hpp"
 #include "hostkit/tuning.hpp"
 #include "hostkit/usb_backend.hpp"
+#include "transport/device_table.hpp"
 
 class IOService;
 class IOUserSerial;
@@ -56,14 +65,19 @@ const char* to_string(SetPropertiesModel model);
 bool parse_set_properties_model(const std::string& text, SetPropertiesModel& model);
 
 struct RuntimeOptions {
-  std::string driver_class;  // IOUserClass of every personality
+  std::string driver_class;  // IOUserClass of the usb-serial class's personalities
   UsbSerialTuning tuning;
   SetPropertiesModel set_properties = SetPropertiesModel::user_service_properties;
+  std::string serial_driver_class = {};  // IOUserClass of the serial class's personalities
+  // Harness only: every device-table entry names this class instead of its own
+  // (an FTDI port on the IOUserSerial class); matching then follows that class.
+  std::optional<transport::DriverClass> forced_class = {};
 };
 
-// One matched interface of an attached device.
+// One matched provider of an attached device: an interface, or the device itself.
 struct MatchedService {
-  uint8_t interface_number = 0;
+  uint8_t interface_number = 0;  // of an interface-level match
+  bool device_level = false;
   IOService* service = nullptr;  // null when Start failed
   int32_t start_result = 0;
 };
@@ -111,6 +125,12 @@ class Runtime {
   // backend is attached again (a replug into the same socket).
   uint32_t location_for(const UsbDeviceBackend* backend);
   void terminate_on_queue(Attached& attached);
+  // The class a personality names (RuntimeOptions::forced_class applied), and its IOUserClass.
+  transport::DriverClass class_of(transport::DriverClass named) const;
+  const char* class_name(transport::DriverClass driver_class) const;
+  // Instantiates `driver_class` on `provider` with its personality and starts it.
+  MatchedService start_service(transport::DriverClass driver_class, IOService* provider,
+                               OSDictionary* personality);
 
   RuntimeOptions options_;
   DriverQueue queue_;

@@ -1,21 +1,47 @@
-// The kernel side of a hostkit IOUserSerial: the rings ConnectQueues makes and
-// the interface the Linux tty side (test-harness/tty) implements to hear the
-// driver's D->K calls. Everything here runs on the driver queue.
+// The kernel side of a hostkit IOUserSerial: the rings as a side maps them from
+// the descriptors ConnectQueues returns, and the interface the Linux tty side
+// (test-harness/tty) implements to hear the driver's D->K calls. Everything here
+// runs on the driver queue.
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
-#include "transport/ring.hpp"
+#include "transport/serial_queue.hpp"
+
+class IOBufferMemoryDescriptor;
+class IOMemoryDescriptor;
+class IOMemoryMap;
 
 namespace hostkit {
 
-struct SerialQueues {
-  explicit SerialQueues(uint32_t ring_bytes);
-  std::vector<uint8_t> rx_storage;
-  std::vector<uint8_t> tx_storage;
-  transport::SpscRing rx;  // driver produces, kernel (tty side) consumes
-  transport::SpscRing tx;  // kernel produces, driver consumes
+// The RX and TX rings of one port, mapped from ConnectQueues' three descriptors
+// with DriverKit's own calls (CreateMapping, GetAddress/GetLength) and read
+// through SerialPortInterface's fields by name (docs/driverkit-reference.md §1.4). The same
+// mapping serves either side: the kernel produces TX and consumes RX, the driver
+// (hostkit's IOUserUSBSerial) the other way round. The index convention is
+// transport::serial_queue_indexing()'s.
+class SerialRings {
+ public:
+  SerialRings() = default;
+  SerialRings(const SerialRings&) = delete;
+  SerialRings& operator=(const SerialRings&) = delete;
+  ~SerialRings() { unmap(); }
+
+  // kIOReturnSuccess, or why the descriptors do not describe two usable rings
+  // (a ring outside its memory, a size that is not a power of two, ...).
+  int32_t map(IOBufferMemoryDescriptor* ifmd, IOMemoryDescriptor* rxqmd, IOMemoryDescriptor* txqmd);
+  void unmap();
+  bool mapped() const { return control_ != nullptr; }
+
+  transport::SerialQueue& rx() { return rx_; }
+  transport::SerialQueue& tx() { return tx_; }
+
+ private:
+  IOMemoryMap* control_ = nullptr;
+  IOMemoryMap* rx_map_ = nullptr;
+  IOMemoryMap* tx_map_ = nullptr;
+  transport::SerialQueue rx_;
+  transport::SerialQueue tx_;
 };
 
 class SerialClient {

@@ -31,10 +31,14 @@ class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
   bool detached() const { return detached_.load(); }
   void mark_detached() { detached_.store(true); }
 
-  // The nubs, created by Runtime::attach. Not retained by callers.
+  // The nubs. The device nub is made by Runtime::attach; the interface nubs when
+  // the device is configured (by the composite driver at attach, or by a
+  // device-level driver's SetConfiguration). Not retained by callers.
   IOUSBHostDevice* device_nub() const { return device_nub_; }
   IOUSBHostInterface* interface_nub(uint8_t number) const;
-  void set_nubs(IOUSBHostDevice* device, std::vector<IOUSBHostInterface*> interfaces);
+  void set_device_nub(IOUSBHostDevice* device) { device_nub_ = device; }
+  // Creates the interface nubs of the (only) configuration, once.
+  void configure();
   const std::vector<IOUSBHostInterface*>& interface_nubs() const { return interfaces_; }
   void release_nubs();
 
@@ -47,6 +51,7 @@ class UsbDevice : public std::enable_shared_from_this<UsbDevice> {
   std::atomic<bool> detached_{false};
   IOUSBHostDevice* device_nub_ = nullptr;
   std::vector<IOUSBHostInterface*> interfaces_;
+  bool configured_ = false;
 };
 
 }  // namespace hostkit
