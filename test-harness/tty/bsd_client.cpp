@@ -290,7 +290,6 @@ void BsdClient::withdraw() {
     path_fd_ = -1;
   }
   open_count_ = 0;
-  own_opens_ = 0;
   session_ = Session::idle;
   exclusive_owner_ = 0;
 }
@@ -360,6 +359,11 @@ bool BsdClient::publish(std::string& error) {
     error = std::string("TCSETS2 failed: ") + std::strerror(errno);
     return false;
   }
+  // The master shows POLLHUP only once a slave has been opened and closed; one
+  // open and close now (before the watch) makes POLLHUP mean "no slave open".
+  if (const int slave = ::open(pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC); slave >= 0) {
+    ::close(slave);
+  }
   // The initial TIOCPKT_IOCTL from our own change is drained by the first read.
   inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_ < 0 ||
@@ -410,6 +414,7 @@ bool BsdClient::publish(std::string& error) {
     return false;
   }
   ++counters_.publications;
+  hanging_up_ = false;
   watch_opens();
   accept_next();
   return true;
@@ -462,9 +467,12 @@ void BsdClient::watch_opens() {
 }
 
 void BsdClient::on_open_events() {
-  // Every open of the slave gives one IN_OPEN and every last close of an open
-  // file one IN_CLOSE, in order: counting them tells where each session ends,
-  // even when a client closes and opens again before we look.
+  // Every open of the slave gives an IN_OPEN and every last close of an open
+  // file an IN_CLOSE, in order: counting them tells where a session ends even
+  // when a client closes and opens again before we look. But inotify merges an
+  // event into an identical one still unread before it (two opens in a row count
+  // as one), so the master's POLLHUP, which says whether any slave descriptor
+  // is open, has the last word.
   alignas(inotify_event) char events[4096];
   for (;;) {
     const ssize_t n = ::read(inotify_, events, sizeof events);
@@ -474,28 +482,41 @@ void BsdClient::on_open_events() {
     for (ssize_t offset = 0; offset < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(events + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      if ((event->mask & IN_OPEN) != 0) {
-        if (own_opens_ > 0) {
-          continue;  // ours (flush_slave_input); its close is skipped below
-        }
-        if (++open_count_ == 1 && session_ == Session::idle) {
-          activate();
-        }
+      if ((event->mask & IN_OPEN) != 0 && ++open_count_ == 1 && session_ == Session::idle) {
+        activate();
       }
-      if ((event->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) != 0) {
-        if (own_opens_ > 0) {
-          --own_opens_;
-          continue;
-        }
-        if (open_count_ > 0 && --open_count_ == 0 && session_ == Session::active) {
-          start_closing();
-        }
+      if ((event->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) != 0 && open_count_ > 0 &&
+          --open_count_ == 0 && session_ == Session::active) {
+        start_closing();
       }
+    }
+  }
+  resync_opens();
+}
+
+bool BsdClient::slave_closed() const {
+  pollfd p{master_, POLLIN, 0};
+  return ::poll(&p, 1, 0) >= 0 && (p.revents & POLLHUP) != 0;
+}
+
+void BsdClient::resync_opens() {
+  if (slave_closed()) {
+    open_count_ = 0;
+    if (session_ == Session::active) {
+      start_closing();
+    }
+  } else {
+    open_count_ = std::max(open_count_, 1);
+    if (session_ == Session::idle) {
+      activate();
     }
   }
 }
 
 void BsdClient::activate() {
+  if (hanging_up_) {
+    return;  // this pty's open was refused; its clients are hung up, not retried
+  }
   ++counters_.opens;
   IOBufferMemoryDescriptor* ifmd = nullptr;
   IOMemoryDescriptor* rxqmd = nullptr;
@@ -514,11 +535,13 @@ void BsdClient::activate() {
     ++counters_.refused_opens;
     service_->DisconnectQueues();
     answer_pending_opens(EIO);
+    hanging_up_ = true;
     hang_up_refused_open();
     return;
   }
   active_ = true;
   session_ = Session::active;
+  session_fresh_ = true;
   dtr_ = rts_ = true;
   output_held_ = false;
   master_empty_ = true;
@@ -533,8 +556,24 @@ void BsdClient::activate() {
   // session left), then the client's termios is applied as an ordinary change.
   apply_line(line_);
   apply_termios(true);
-  answer_pending_opens(0);
-  arm_read();
+  flush_slave_input();
+  // A bulk-IN read started by HwActivate may complete with what the chip had
+  // received before the session (while the port was closed); its completion is
+  // queued behind this call, so this runs after it and drops that data too.
+  boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+    if (!*alive) {
+      return;
+    }
+    hostkit::SerialQueues* queues = service_->hostkitQueues();
+    if (active_ && queues != nullptr) {
+      queues->rx.clear();
+      if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
+        usb->hostkitDiscardRx();
+      }
+    }
+    answer_pending_opens(active_ ? 0 : EIO);
+    arm_read();
+  });
 }
 
 void BsdClient::deactivate() {
@@ -558,37 +597,55 @@ void BsdClient::start_closing() {
   session_ = Session::closing;
   closing_deadline_ = std::chrono::steady_clock::now() + options_.closing_wait;
   flush_input();
-  tick();
+  if (!ticking_) {
+    ticking_ = true;
+    boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+      if (*alive) {
+        tick();
+      }
+    });
+  }
 }
 
 void BsdClient::finish_closing() {
   deactivate();
-  flush_slave_input();
   session_ = Session::idle;
   exclusive_owner_ = 0;
-  on_open_events();  // our own open's events, and whoever opened meanwhile
-  if (open_count_ > 0 && session_ == Session::idle) {
-    activate();
-  }
+  flush_slave_input();  // then whoever opened meanwhile starts the next session
 }
 
 void BsdClient::flush_slave_input() {
   // What the last session left unread in the slave would be the next one's
-  // first bytes: a pty keeps its input across closes. The slave is ours (its
-  // master is open here), so opening it by its /dev/pts path is safe.
+  // first bytes: a pty keeps its input across closes. This runs when a session
+  // ends and, in case a client opened again before we could, when one starts
+  // (then a client that reads at once may be quicker; the shim flushes before
+  // its open returns). The slave is ours (its master is open here), so opening
+  // it by its /dev/pts path is safe.
   const int slave = ::open(pts_path_.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (slave < 0) {
     return;
   }
-  ++own_opens_;
-  ::ioctl(slave, TCFLSH, TCIFLUSH);
-  ::close(slave);
-  // The flush left a TIOCPKT_FLUSHREAD for the master; it concerns nobody now.
-  pollfd pending{master_, POLLPRI, 0};
-  uint8_t status = 0;
-  if (::poll(&pending, 1, 0) == 1 && (pending.revents & POLLPRI) != 0) {
-    (void)::read(master_, &status, 1);
+  int unread = 0;
+  if (::ioctl(slave, FIONREAD, &unread) == 0 && unread > 0) {
+    ::ioctl(slave, TCFLSH, TCIFLUSH);
+    // That left a TIOCPKT_FLUSHREAD for the master; it concerns nobody.
+    pollfd pending{master_, POLLPRI, 0};
+    uint8_t status = 0;
+    if (::poll(&pending, 1, 0) == 1 && (pending.revents & POLLPRI) != 0) {
+      (void)::read(master_, &status, 1);
+    }
   }
+  ::close(slave);
+  // Our own open and close are no session: their events are dropped, and with
+  // them perhaps a client's; resync_opens() looks at the master afterwards.
+  alignas(inotify_event) char events[4096];
+  while (::read(inotify_, events, sizeof events) > 0) {
+  }
+  boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+    if (*alive) {
+      resync_opens();
+    }
+  });
 }
 
 void BsdClient::apply_line(const LineState& line) {

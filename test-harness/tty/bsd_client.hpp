@@ -155,6 +155,8 @@ class BsdClient final : public hostkit::SerialClient {
 
   void watch_opens();
   void on_open_events();
+  bool slave_closed() const;  // no descriptor of the slave is open anywhere
+  void resync_opens();
   void activate();
   void deactivate();
   void start_closing();
@@ -217,9 +219,10 @@ class BsdClient final : public hostkit::SerialClient {
   bool ticking_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Session session_ = Session::idle;
-  bool active_ = false;  // the driver is activated (session active or closing)
-  int open_count_ = 0;   // slave opens minus closes
-  int own_opens_ = 0;    // our own opens of the slave whose events are still to come
+  bool session_fresh_ = false;  // no shim has opened in this session yet
+  bool hanging_up_ = false;     // the driver refused this pty's open (see hang_up_refused_open)
+  bool active_ = false;         // the driver is activated (session active or closing)
+  int open_count_ = 0;          // slave opens minus closes (see on_open_events)
   std::chrono::steady_clock::time_point closing_deadline_;
   bool reading_ = false;
   bool writing_ = false;

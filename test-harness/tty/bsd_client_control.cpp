@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "bsd_client.hpp"
 
@@ -146,6 +147,7 @@ wire::Reply BsdClient::reply(int error, const std::string& message) {
   r.counters = icount_;
   r.counters.rx = clamp32(counters_.bytes_to_client);
   r.counters.tx = clamp32(counters_.bytes_to_device);
+  r.state = active_ ? wire::kStateActive : 0;
   copy_text(r.name, sizeof r.name, name_);
   copy_text(r.message, sizeof r.message, message);
   return r;
@@ -165,10 +167,14 @@ void BsdClient::answer(const std::shared_ptr<Connection>& connection, int error,
 void BsdClient::answer_pending_opens(int error) {
   for (const auto& weak : pending_opens_) {
     if (auto connection = weak.lock()) {
+      wire::Reply r = reply(error, error == 0 ? "" : "the driver refused to open the port");
       if (error == 0) {
         connection->session = next_session_id_++;
+        if (std::exchange(session_fresh_, false)) {
+          r.state |= wire::kStateFreshSession;
+        }
       }
-      answer(connection, error, error == 0 ? "" : "the driver refused to open the port");
+      send(connection, r);
     }
   }
   pending_opens_.clear();
@@ -200,8 +206,10 @@ void BsdClient::wake_modem_waiters() {
 void BsdClient::serve_request(const std::shared_ptr<Connection>& connection,
                               const wire::Request& request) {
   using wire::Op;
-  // Every request but open concerns a port someone has open.
-  if (request.op != Op::open && !active_) {
+  // Every request but these concerns a port someone has open.
+  const bool any_time =
+      request.op == Op::open || request.op == Op::get_line || request.op == Op::counters;
+  if (!any_time && !active_) {
     answer(connection, EIO, "the port is not open");
     return;
   }
@@ -212,7 +220,11 @@ void BsdClient::serve_request(const std::shared_ptr<Connection>& connection,
         answer(connection, EBUSY, "the port is in exclusive use (TIOCEXCL)");
       } else if (session_ == Session::active) {
         connection->session = next_session_id_++;
-        answer(connection, 0);
+        wire::Reply r = reply(0);
+        if (std::exchange(session_fresh_, false)) {
+          r.state |= wire::kStateFreshSession;
+        }
+        send(connection, r);
       } else if (session_ == Session::closing) {
         pending_opens_.push_back(connection);  // answered when the next session starts
       } else {

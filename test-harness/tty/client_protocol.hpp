@@ -81,7 +81,13 @@ struct Reply {
   Counters counters;
   char name[64] = {};      // the port's name, e.g. "usbserial-SIM1"
   char message[192] = {};  // why a request was refused, in words, for the client's user
+  uint32_t state = 0;      // kStateActive, kStateFreshSession
 };
+
+inline constexpr uint32_t kStateActive = 1;  // a session has the port open
+// In the reply to the `open` that started the session: the slave may still hold
+// what the last session left unread, and the shim flushes it before open returns.
+inline constexpr uint32_t kStateFreshSession = 2;
 
 // The abstract socket name (without the leading NUL) of the pty whose devpts
 // instance is `dev` and device number `rdev`.
