@@ -19,7 +19,8 @@
 
 namespace bridge {
 
-enum class Wiring { loopback, null_modem, none };
+// modem_loopback: the fully wired test plug (DTR also drives RI).
+enum class Wiring { loopback, null_modem, none, modem_loopback };
 
 struct BridgeOptions {
   std::vector<std::string> chips;    // one or two simulated adapters
@@ -28,6 +29,7 @@ struct BridgeOptions {
   std::filesystem::path run_dir;
   sim::SimOptions sim;  // paced, full_speed_port, cdc_interrupt_max_packet
   hostkit::UsbSerialTuning tuning;
+  tty::PortOptions ports;  // /dev names, closing wait
 };
 
 class Bridge {

@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "bridge.hpp"
+#include "tty/port_registry.hpp"
 
 #ifndef USBSERIAL_VERSION
 #define USBSERIAL_VERSION "unknown"
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
   unsigned rx_depth = options.tuning.rx_depth;
   unsigned rx_packets = options.tuning.rx_packets_per_transfer;
   unsigned interrupt_mps = options.sim.cdc_interrupt_max_packet;
+  double closing_wait = 30;
 
   po::options_description described(
       "usbserial-bridge: the USBSerialBridge driver on simulated USB-serial adapters, published "
@@ -100,9 +102,13 @@ int main(int argc, char** argv) {
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),
-      "where the cu.* / tty.* links and bridge.sock go "
-      "(default: a new directory under /tmp)")(
+      "where the cu.* / tty.* links and bridge.sock go (default: $USBSERIAL_RUN_DIR, else "
+      "$XDG_RUNTIME_DIR/usbserial-bridge, else /tmp/usbserial-bridge-<uid>)")(
+      "dev-names", "also publish /dev/cu.* and /dev/tty.* names (needs root)")(
+      "closing-wait", po::value(&closing_wait),
+      "seconds a close waits for written bytes to go out before dropping them (default 30)")(
       "no-plug", "leave the UART lines unconnected (no loopback plug)")(
+      "modem-plug", "a loopback plug that also wires DTR to RI (DTR -> DSR, DCD, RI; RTS -> CTS)")(
       "paced", "run the UARTs at the programmed baud rate (default: infinitely fast, lossless)")(
       "full-speed-port", "attach high-speed parts to a full-speed port (64-byte packets)")(
       "cdc-interrupt-mps", po::value(&interrupt_mps),
@@ -137,22 +143,26 @@ int main(int argc, char** argv) {
                  "--cdc-interrupt-mps 8..64\n");
     return 2;
   }
-  bool made_run_dir = false;
   if (run_dir.empty()) {
-    char pattern[] = "/tmp/usbserial-bridge.XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
-      std::perror("usbserial-bridge: mkdtemp");
-      return 2;
-    }
-    run_dir = pattern;
-    made_run_dir = true;
+    run_dir = tty::registry::default_run_dir().string();
   }
+  if (vm.count("dev-names") != 0 && ::geteuid() != 0) {
+    std::fprintf(stderr, "usbserial-bridge: --dev-names needs root (it writes to /dev)\n");
+    return 2;
+  }
+  if (!(closing_wait >= 0 && closing_wait <= 3600)) {
+    std::fprintf(stderr, "usbserial-bridge: --closing-wait takes 0..3600 seconds\n");
+    return 2;
+  }
+  options.ports.dev_names = vm.count("dev-names") != 0;
+  options.ports.closing_wait = std::chrono::milliseconds(static_cast<int64_t>(closing_wait * 1000));
   options.chips = chips;
   options.serials = serials;
   options.run_dir = std::filesystem::absolute(run_dir);
-  options.wiring = vm.count("no-plug") != 0 ? bridge::Wiring::none
-                   : chips.size() == 2      ? bridge::Wiring::null_modem
-                                            : bridge::Wiring::loopback;
+  options.wiring = vm.count("no-plug") != 0      ? bridge::Wiring::none
+                   : chips.size() == 2           ? bridge::Wiring::null_modem
+                   : vm.count("modem-plug") != 0 ? bridge::Wiring::modem_loopback
+                                                 : bridge::Wiring::loopback;
   options.sim.paced = vm.count("paced") != 0;
   options.sim.full_speed_port = vm.count("full-speed-port") != 0;
   options.sim.cdc_interrupt_max_packet = static_cast<uint8_t>(interrupt_mps);
@@ -169,14 +179,17 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::string plugs = options.wiring == bridge::Wiring::loopback     ? "loopback plug"
-                      : options.wiring == bridge::Wiring::null_modem ? "null-modem cable"
-                                                                     : "nothing";
+  std::string plugs = options.wiring == bridge::Wiring::loopback         ? "loopback plug"
+                      : options.wiring == bridge::Wiring::modem_loopback ? "modem loopback plug"
+                      : options.wiring == bridge::Wiring::null_modem     ? "null-modem cable"
+                                                                         : "nothing";
   std::printf("usbserial-bridge %s: ", USBSERIAL_VERSION);
   for (size_t i = 0; i < chips.size(); ++i) {
     std::printf("%s%s", i ? " + " : "", chips[i].c_str());
   }
   std::printf(" (simulated, %s, %s)\n", plugs.c_str(), options.sim.paced ? "paced" : "unpaced");
+  std::printf("ports in %s (usbserial-ports lists them; usbserial-run carries every setting)\n",
+              options.run_dir.c_str());
   // The control socket exists before "ready" is printed.
   boost::asio::io_context io;
   const std::filesystem::path socket_path = options.run_dir / "bridge.sock";
@@ -197,9 +210,5 @@ int main(int argc, char** argv) {
 
   stack.reset();
   std::filesystem::remove(socket_path);
-  if (made_run_dir) {
-    std::error_code ignored;
-    std::filesystem::remove(options.run_dir, ignored);
-  }
   return 0;
 }

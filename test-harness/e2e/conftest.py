@@ -12,17 +12,35 @@ import pytest
 
 BRIDGE = os.environ.get("USBSERIAL_BRIDGE", os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "test-harness", "bridge", "usbserial-bridge"))
+# The client side: usbserial-run, usbserial-ports and the Python module sit together.
+SHIM_DIR = os.environ.get("USBSERIAL_SHIM_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "test-harness", "shim"))
+
+
+def shim_loaded():
+    """True when this process runs under usbserial-run (test_shim_*.py files do)."""
+    return "libusbserial-shim.so" in os.environ.get("LD_PRELOAD", "")
+
+
+def plain_env(**extra):
+    """The environment for a child that must not load the shim (the bridge itself)."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env.update(extra)
+    return env
 
 
 class Bridge:
     """One usbserial-bridge process and its control socket."""
 
-    def __init__(self, *args):
-        self.run_dir = tempfile.mkdtemp(prefix="usbserial-e2e.")
-        self.stderr = open(os.path.join(self.run_dir, "bridge.log"), "w+")
+    def __init__(self, *args, run_dir=None, env=None):
+        """`env`: extra environment, and no --run-dir (the bridge applies its rule;
+        `run_dir` then says where the ports are expected)."""
+        self.run_dir = run_dir or tempfile.mkdtemp(prefix="usbserial-e2e.")
+        self.stderr = tempfile.TemporaryFile("w+")
+        run_dir_args = [] if env is not None else ["--run-dir", self.run_dir]
         self.process = subprocess.Popen(
-            [BRIDGE, "--run-dir", self.run_dir, *args], stdout=subprocess.PIPE,
-            stderr=self.stderr, text=True)
+            [BRIDGE, *run_dir_args, *args], stdout=subprocess.PIPE,
+            stderr=self.stderr, text=True, env=plain_env(**(env or {})))
         self.ports = []
         self.banner = []
         deadline = time.monotonic() + 20
@@ -93,8 +111,8 @@ def bridge():
     """bridge("--sim", "ft232r", ...) starts a bridge; all are stopped (and must exit 0)."""
     started = []
 
-    def start(*args):
-        b = Bridge(*args)
+    def start(*args, **kwargs):
+        b = Bridge(*args, **kwargs)
         started.append(b)
         return b
 

@@ -150,7 +150,9 @@ int connect_bridge(dev_t dev, dev_t rdev, uid_t owner) {
   socklen_t peer_size = sizeof peer;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
       ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_size) != 0 ||
-      (peer.uid != owner && peer.uid != 0)) {
+      (peer.uid != owner && peer.uid != 0) || peer.pid == ::getpid()) {
+    // Not served, served by a stranger, or served by this very process (a
+    // bridge run under usbserial-run touching its own pty): not a client's port.
     real().close(fd);
     return -1;
   }
@@ -420,6 +422,11 @@ tcflag_t with_framing(tcflag_t cflag, const wire::Line& line) {
     cflag |= CSTOPB;
   }
   return cflag;
+}
+
+// What a pty keeps of the framing: CS8, no parity (CSTOPB stays).
+tcflag_t pty_framing(tcflag_t cflag) {
+  return (cflag & ~(CSIZE | PARENB | PARODD | CMSPAR)) | CS8;
 }
 
 // Programs the line a termios asks for. 0, or -1 with errno (EINVAL: refused).
@@ -741,11 +748,26 @@ SHIM_EXPORT int tcgetattr(int fd, struct termios* t) {
 SHIM_EXPORT int tcsetattr(int fd, int when, const struct termios* t) {
   Port* port = harness_port(fd);
   if (port != nullptr) {
+    // BOTHER through tcsetattr names no rate (glibc keeps speed codes in
+    // c_ospeed); like the kernel's TCSETS, it keeps the rate in force. pyserial
+    // sends one for a rate without a B-code, then the rate itself with TCSETS2.
     const speed_t code = cfgetospeed(t);
-    const uint32_t baud = code == kBother ? t->c_ospeed : speed_value(code);
+    uint32_t baud = speed_value(code);
+    if (code == kBother) {
+      wire::Line now;
+      if (get_line(*port, now) != 0) {
+        return -1;
+      }
+      baud = now.baud;
+    }
     if (set_line(*port, when, line_of(t->c_iflag, t->c_cflag, t->c_cc, baud)) != 0) {
       return -1;
     }
+    // The rest goes to the pty, with the framing a pty holds: glibc reads the
+    // termios back and calls it EINVAL when CSIZE or PARENB did not stick.
+    struct termios for_pty = *t;
+    for_pty.c_cflag = pty_framing(t->c_cflag);
+    return real().tcsetattr(fd, when, &for_pty);
   }
   return real().tcsetattr(fd, when, t);
 }

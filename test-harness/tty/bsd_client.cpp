@@ -17,6 +17,7 @@
 #include <os/log.h>
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -122,6 +123,13 @@ void restore(termios2& t, const LineState& line) {
                ((line.flow & pd::kFlowXany) != 0 ? IXANY : 0);
   t.c_cc[VSTART] = line.xon;
   t.c_cc[VSTOP] = line.xoff;
+}
+
+// Opens our own pty's slave with the system call itself: a bridge started under
+// usbserial-run must not have the client shim take its own port for a client's
+// (the shim would ask this very thread and wait for ever).
+int open_own_slave(const char* path, int flags) {
+  return static_cast<int>(::syscall(SYS_openat, AT_FDCWD, path, flags));
 }
 
 char parity_letter(uint8_t parity) {
@@ -325,7 +333,7 @@ bool BsdClient::publish(std::string& error) {
   }
   pts_path_ = pts;
   struct stat pts_stat {};
-  const int path_fd = ::open(pts, O_PATH | O_CLOEXEC);
+  const int path_fd = open_own_slave(pts, O_PATH | O_CLOEXEC);
   if (path_fd < 0 || ::fstat(path_fd, &pts_stat) != 0) {
     error = std::string("cannot open ") + pts + ": " + std::strerror(errno);
     return false;
@@ -361,7 +369,8 @@ bool BsdClient::publish(std::string& error) {
   }
   // The master shows POLLHUP only once a slave has been opened and closed; one
   // open and close now (before the watch) makes POLLHUP mean "no slave open".
-  if (const int slave = ::open(pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC); slave >= 0) {
+  if (const int slave = open_own_slave(pts, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+      slave >= 0) {
     ::close(slave);
   }
   // The initial TIOCPKT_IOCTL from our own change is drained by the first read.
@@ -621,7 +630,7 @@ void BsdClient::flush_slave_input() {
   // (then a client that reads at once may be quicker; the shim flushes before
   // its open returns). The slave is ours (its master is open here), so opening
   // it by its /dev/pts path is safe.
-  const int slave = ::open(pts_path_.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  const int slave = open_own_slave(pts_path_.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (slave < 0) {
     return;
   }
