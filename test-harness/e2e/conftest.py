@@ -58,6 +58,7 @@ class Bridge:
             self.process.wait(timeout=10)
             raise RuntimeError(f"usbserial-bridge {' '.join(args)} did not start: {self.log()}")
         self.socket_path = os.path.join(self.run_dir, "bridge.sock")
+        self.ready_at = time.monotonic()
 
     def command(self, line):
         with socket.socket(socket.AF_UNIX) as s:
@@ -99,11 +100,12 @@ class Bridge:
         return self.stderr.read()
 
     def stop(self):
+        # The bridge installs its SIGTERM handler only just after "ready" (issue 9:
+        # the bridge-ux work moves it before); a test shorter than that waits.
+        time.sleep(max(0.0, 0.2 - (time.monotonic() - self.ready_at)))
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=20)
-        self.stderr.close()
-        return code
+        return self.process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -119,7 +121,9 @@ def bridge():
     yield start
     for b in started:
         code = b.stop()
-        assert code == 0, f"usbserial-bridge exited {code}: {b.log()}"
+        log = b.log()
+        b.stderr.close()
+        assert code == 0, f"usbserial-bridge exited {code}: {log}"
         assert not any(name.startswith(("cu.", "tty.")) for name in os.listdir(b.run_dir)), \
             "the bridge left port links behind"
 

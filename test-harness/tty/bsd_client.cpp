@@ -553,6 +553,7 @@ void BsdClient::activate() {
   session_fresh_ = true;
   dtr_ = rts_ = true;
   output_held_ = false;
+  output_dropped_ = false;
   master_empty_ = true;
   session_ring_in_ = session_ring_cleared_ = 0;
   service_->HwResetFIFO(true, false);
@@ -617,6 +618,7 @@ void BsdClient::start_closing() {
 }
 
 void BsdClient::finish_closing() {
+  output_dropped_ = false;
   deactivate();
   session_ = Session::idle;
   exclusive_owner_ = 0;
@@ -890,6 +892,14 @@ void BsdClient::flush_output() {
   service_->HwResetFIFO(true, false);
 }
 
+void BsdClient::drop_unsent_output() {
+  ++counters_.closing_discards;
+  os_log(OS_LOG_DEFAULT, "tty %s: closing wait over; %u unsent bytes dropped", name_.c_str(),
+         tx_pending());
+  flush_output();
+  output_dropped_ = true;
+}
+
 void BsdClient::set_output_held(bool held) {
   if (held == output_held_) {
     return;
@@ -956,13 +966,12 @@ void BsdClient::tick() {
   for (auto& [done, timed_out] : finished) {
     done(timed_out);
   }
-  if (session_ == Session::closing && (empty || now >= closing_deadline_)) {
-    if (!empty) {
-      ++counters_.closing_discards;
-      os_log(OS_LOG_DEFAULT, "tty %s: closing wait over; %u unsent bytes dropped", name_.c_str(),
-             tx_pending());
-      flush_output();
+  if (session_ == Session::closing && (empty || output_dropped_ || now >= closing_deadline_)) {
+    if (!empty && !output_dropped_) {
+      drop_unsent_output();
     }
+    // After a drop the session ends at once: deactivating aborts the transfer
+    // in flight, which would otherwise go on feeding the chip.
     finish_closing();
   }
   if ((session_ == Session::closing || !drain_waiters_.empty()) && !ticking_) {

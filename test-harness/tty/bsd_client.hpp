@@ -177,6 +177,7 @@ class BsdClient final : public hostkit::SerialClient {
   void write_rx();
   ssize_t write_to_client(std::span<const uint8_t> bytes);
   void set_output_held(bool held);
+  void drop_unsent_output();  // the closing wait ran out
   void poll_status_later();
   bool tx_path_empty();
   uint32_t tx_pending();
@@ -229,6 +230,7 @@ class BsdClient final : public hostkit::SerialClient {
   bool rx_pending_ = false;
   bool master_empty_ = true;
   bool output_held_ = false;
+  bool output_dropped_ = false;  // this session's end dropped unsent bytes
   LineState line_;
   LineState pty_seen_;  // the slave's termios as last read
   bool dtr_ = false, rts_ = false;

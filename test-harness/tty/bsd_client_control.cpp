@@ -355,6 +355,9 @@ void BsdClient::serve_request(const std::shared_ptr<Connection>& connection,
       });
       return;
     case Op::queues: {
+      // What the client wrote may still sit in the pty's buffers, where FIONREAD
+      // does not count it yet; reading it in first puts it where it is counted.
+      pull_from_master();
       wire::Reply r = reply(0);
       hostkit::SerialQueues* queues = service_->hostkitQueues();
       uint64_t in = queues != nullptr ? queues->rx.size() : 0;
