@@ -792,6 +792,7 @@ void BsdClient::take_pending_status() {
 }
 
 void BsdClient::on_readable() {
+  on_open_events();  // what is read now belongs to the session in force
   if (!active_) {
     return;
   }
@@ -1000,6 +1001,9 @@ void BsdClient::rx_data_available() {
 }
 
 void BsdClient::write_rx() {
+  // A client that closed (and maybe opened again) since we last looked must not
+  // get what arrived for the session before: session changes are taken first.
+  on_open_events();
   hostkit::SerialQueues* queues = service_->hostkitQueues();
   if (!active_ || writing_ || queues == nullptr) {
     return;
