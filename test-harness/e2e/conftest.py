@@ -23,10 +23,11 @@ def shim_loaded():
 
 
 def plain_env(**extra):
-    """The environment for a child that must not load the shim (the bridge itself)."""
+    """The environment for a child that must not load the shim (the bridge itself),
+    with `extra` set (a value of None removes the variable)."""
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     env.update(extra)
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
 class Bridge:

@@ -8,6 +8,7 @@ packages=(
   libplist-dev libusb-1.0-0-dev
   python3-serial python3-pytest
   clang clang-format
+  tmux picocom tio
 )
 missing=()
 for p in "${packages[@]}"; do
