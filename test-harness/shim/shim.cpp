@@ -699,24 +699,25 @@ SHIM_EXPORT int __openat64_2(int dir, const char* path, int flags) {
 }
 
 SHIM_EXPORT int close(int fd) {
-  if (fd >= 0 && fd < kMaxFd && g_state[fd].load() == kHarness) {
+  if (fd < 0 || fd >= kMaxFd) {
+    return real().close(fd);
+  }
+  if (g_state[fd].load() == kHarness) {
     if (Port* port = harness_port(fd)) {
       // A tty's close waits for its output to go out (bounded by the closing wait).
       wire::Reply reply;
       wire::Request request;
       request.op = wire::Op::close_drain;
-      (void)call(*port, request, reply);
-      if (reply.message[0] != '\0') {
+      if (call(*port, request, reply) == 0) {
         tell(*port, reply.message);
       }
     }
-    const int result = real().close(fd);
-    const int saved = errno;
-    forget(fd);
-    errno = saved;
-    return result;
   }
-  return real().close(fd);
+  const int result = real().close(fd);
+  const int saved = errno;
+  forget(fd);  // the number may come back as anything
+  errno = saved;
+  return result;
 }
 
 SHIM_EXPORT int ioctl(int fd, unsigned long request, ...) {

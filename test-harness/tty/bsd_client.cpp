@@ -554,7 +554,6 @@ void BsdClient::activate() {
   dtr_ = rts_ = true;
   output_held_ = false;
   output_dropped_ = false;
-  master_empty_ = true;
   session_ring_in_ = session_ring_cleared_ = 0;
   service_->HwResetFIFO(true, false);
   service_->HwResetFIFO(false, true);
@@ -831,8 +830,7 @@ bool BsdClient::pull_from_master() {
     const ssize_t n = ::read(master_, buffer_.data(), room + 1);
     if (n <= 0) {
       // EAGAIN: nothing more now; EIO: the slave is closed and everything is read.
-      master_empty_ = n == 0 || errno == EAGAIN || errno == EIO;
-      return master_empty_;
+      return n == 0 || errno == EAGAIN || errno == EIO;
     }
     if (buffer_[0] != kPacketData) {
       handle_packet_status(buffer_[0]);
@@ -843,7 +841,6 @@ bool BsdClient::pull_from_master() {
     }
     const auto bytes = static_cast<uint32_t>(n - 1);
     if (bytes > 0) {
-      master_empty_ = false;
       queues->tx.write({buffer_.data() + 1, bytes});
       counters_.bytes_to_device += bytes;
       session_ring_in_ += bytes;
@@ -907,8 +904,14 @@ void BsdClient::set_output_held(bool held) {
   }
   output_held_ = held;
   if (!held && active_) {
+    // Posted: this runs inside write_rx and apply_termios, which must not see
+    // the master read (and a flush it may carry) under their feet.
     status_poll_.cancel();
-    on_readable();
+    boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+      if (*alive) {
+        on_readable();
+      }
+    });
   }
 }
 

@@ -228,7 +228,6 @@ class BsdClient final : public hostkit::SerialClient {
   bool reading_ = false;
   bool writing_ = false;
   bool rx_pending_ = false;
-  bool master_empty_ = true;
   bool output_held_ = false;
   bool output_dropped_ = false;  // this session's end dropped unsent bytes
   LineState line_;
