@@ -1,6 +1,6 @@
 // Where published ports live and how anyone can tell a live one from a stale one.
 //
-// Run directory (one per user, documented in docs/ports.md):
+// Run directory (one per user, documented in docs/ports-and-clients.md):
 //   --run-dir DIR, else $USBSERIAL_RUN_DIR, else $XDG_RUNTIME_DIR/usbserial-bridge,
 //   else /tmp/usbserial-bridge-<uid>.
 // In it, per port NAME:
