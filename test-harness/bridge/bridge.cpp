@@ -113,11 +113,15 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
   json.field("xoff", static_cast<unsigned>(port.line.xoff));
   json.end_object();
   json.key("modem").begin_object();
+  json.field("dtr", port.dtr);
+  json.field("rts", port.rts);
   json.field("cts", port.cts);
   json.field("dsr", port.dsr);
   json.field("ri", port.ri);
   json.field("dcd", port.dcd);
   json.end_object();
+  json.field("output_held", port.output_held);
+  json.field("last_refusal", port.last_refusal);
   const tty::PortCounters& c = port.counters;
   json.key("counters").begin_object();
   json.field("bytes_to_device", c.bytes_to_device);
@@ -128,6 +132,8 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
   json.field("termios_changes", c.termios_changes);
   json.field("refused_changes", c.refused_changes);
   json.field("flushes", c.flushes);
+  json.field("shim_requests", c.shim_requests);
+  json.field("closing_discards", c.closing_discards);
   json.field("overruns", c.overruns);
   json.field("breaks", c.breaks);
   json.field("framing_errors", c.framing_errors);
@@ -168,7 +174,7 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   runtime_ = std::make_unique<hostkit::Runtime>(
       hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties,
                               USBSERIAL_SERIAL_DRIVER_CLASS, options_.driver_class});
-  family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir);
+  family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir, options_.ports);
   for (size_t i = 0; i < devices_.size(); ++i) {
     attach(i);
   }
@@ -199,9 +205,13 @@ std::shared_ptr<sim::SimDevice> Bridge::make_device(size_t index) {
 
 void Bridge::wire(size_t index) {
   sim::SimDevice& device = *devices_[index];
-  if (options_.wiring == Wiring::loopback) {
+  if (options_.wiring == Wiring::loopback || options_.wiring == Wiring::modem_loopback) {
     for (size_t p = 0; p < device.port_count(); ++p) {
-      sim::connect_loopback(device.port(p));
+      if (options_.wiring == Wiring::modem_loopback) {
+        sim::connect_modem_loopback(device.port(p));
+      } else {
+        sim::connect_loopback(device.port(p));
+      }
     }
   } else if (options_.wiring == Wiring::null_modem) {
     sim::SimDevice& peer = *devices_[1 - index];

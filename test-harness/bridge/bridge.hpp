@@ -22,7 +22,8 @@
 
 namespace bridge {
 
-enum class Wiring { loopback, null_modem, none };
+// modem_loopback: the fully wired test plug (DTR also drives RI).
+enum class Wiring { loopback, null_modem, none, modem_loopback };
 
 struct BridgeOptions {
   std::vector<std::string> chips;    // one or two simulated adapters
@@ -39,6 +40,7 @@ struct BridgeOptions {
   // The ring index convention of both sides of the queue protocol [U]
   // (transport/serial_queue.hpp).
   transport::QueueIndexing queue_indexing = transport::QueueIndexing::masked;
+  tty::PortOptions ports;  // /dev names, closing wait
 };
 
 class Bridge {

@@ -2,20 +2,24 @@
 // ports until SIGINT/SIGTERM.
 //
 // stdout contract (the loopback harness and the tests parse it): informational
-// lines, then `port <absolute path>` per port, then `ready`. While running, a
-// control socket <run-dir>/bridge.sock takes one command per connection
-// (control.hpp: status, unplug, replug, stall, help).
+// lines, then `port <absolute path>` per port, `control <socket path>`, then
+// `ready`. While running, the control socket takes one command per connection
+// (control.hpp: status, unplug, replug, stall, help). It is <run-dir>/bridge.sock,
+// or bridge-<pid>.sock when another live bridge already answers there (the
+// per-user run directory is shared; port_registry.hpp).
 //
 // Signals: SIGINT, SIGTERM and SIGHUP are blocked before anything else happens (every
 // thread started later inherits the mask), so one that arrives while the bridge starts
 // waits and then stops it cleanly; once the control socket exists they are taken by
 // the event loop. Either way the bridge removes its ports, its socket and the run
-// directory if it made it, and exits 0. A failed start removes the same.
+// directory if it made it and it is empty, and exits 0. A failed start removes the same.
 //
 // Exit status: 0 stopped by a signal; 1 the simulated adapters could not be brought
 // up; 2 usage error (bad option, unknown chip).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +33,7 @@
 
 #include "bridge.hpp"
 #include "control.hpp"
+#include "tty/port_registry.hpp"
 
 #ifndef USBSERIAL_VERSION
 #define USBSERIAL_VERSION "unknown"
@@ -97,8 +102,10 @@ class RunDirectory {
       : path_(std::move(path)), made_(made) {}
   ~RunDirectory() {
     if (made_) {
-      // Only empty: whatever else someone put there is not ours to delete.
+      // Only empty: whatever else someone put there is not ours to delete. The
+      // records' directory (port_registry.hpp) goes first if it is empty too.
       std::error_code ignored;
+      std::filesystem::remove(path_ / ".ports", ignored);
       std::filesystem::remove(path_, ignored);
     }
   }
@@ -110,6 +117,34 @@ class RunDirectory {
   std::filesystem::path path_;
   bool made_;
 };
+
+// True when a process accepts connections on `path`.
+bool someone_listens(const std::filesystem::path& path) {
+  sockaddr_un address{};
+  const std::string text = path.string();
+  if (text.size() >= sizeof address.sun_path) {
+    return false;
+  }
+  address.sun_family = AF_UNIX;
+  text.copy(address.sun_path, text.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  const bool listening =
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return listening;
+}
+
+// bridge.sock, unless a live bridge holds it; then a name of this process's own.
+std::filesystem::path control_socket_path(const std::filesystem::path& run_dir) {
+  const std::filesystem::path shared = run_dir / "bridge.sock";
+  if (!someone_listens(shared)) {
+    return shared;
+  }
+  return run_dir / ("bridge-" + std::to_string(::getpid()) + ".sock");
+}
 
 std::string joined_chip_names() {
   std::string names;
@@ -137,6 +172,7 @@ int main(int argc, char** argv) {
   std::string set_properties = hostkit::to_string(options.set_properties);
   std::string driver_class;
   std::string queue_indexing = transport::to_string(options.queue_indexing);
+  double closing_wait = 30;
 
   // Every chip the simulators know (sim::chip_names), so the help never falls behind.
   const std::string sim_help = "simulated adapter: " + joined_chip_names() +
@@ -150,9 +186,13 @@ int main(int argc, char** argv) {
       "serial", po::value(&serials)->composing(),
       "USB serial string of each adapter, in order (default SIM1, SIM2)")(
       "run-dir", po::value(&run_dir),
-      "where the cu.* / tty.* links and bridge.sock go "
-      "(default: a new directory under /tmp)")(
+      "where the cu.* / tty.* links and bridge.sock go (default: $USBSERIAL_RUN_DIR, else "
+      "$XDG_RUNTIME_DIR/usbserial-bridge, else /tmp/usbserial-bridge-<uid>)")(
+      "dev-names", "also publish /dev/cu.* and /dev/tty.* names (needs root)")(
+      "closing-wait", po::value(&closing_wait),
+      "seconds a close waits for written bytes to go out before dropping them (default 30)")(
       "no-plug", "leave the UART lines unconnected (no loopback plug)")(
+      "modem-plug", "a loopback plug that also wires DTR to RI (DTR -> DSR, DCD, RI; RTS -> CTS)")(
       "paced", "run the UARTs at the programmed baud rate (default: infinitely fast, lossless)")(
       "full-speed-port", "attach high-speed parts to a full-speed port (64-byte packets)")(
       "cdc-interrupt-mps", po::value(&interrupt_mps),
@@ -180,7 +220,8 @@ int main(int argc, char** argv) {
   }
   if (vm.count("help") != 0) {
     std::cout << described << "\n"
-              << "Control socket <run-dir>/bridge.sock, one command per connection:\n"
+              << "Control socket <run-dir>/bridge.sock (bridge-<pid>.sock when another bridge "
+                 "holds that), one command per connection:\n"
               << bridge::command_help(chips.empty() ? 1 : chips.size()) << "\n";
     return 0;
   }
@@ -235,31 +276,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usbserial-bridge: --queue-indexing takes masked or free-running\n");
     return 2;
   }
-  bool made_run_dir = false;
-  if (run_dir.empty()) {
-    char pattern[] = "/tmp/usbserial-bridge.XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
-      std::perror("usbserial-bridge: mkdtemp");
-      return 1;
-    }
-    run_dir = pattern;
-    made_run_dir = true;
-  } else {
-    std::error_code ec;
-    made_run_dir = std::filesystem::create_directories(run_dir, ec);
-    if (ec) {
-      std::fprintf(stderr, "usbserial-bridge: cannot create the run directory %s: %s\n",
-                   run_dir.c_str(), ec.message().c_str());
-      return 1;
-    }
+  if (vm.count("dev-names") != 0 && ::geteuid() != 0) {
+    std::fprintf(stderr, "usbserial-bridge: --dev-names needs root (it writes to /dev)\n");
+    return 2;
   }
+  if (!(closing_wait >= 0 && closing_wait <= 3600)) {
+    std::fprintf(stderr, "usbserial-bridge: --closing-wait takes 0..3600 seconds\n");
+    return 2;
+  }
+  if (run_dir.empty()) {
+    run_dir = tty::registry::default_run_dir().string();
+  }
+  // The directory is made (mode 0700, owner checked) by the tty side; one made
+  // here is removed again at the end if it is empty then.
+  std::error_code exists_error;
+  const bool made_run_dir = !std::filesystem::exists(run_dir, exists_error);
   const RunDirectory directory(std::filesystem::absolute(run_dir), made_run_dir);
+  options.ports.dev_names = vm.count("dev-names") != 0;
+  options.ports.closing_wait = std::chrono::milliseconds(static_cast<int64_t>(closing_wait * 1000));
   options.chips = chips;
   options.serials = serials;
   options.run_dir = directory.path();
-  options.wiring = vm.count("no-plug") != 0 ? bridge::Wiring::none
-                   : chips.size() == 2      ? bridge::Wiring::null_modem
-                                            : bridge::Wiring::loopback;
+  options.wiring = vm.count("no-plug") != 0      ? bridge::Wiring::none
+                   : chips.size() == 2           ? bridge::Wiring::null_modem
+                   : vm.count("modem-plug") != 0 ? bridge::Wiring::modem_loopback
+                                                 : bridge::Wiring::loopback;
   options.sim.paced = vm.count("paced") != 0;
   options.sim.full_speed_port = vm.count("full-speed-port") != 0;
   options.sim.cdc_interrupt_max_packet = static_cast<uint8_t>(interrupt_mps);
@@ -272,9 +313,10 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   std::unique_ptr<bridge::Bridge> stack;
   std::unique_ptr<bridge::ControlServer> control;
-  const std::filesystem::path socket_path = options.run_dir / "bridge.sock";
+  std::filesystem::path socket_path;
   try {
     stack = std::make_unique<bridge::Bridge>(options);
+    socket_path = control_socket_path(options.run_dir);
     control = std::make_unique<bridge::ControlServer>(
         io, socket_path,
         [&stack](const std::string& line) { return handle_command(*stack, line); });
@@ -309,7 +351,9 @@ int main(int argc, char** argv) {
   io.poll();
 
   if (!stopping) {
-    const std::string plugs = options.wiring == bridge::Wiring::loopback     ? "loopback plug"
+    const std::string plugs = options.wiring == bridge::Wiring::loopback ? "loopback plug"
+                              : options.wiring == bridge::Wiring::modem_loopback
+                                  ? "modem loopback plug"
                               : options.wiring == bridge::Wiring::null_modem ? "null-modem cable"
                                                                              : "nothing";
     std::printf("usbserial-bridge %s: ", USBSERIAL_VERSION);
@@ -317,6 +361,8 @@ int main(int argc, char** argv) {
       std::printf("%s%s", i ? " + " : "", chips[i].c_str());
     }
     std::printf(" (simulated, %s, %s)\n", plugs.c_str(), options.sim.paced ? "paced" : "unpaced");
+    std::printf("ports in %s (usbserial-ports lists them; usbserial-run carries every setting)\n",
+                options.run_dir.c_str());
     for (const std::string& path : stack->callout_paths()) {
       std::printf("port %s\n", path.c_str());
     }

@@ -29,19 +29,44 @@ def serial_class(chip):
     return DRIVER_CLASS == "serial" or chip == "cdc-acm"
 
 
+# The client side: usbserial-run, usbserial-ports and the Python module sit together.
+SHIM_DIR = os.environ.get("USBSERIAL_SHIM_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "test-harness", "shim"))
+
+
+def shim_loaded():
+    """True when this process runs under usbserial-run (test_shim_*.py files do)."""
+    return "libusbserial-shim.so" in os.environ.get("LD_PRELOAD", "")
+
+
+def plain_env(**extra):
+    """The environment for a child that must not load the shim (the bridge itself),
+    with `extra` set (a value of None removes the variable)."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
 class Bridge:
     """One usbserial-bridge process and its control socket."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, run_dir=None, env=None):
+        """`env`: extra environment, and no --run-dir (the bridge applies its rule;
+        `run_dir` then says where the ports are expected)."""
+        # The run's SetProperties model and driver class, for a test that starts a
+        # bridge of its own alike.
+        self.model_args = []
         if "--set-properties" not in args:
-            args = (*args, "--set-properties", SET_PROPERTIES)
+            self.model_args += ["--set-properties", SET_PROPERTIES]
         if DRIVER_CLASS and "--driver-class" not in args:
-            args = (*args, "--driver-class", DRIVER_CLASS)
-        self.run_dir = tempfile.mkdtemp(prefix="usbserial-e2e.")
-        self.stderr = open(os.path.join(self.run_dir, "bridge.log"), "w+")
+            self.model_args += ["--driver-class", DRIVER_CLASS]
+        args = (*args, *self.model_args)
+        self.run_dir = run_dir or tempfile.mkdtemp(prefix="usbserial-e2e.")
+        self.stderr = tempfile.TemporaryFile("w+")
+        run_dir_args = [] if env is not None else ["--run-dir", self.run_dir]
         self.process = subprocess.Popen(
-            [BRIDGE, "--run-dir", self.run_dir, *args], stdout=subprocess.PIPE,
-            stderr=self.stderr, text=True)
+            [BRIDGE, *run_dir_args, *args], stdout=subprocess.PIPE,
+            stderr=self.stderr, text=True, env=plain_env(**(env or {})))
         self.ports = []
         self.banner = []
         deadline = time.monotonic() + 20
@@ -58,7 +83,8 @@ class Bridge:
         else:
             self.process.wait(timeout=10)
             raise RuntimeError(f"usbserial-bridge {' '.join(args)} did not start: {self.log()}")
-        self.socket_path = os.path.join(self.run_dir, "bridge.sock")
+        control = [line[8:] for line in self.banner if line.startswith("control ")]
+        self.socket_path = control[0] if control else os.path.join(self.run_dir, "bridge.sock")
 
     def command(self, line):
         with socket.socket(socket.AF_UNIX) as s:
@@ -100,13 +126,16 @@ class Bridge:
         return self.stderr.read()
 
     def stop(self):
-        """Stops the bridge; returns its exit code and its log."""
+        """Stops the bridge (once; later calls repeat the answer); returns its exit
+        code and its log."""
+        if self.stderr.closed:
+            return self.stopped
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=20)
-        log = self.log()
+        self.stopped = (code, self.log())
         self.stderr.close()
-        return code, log
+        return self.stopped
 
 
 @pytest.fixture
@@ -114,17 +143,36 @@ def bridge():
     """bridge("--sim", "ft232r", ...) starts a bridge; all are stopped (and must exit 0)."""
     started = []
 
-    def start(*args):
-        b = Bridge(*args)
+    def start(*args, **kwargs):
+        b = Bridge(*args, **kwargs)
         started.append(b)
         return b
 
     yield start
-    for b in started:
-        code, log = b.stop()
+    # Every bridge is stopped before any is judged, so none outlives a failure.
+    results = [(b, *b.stop()) for b in started]
+    for b, code, log in results:
         assert code == 0, f"usbserial-bridge exited {code}: {log}"
-        assert not any(name.startswith(("cu.", "tty.")) for name in os.listdir(b.run_dir)), \
-            "the bridge left port links behind"
+        # Its own links only: the per-user run directory may hold other bridges'.
+        left = [p for p in b.ports + [p.replace("/cu.", "/tty.") for p in b.ports]
+                if os.path.lexists(p)]
+        assert not left, f"the bridge left port links behind: {left}"
+
+
+def callouts(b, device=0):
+    return [p["callout"] for p in b.status()["ports"] if p["device"] == device]
+
+
+def expect_names_after_replug(before, after, chip):
+    """Which names survive a replug depends on who names the ports (conftest.py):
+    the driver's names always do; of the kernel's, only a serial-string name does (the
+    other ports of a multi-port chip get IOSerialBSDClient unit numbers, and a plain
+    IOUserSerial its registry ID: assumption 25)."""
+    assert len(after) == len(before)
+    if SET_PROPERTIES == "merge":
+        assert sorted(after) == sorted(before)
+    elif not serial_class(chip):
+        assert after[0] == before[0]
 
 
 def pattern(n, seed=1):

@@ -10,7 +10,7 @@ import time
 import pytest
 import serial
 
-from conftest import BRIDGE, SET_PROPERTIES, serial_class
+from conftest import BRIDGE, callouts, expect_names_after_replug
 
 
 @pytest.mark.parametrize("command, says", [
@@ -43,22 +43,6 @@ def test_help_lists_every_command(bridge):
     for name in ("status", "unplug DEVICE", "replug DEVICE", "stall DEVICE EP", "help"):
         assert name in reply
     assert "devices 0..1" in reply
-
-
-def callouts(b, device=0):
-    return [p["callout"] for p in b.status()["ports"] if p["device"] == device]
-
-
-def expect_names_after_replug(before, after, chip):
-    """Which names survive a replug depends on who names the ports (conftest.py):
-    the driver's names always do; of the kernel's, only a serial-string name does (the
-    other ports of a multi-port chip get IOSerialBSDClient unit numbers, and a plain
-    IOUserSerial its registry ID: assumption 25)."""
-    assert len(after) == len(before)
-    if SET_PROPERTIES == "merge":
-        assert sorted(after) == sorted(before)
-    elif not serial_class(chip):
-        assert after[0] == before[0]
 
 
 def test_replug_brings_every_port_back(bridge):

@@ -7,7 +7,7 @@ import threading
 
 import serial
 
-from conftest import SET_PROPERTIES, pattern
+from conftest import pattern
 
 
 def exchange(pairs):

@@ -10,6 +10,7 @@ packages=(
   clang clang-format
   shellcheck
   gnuplot-nox
+  tmux picocom tio
 )
 missing=()
 for p in "${packages[@]}"; do

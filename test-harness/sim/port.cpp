@@ -731,6 +731,17 @@ void connect_loopback(UartPort& port) {
   });
 }
 
+void connect_modem_loopback(UartPort& port) {
+  port.bus().call([&] {
+    port.unwire_all();
+    port.outgoing().set_receiver(&port);
+    port.wire_input(ModemInput::cts, &port, ModemOutput::rts);
+    port.wire_input(ModemInput::dsr, &port, ModemOutput::dtr);
+    port.wire_input(ModemInput::dcd, &port, ModemOutput::dtr);
+    port.wire_input(ModemInput::ri, &port, ModemOutput::dtr);
+  });
+}
+
 void connect_null_modem(UartPort& a, UartPort& b) {
   require_same_bus(a, b);
   a.bus().call([&] {

@@ -348,7 +348,10 @@ class Terminal {
 
 // Wiring (any thread; both ports on the same bus). Connecting replaces any
 // earlier wiring of the ports involved.
-void connect_loopback(UartPort& port);              // TX->RX, RTS->CTS, DTR->DSR and DCD
+void connect_loopback(UartPort& port);  // TX->RX, RTS->CTS, DTR->DSR and DCD
+// The fully wired RS-232 test plug (pins 2-3, 7-8 and 1-4-6-9 of a DE-9): as
+// connect_loopback, and DTR drives RI too.
+void connect_modem_loopback(UartPort& port);
 void connect_null_modem(UartPort& a, UartPort& b);  // TX<->RX, RTS<->CTS, DTR->DSR+DCD both ways
 void disconnect(UartPort& port);                    // removes every wire touching the port
 

@@ -73,6 +73,30 @@ TEST(Wiring, LoopbackModemLines) {
   EXPECT_FALSE(s.dsr);
 }
 
+TEST(Wiring, ModemLoopbackPlugWiresDtrToRiToo) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("ft232r", bus);
+  auto& p = dev->port(0);
+  sim::connect_modem_loopback(p);
+  control_out(*dev, 0x40, 0x01, 0x0202, 0);  // RTS on: CTS only
+  auto s = p.snapshot();
+  EXPECT_TRUE(s.cts);
+  EXPECT_FALSE(s.dsr);
+  EXPECT_FALSE(s.dcd);
+  EXPECT_FALSE(s.ri);
+  control_out(*dev, 0x40, 0x01, 0x0101, 0);  // DTR on: DSR, DCD and RI
+  s = p.snapshot();
+  EXPECT_TRUE(s.dsr);
+  EXPECT_TRUE(s.dcd);
+  EXPECT_TRUE(s.ri);
+  control_out(*dev, 0x40, 0x01, 0x0100, 0);  // DTR off
+  s = p.snapshot();
+  EXPECT_FALSE(s.dsr);
+  EXPECT_FALSE(s.dcd);
+  EXPECT_FALSE(s.ri);
+  EXPECT_TRUE(s.cts);
+}
+
 TEST(Wiring, NullModemFtdiToCdc) {
   sim::Bus bus(sim::ClockMode::manual);
   auto ftdi = sim::make_device("ft232r", bus);
