@@ -109,6 +109,9 @@ struct org_usbserialbridge_SerialPortDriver_IVars {
   IOMemoryMap* tx_map = nullptr;
   transport::SerialQueue rx_ring;  // the driver produces
   transport::SerialQueue tx_ring;  // the driver consumes
+  // Frees TX ring bytes once sent or dropped, so the kernel's drain and close
+  // wait for bytes still in flight.
+  transport::SendReleasedReader tx_reader{tx_ring};
   Pipes pipes;
   bool active = false;
   bool parked = false;  // RX payload waits in read slots (the ring was full)
@@ -200,6 +203,7 @@ kern_return_t map_rings(IVars* ivars, IOBufferMemoryDescriptor* ifmd, IOMemoryDe
     unmap_rings(ivars);
     return kIOReturnBadArgument;
   }
+  ivars->tx_reader.forget();
   return kIOReturnSuccess;
 }
 
@@ -332,7 +336,11 @@ void pump_rx(IVars* ivars) {
 }
 
 void pump_tx(org_usbserialbridge_SerialPortDriver* self, IVars* ivars) {
-  if (ivars->active && ivars->pipes.tx.pump(ivars->pipes.write_io, ivars->tx_ring) > 0) {
+  if (!ivars->active) {
+    return;
+  }
+  (void)ivars->pipes.tx.pump(ivars->pipes.write_io, ivars->tx_reader);
+  if (ivars->tx_reader.release_sent(ivars->pipes.tx.pending()) > 0) {
     self->TxFreeSpaceAvailable();
   }
 }
@@ -457,6 +465,11 @@ void close_pipes(org_usbserialbridge_SerialPortDriver* self, IVars* ivars) {
       pipe->Abort(0, kIOReturnAborted, self);
     }
   }
+  // What was taken for transfers that will never complete is dropped.
+  if (ivars->tx_ring.attached()) {
+    (void)ivars->tx_reader.release_sent(0);
+  }
+  ivars->tx_reader.forget();
   release_pipes(self, ivars);
 }
 
@@ -642,6 +655,7 @@ kern_return_t org_usbserialbridge_SerialPortDriver::HwResetFIFO_Impl(bool tx, bo
   // emptying the TX ring to its consumer], and payload parked in read slots.
   if (tx && ivars->tx_ring.attached()) {
     ivars->tx_ring.clear();
+    ivars->tx_reader.forget();
     ivars->pipes.tx.discard();
   }
   if (rx) {

@@ -152,6 +152,21 @@ class SerialQueue {
     }
     return done;
   }
+  // Copies up to out.size() readable bytes starting `offset` bytes past the
+  // consumer index, freeing nothing; returns the count (0 when offset reaches
+  // past what is readable).
+  uint32_t peek(uint32_t offset, std::span<uint8_t> out) const {
+    const uint32_t readable = size();
+    if (offset >= readable) {
+      return 0;
+    }
+    const auto n = static_cast<uint32_t>(std::min<size_t>(out.size(), readable - offset));
+    const uint32_t start = (own(consumer_) + offset) & (size_ - 1);
+    const uint32_t first = std::min(n, size_ - start);
+    std::memcpy(out.data(), data_ + start, first);
+    std::memcpy(out.data() + first, data_, n - first);
+    return n;
+  }
   // Drops everything readable now (a flush); returns the count.
   uint32_t clear() {
     if (size_ == 0) {
@@ -192,6 +207,43 @@ class SerialQueue {
   uint32_t* producer_ = nullptr;
   uint32_t* consumer_ = nullptr;
   QueueIndexing indexing_ = QueueIndexing::masked;
+};
+
+// The TX ring as a driver that runs its own bulk-OUT pipeline reads it: bytes
+// leave the ring (the consumer index moves) only once they are sent or dropped,
+// not when they are copied into a transfer. The kernel sees nothing but the
+// ring, so its drain and its last close then wait for bytes still on their way
+// to the device (docs/driverkit-assumptions.md item 43).
+class SendReleasedReader {
+ public:
+  explicit SendReleasedReader(SerialQueue& ring) : ring_(ring) {}
+
+  // What BulkOutQueue::pump reads through: the next bytes not yet taken, left
+  // in the ring.
+  uint32_t read(std::span<uint8_t> out) {
+    const uint32_t n = ring_.peek(taken_, out);
+    taken_ += n;
+    return n;
+  }
+  // `unsent`: the bytes the pipeline still holds (BulkOutQueue::pending()), the
+  // newest of what was taken. Frees the rest of what was taken; returns the
+  // count freed (the owner then signals free space).
+  uint32_t release_sent(uint32_t unsent) {
+    if (taken_ <= unsent) {
+      return 0;
+    }
+    const uint32_t done = taken_ - unsent;
+    ring_.commit_read(done);
+    taken_ = unsent;
+    return done;
+  }
+  // The ring was emptied (a flush); what was taken went with it.
+  void forget() { taken_ = 0; }
+  uint32_t taken() const { return taken_; }
+
+ private:
+  SerialQueue& ring_;
+  uint32_t taken_ = 0;  // read into transfers, still in the ring
 };
 
 }  // namespace transport

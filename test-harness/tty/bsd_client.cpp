@@ -942,7 +942,8 @@ void BsdClient::set_output_held(bool held) {
 uint32_t BsdClient::tx_pending() {
   // Bytes taken from the ring and not yet confirmed sent (or dropped) by the
   // data path; the ring's own content on top. A driver that runs its own data
-  // path (IOUserSerial) is seen as the kernel sees it: by its ring alone.
+  // path (IOUserSerial) is seen as the kernel sees it: by its ring alone, which
+  // such a driver keeps until the bytes are sent (docs/driverkit-assumptions.md item 43).
   if (!rings_.mapped()) {
     return 0;
   }

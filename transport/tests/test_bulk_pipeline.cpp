@@ -13,6 +13,7 @@
 
 #include "transport/bulk_pipeline.hpp"
 #include "transport/ring.hpp"
+#include "transport/serial_queue.hpp"
 
 namespace {
 
@@ -1152,6 +1153,99 @@ TEST_F(DeepOutFixture, StopDropsEverythingUnsent) {
   EXPECT_EQ(queue_.pending(), 0u);
   EXPECT_EQ(queue_.stats().discarded_bytes, 38u);
   EXPECT_FALSE(queue_.busy());
+}
+
+// The TX ring of a driver that owns its data path, read through
+// SendReleasedReader: the kernel's view of the ring shows every byte until the
+// device took it or it was dropped.
+class ReleasedOutFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(kernel_.attach(storage_, &pi_, &ci_));
+    ASSERT_TRUE(driver_.attach(storage_, &pi_, &ci_));
+    for (auto& buffer : buffers_) {
+      buffer.assign(kSlot, 0);
+      pointers_.push_back(buffer.data());
+    }
+    ASSERT_EQ(queue_.configure(pointers_, kSlot), Status::ok);
+  }
+  // What the driver does after every pump and completion.
+  uint32_t settle() { return reader_.release_sent(queue_.pending()); }
+
+  static constexpr uint32_t kSlot = 16;
+  std::vector<uint8_t> storage_ = std::vector<uint8_t>(128);
+  alignas(4) uint32_t pi_ = 0;
+  alignas(4) uint32_t ci_ = 0;
+  transport::SerialQueue kernel_;  // produces
+  transport::SerialQueue driver_;  // consumes
+  transport::SendReleasedReader reader_{driver_};
+  std::array<std::vector<uint8_t>, 3> buffers_;
+  std::vector<uint8_t*> pointers_;
+  BulkOutQueue queue_;
+  FakeOutIo io_;
+};
+
+TEST_F(ReleasedOutFixture, BytesLeaveTheRingOnlyWhenTheDeviceTookThem) {
+  ASSERT_EQ(kernel_.write(sequence(40, 0)), 40u);
+  EXPECT_EQ(queue_.pump(io_, reader_), 40u);
+  EXPECT_EQ(settle(), 0u);
+  EXPECT_EQ(kernel_.size(), 40u) << "in flight is still the kernel's to wait for";
+  EXPECT_EQ(queue_.complete(Status::ok, 10), PipeAction::proceed);  // short: 6 resent later
+  EXPECT_EQ(settle(), 10u);
+  EXPECT_EQ(kernel_.size(), 30u);
+  EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  EXPECT_EQ(queue_.complete(Status::ok, 8), PipeAction::proceed);
+  EXPECT_EQ(settle(), 24u);
+  EXPECT_EQ(kernel_.size(), 6u);
+  EXPECT_EQ(queue_.pump(io_, reader_), 0u);  // the rest of the short one goes again
+  EXPECT_EQ(io_.transfers.back(), sequence(6, 10));
+  EXPECT_EQ(queue_.complete(Status::ok, 6), PipeAction::proceed);
+  EXPECT_EQ(settle(), 6u);
+  EXPECT_TRUE(kernel_.empty());
+  std::vector<uint8_t> wire;
+  for (const auto& t : io_.transfers) {
+    wire.insert(wire.end(), t.begin(), t.end());
+  }
+  EXPECT_EQ(wire, concat({sequence(40, 0), sequence(6, 10)}));
+}
+
+TEST_F(ReleasedOutFixture, NewBytesAreReadPastWhatIsInFlight) {
+  ASSERT_EQ(kernel_.write(sequence(20, 0)), 20u);
+  ASSERT_EQ(queue_.pump(io_, reader_), 20u);
+  ASSERT_EQ(kernel_.write(sequence(5, 0x80)), 5u);
+  ASSERT_EQ(queue_.pump(io_, reader_), 5u);
+  EXPECT_EQ(io_.transfers.back(), sequence(5, 0x80));
+  EXPECT_EQ(reader_.taken(), 25u);
+}
+
+TEST_F(ReleasedOutFixture, AFlushForgetsWhatWasTakenAndTransfersInFlightReleaseNothingTwice) {
+  ASSERT_EQ(kernel_.write(sequence(40, 0)), 40u);
+  ASSERT_EQ(queue_.pump(io_, reader_), 40u);
+  // TCOFLUSH: the driver empties the ring and the pipeline.
+  EXPECT_EQ(driver_.clear(), 40u);
+  reader_.forget();
+  queue_.discard();
+  EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  EXPECT_EQ(settle(), 0u);
+  ASSERT_EQ(kernel_.write(sequence(4, 0x40)), 4u);
+  ASSERT_EQ(queue_.pump(io_, reader_), 4u);
+  EXPECT_EQ(queue_.complete(Status::ok, 16), PipeAction::proceed);
+  EXPECT_EQ(queue_.complete(Status::ok, 8), PipeAction::proceed);
+  EXPECT_EQ(settle(), 0u) << "the new bytes are still in flight";
+  EXPECT_EQ(kernel_.size(), 4u);
+  EXPECT_EQ(queue_.complete(Status::ok, 4), PipeAction::proceed);
+  EXPECT_EQ(settle(), 4u);
+  EXPECT_TRUE(kernel_.empty());
+}
+
+TEST_F(ReleasedOutFixture, AGoneDeviceReleasesEverythingItDropped) {
+  ASSERT_EQ(kernel_.write(sequence(40, 0)), 40u);
+  ASSERT_EQ(queue_.pump(io_, reader_), 40u);
+  EXPECT_EQ(queue_.complete(Status::no_device, 2), PipeAction::stop);
+  EXPECT_EQ(queue_.complete(Status::no_device, 0), PipeAction::stop);
+  EXPECT_EQ(queue_.complete(Status::no_device, 0), PipeAction::stop);
+  EXPECT_EQ(settle(), 40u);
+  EXPECT_TRUE(kernel_.empty()) << "a drain must not wait for a device that is gone";
 }
 
 }  // namespace

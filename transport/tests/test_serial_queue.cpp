@@ -147,6 +147,25 @@ TEST_P(BothConventions, ClearFreesEverythingReadableAndOnlyMovesTheConsumerIndex
   EXPECT_EQ(ring.producer.free_space(), ring.producer.capacity());
 }
 
+TEST_P(BothConventions, PeekCopiesFromAnOffsetAcrossTheWrapAndFreesNothing) {
+  SharedRing ring(16, GetParam());
+  ASSERT_EQ(ring.producer.write(sequence(12)), 12u);
+  std::vector<uint8_t> skip(10);
+  ASSERT_EQ(ring.consumer.read(skip), 10u);
+  ASSERT_EQ(ring.producer.write(sequence(10, 12)), 10u);  // 12 readable: 10..21, wrapping
+  const uint32_t ci = ring.ci;
+  std::vector<uint8_t> out(8);
+  EXPECT_EQ(ring.consumer.peek(3, out), 8u);
+  EXPECT_EQ(out, sequence(8, 13));
+  EXPECT_EQ(ring.ci, ci);
+  EXPECT_EQ(ring.consumer.size(), 12u);
+  out.assign(8, 0);
+  EXPECT_EQ(ring.consumer.peek(9, out), 3u);  // only 3 readable past offset 9
+  EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + 3), sequence(3, 19));
+  EXPECT_EQ(ring.consumer.peek(12, out), 0u);
+  EXPECT_EQ(ring.consumer.peek(40, out), 0u);
+}
+
 TEST_P(BothConventions, EachSideStoresOnlyItsOwnIndex) {
   SharedRing ring(16, GetParam());
   ASSERT_EQ(ring.producer.write(sequence(5)), 5u);
