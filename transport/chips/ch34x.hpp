@@ -4,7 +4,8 @@
 // drivers/usb/serial/ch341.c, WCH's own Linux driver V1.8 and the CH340/CH341 data sheets);
 // constants and their sources: ch34x_regs.hpp. Where we differ from Linux:
 //   - the rate search covers every prescaler/divisor pair and takes the closest (Linux's
-//     greedy search misses rates it could make, e.g. 1 333 333 Bd = 48 MHz / (4 * 9));
+//     greedy search can land far from a setting it could use: 1 350 000 Bd runs at 1.2 MBd
+//     there, where 1 333 333 Bd = 48 MHz / (4 * 9) is 1.2 % away; reference §4.4);
 //   - a rate more than 3 % off, below 46 Bd or above the data sheets' 2 MBd is refused
 //     (baud_unreachable, nothing sent), where Linux clamps to 46..3 000 000 Bd silently;
 //   - a format a chip older than 0x30 cannot be given (anything but 8N1: its line-control
