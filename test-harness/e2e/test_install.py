@@ -8,7 +8,8 @@ import subprocess
 
 BUILD = os.environ.get("USBSERIAL_BUILD_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
-TOOLS = ["usbserial-bridge", "usbserial-loopback", "usbserialctl", "usbserial-doctor"]
+TOOLS = ["usbserial-bridge", "usbserial-loopback", "usbserialctl", "usbserial-doctor", "usbserial-run",
+         "usbserial-ports"]
 
 
 def test_the_installed_tree_is_complete_and_relocatable(tmp_path):
