@@ -1,11 +1,16 @@
 """Fixtures for the end-to-end tests: the real driver (usbserial-bridge) on
 simulated adapters, driven through its ttys with pyserial."""
+import faulthandler
 import json
 import os
+import queue
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -47,6 +52,22 @@ def plain_env(**extra):
     return {k: v for k, v in env.items() if v is not None}
 
 
+# How long a bridge may take to print "ready", and a test to run, before it is
+# taken for hung (the machine may be loaded: CI runs two suites at a time).
+START_SECONDS = 60
+TEST_SECONDS = float(os.environ.get("USBSERIAL_E2E_TEST_SECONDS", "300"))
+RUNNING = []  # every bridge not yet stopped, for the watchdog
+
+
+def dump_stacks(pid):
+    """Prints every thread's stack of process `pid` (with gdb, where installed) and
+    of this one, for a hang to be diagnosed from CI's log."""
+    faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    if shutil.which("gdb"):
+        subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                       stdout=sys.stderr, stderr=subprocess.STDOUT, timeout=60, check=False)
+
+
 class Bridge:
     """One usbserial-bridge process and its control socket."""
 
@@ -67,22 +88,40 @@ class Bridge:
         self.process = subprocess.Popen(
             [BRIDGE, *run_dir_args, *args], stdout=subprocess.PIPE,
             stderr=self.stderr, text=True, env=plain_env(**(env or {})))
+        RUNNING.append(self)
         self.ports = []
         self.banner = []
-        deadline = time.monotonic() + 20
-        for line in self.process.stdout:
-            line = line.rstrip("\n")
+        # Read on a thread, so a bridge that neither prints nor exits cannot hang the
+        # test: it gets START_SECONDS.
+        lines = queue.Queue()
+
+        def read_banner():
+            for line in self.process.stdout:
+                lines.put(line.rstrip("\n"))
+                if line == "ready\n":
+                    return
+            lines.put(None)
+
+        threading.Thread(target=read_banner, daemon=True).start()
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                dump_stacks(self.process.pid)
+                self.process.kill()
+                self.process.wait(timeout=10)
+                raise RuntimeError(f"usbserial-bridge {' '.join(args)} printed no 'ready' in "
+                                   f"{START_SECONDS} s: {self.log()}")
+            if line is None:
+                self.process.wait(timeout=10)
+                raise RuntimeError(f"usbserial-bridge {' '.join(args)} did not start: {self.log()}")
             if line == "ready":
                 break
             if line.startswith("port "):
                 self.ports.append(line[5:])
             else:
                 self.banner.append(line)
-            if time.monotonic() > deadline:
-                break
-        else:
-            self.process.wait(timeout=10)
-            raise RuntimeError(f"usbserial-bridge {' '.join(args)} did not start: {self.log()}")
         control = [line[8:] for line in self.banner if line.startswith("control ")]
         self.socket_path = control[0] if control else os.path.join(self.run_dir, "bridge.sock")
 
@@ -134,8 +173,29 @@ class Bridge:
             self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=20)
         self.stopped = (code, self.log())
+        if self in RUNNING:
+            RUNNING.remove(self)
         self.stderr.close()
         return self.stopped
+
+
+@pytest.fixture(autouse=True)
+def watchdog():
+    """A test still running after TEST_SECONDS is hung: the stacks of the test and of
+    its bridges are printed and the bridges killed, so the test fails at once (its
+    port calls get EIO) with what it waited for, instead of at CTest's timeout."""
+    def expired():
+        print(f"\nwatchdog: test still running after {TEST_SECONDS} s", file=sys.stderr)
+        for b in list(RUNNING):
+            print(f"watchdog: bridge {b.process.pid} log:\n{b.log()}", file=sys.stderr)
+            dump_stacks(b.process.pid)
+            b.process.kill()
+
+    timer = threading.Timer(TEST_SECONDS, expired)
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ packages=(
   shellcheck
   gnuplot-nox
   tmux picocom tio
+  gdb
 )
 missing=()
 for p in "${packages[@]}"; do
