@@ -235,6 +235,35 @@ def expect_names_after_replug(before, after, chip):
         assert after[0] == before[0]
 
 
+def paced_exchange(b, port_a, port_b, to_b, to_a, attempts=3):
+    """Sends `to_b` from port_a to port_b and `to_a` back, at once, through a paced
+    null-modem cable; returns (what port_b got, what port_a got) once both arrive
+    whole. A paced chip's receive FIFO overflows when the host does not read it in
+    time (a few tens of ms on a loaded CI machine): such a loss may only happen
+    announced (the chip counted an overrun and the driver reported it to the tty),
+    and then the exchange is tried again. A loss with no overrun reported fails."""
+    import threading
+    for _ in range(attempts):
+        before = [p["counters"]["overruns"] for p in b.status()["ports"]]
+        got = {}
+        reader = threading.Thread(target=lambda: got.__setitem__("b", port_b.read(len(to_b))))
+        reader.start()
+        port_a.write(to_b)
+        port_b.write(to_a)
+        got["a"] = port_a.read(len(to_a))
+        reader.join()
+        if got["b"] == to_b and got["a"] == to_a:
+            return got["b"], got["a"]
+        time.sleep(0.2)  # an overrun reaches the tty with the next status
+        after = [p["counters"]["overruns"] for p in b.status()["ports"]]
+        assert after != before, (
+            f"bytes lost with no overrun reported: {len(got['b'])}/{len(to_b)} and "
+            f"{len(got['a'])}/{len(to_a)} arrived")
+        port_a.reset_input_buffer()
+        port_b.reset_input_buffer()
+    raise AssertionError(f"every one of {attempts} paced exchanges overran the chips")
+
+
 def pattern(n, seed=1):
     """A reproducible byte stream (not all-zero, not periodic at small strides)."""
     import random

@@ -6,7 +6,7 @@ import time
 import pytest
 import serial
 
-from conftest import pattern, serial_class
+from conftest import paced_exchange, pattern, serial_class
 
 # 48 MHz / (2^(12 - 3 ps - fact) * div): the rates the chip really runs at
 # (docs/usb-serial-reference.md §4.4).
@@ -114,24 +114,6 @@ def test_modem_lines_are_active_low_and_arrive_on_the_interrupt_pipe(bridge):
     assert b.port_status(ch_path)["driver"]["Statistics"]["ModemChanges"] == 2
 
 
-def exchange(a, b, data_a, data_b):
-    import threading
-    got = {}
-
-    def read(name, port, n):
-        got[name] = port.read(n)
-
-    readers = [threading.Thread(target=read, args=("b", b, len(data_a))),
-               threading.Thread(target=read, args=("a", a, len(data_b)))]
-    for t in readers:
-        t.start()
-    a.write(data_a)
-    b.write(data_b)
-    for t in readers:
-        t.join()
-    return got["b"], got["a"]
-
-
 def test_paced_null_modem_to_an_ft232r(bridge):
     b = bridge("--sim", "ft232r", "--sim", "ch340", "--paced")
     ftdi_path, ch_path = b.ports
@@ -141,9 +123,7 @@ def test_paced_null_modem_to_an_ft232r(bridge):
         b.wait_for(lambda: all(abs(d["ports"][0]["line"]["baud"] - 48e6 / 416) < 0.5
                                for d in b.status()["devices"]), what="both chips at 115 385 Bd")
         to_ch, to_ftdi = pattern(20_000, 5), pattern(15_000, 6)
-        got_ch, got_ftdi = exchange(ftdi, ch, to_ch, to_ftdi)
-        assert got_ch == to_ch
-        assert got_ftdi == to_ftdi
+        paced_exchange(b, ftdi, ch, to_ch, to_ftdi)
         assert b.port_status(ch_path)["driver"]["Statistics"]["FramingErrors"] == 0
 
         # 250000 Bd against 115 385 Bd is far beyond any receiver's tolerance: the CH340

@@ -5,13 +5,12 @@ Expected rates: AN205 Table 1 for CP2102 and CP2105's second (SCI) port, the dat
 48 MHz / (2 x divider) for CP2102N, CP2104 and CP2105's first (ECI) port. A pty carries no
 parity or data bits (docs/driverkit-assumptions.md), so parity errors and the SCI port's
 format limits are checked below the tty (test-harness/crosscheck)."""
-import threading
 import time
 
 import pytest
 import serial
 
-from conftest import SET_PROPERTIES, pattern, serial_class
+from conftest import SET_PROPERTIES, paced_exchange, pattern, serial_class
 
 
 def loop(port, data):
@@ -95,15 +94,7 @@ def test_paced_null_modem_with_ftdi_passes_at_one_rate_and_frames_wrong_at_anoth
                    and s["devices"][1]["ports"][0]["line"]["baud"] > 115000,
                    what="both chips near 115200")
         to_cp, to_ftdi = pattern(20_000, 5), pattern(15_000, 6)
-        got = {}
-        reader = threading.Thread(target=lambda: got.__setitem__("cp", cp.read(len(to_cp))))
-        reader.start()
-        ftdi.write(to_cp)
-        cp.write(to_ftdi)
-        got["ftdi"] = ftdi.read(len(to_ftdi))
-        reader.join()
-        assert got["cp"] == to_cp
-        assert got["ftdi"] == to_ftdi
+        paced_exchange(b, ftdi, cp, to_cp, to_ftdi)
         assert registry(b, cp_path)["FramingErrors"] == 0
         # The FTDI side at 250000: 2.2 times too fast for the CP2102N's 115385 Bd.
         ftdi.baudrate = 250000

@@ -9,7 +9,7 @@ import time
 import pytest
 import serial
 
-from conftest import pattern
+from conftest import paced_exchange, pattern
 from test_stream import stream
 
 CHIPS = ["pl2303-h", "pl2303-hx", "pl2303-ta", "pl2303-tb", "pl2303-hxn"]
@@ -129,10 +129,7 @@ def test_paced_null_modem_with_an_ft232r(bridge):
             serial.Serial(pl_path, 115200, timeout=5) as pl:
         wait_for_rates(b, 115384.6, 115200)  # FTDI: 3 MHz / 26, 0.16 % fast
         to_pl, to_ftdi = pattern(3000, 5), pattern(2000, 6)
-        pl.write(to_ftdi)
-        ftdi.write(to_pl)
-        assert pl.read(len(to_pl)) == to_pl
-        assert ftdi.read(len(to_ftdi)) == to_ftdi
+        paced_exchange(b, ftdi, pl, to_pl, to_ftdi)
         assert all(p["driver"]["Statistics"]["FramingErrors"] == 0 for p in b.status()["ports"])
 
         pl.baudrate = 57600
