@@ -49,16 +49,18 @@ void Endpoint::fail_all(IOReturnValue status) {
   }
 }
 
-void Endpoint::send_packet(std::span<const uint8_t> packet) {
+bool Endpoint::send_packet(std::span<const uint8_t> packet) {
   if (queue_.empty() || !is_in()) {
-    return;
+    return false;
   }
   Transfer& t = queue_.front();
   const size_t room = t.buffer.size() - t.actual;
-  if (packet.size() > room) {
-    // Babble: the device sent more than the host asked for; the packet is lost.
+  if (packet.size() > room || babble_packet_) {
+    // Babble: the device sent more than the host asked for (or, injected, more
+    // than wMaxPacketSize); the packet is lost, the transfer ends in error.
+    babble_packet_ = false;
     complete_head(kIOReturnOverrun);
-    return;
+    return false;
   }
   if (!packet.empty()) {
     std::memcpy(t.buffer.data() + t.actual, packet.data(), packet.size());
@@ -66,6 +68,15 @@ void Endpoint::send_packet(std::span<const uint8_t> packet) {
   t.actual += packet.size();
   if (packet.size() < max_packet_ || t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
+  }
+  return true;
+}
+
+void Endpoint::send_injected() {
+  while (!injected_.empty() && !queue_.empty()) {
+    const std::vector<uint8_t> packet = std::move(injected_.front());
+    injected_.pop_front();
+    send_packet(packet);
   }
 }
 
@@ -324,6 +335,7 @@ IOReturnValue SimDevice::submit(uint8_t address, std::span<uint8_t> buffer, UsbC
       return;
     }
     ep->queue_.push_back(Endpoint::Transfer{buffer, std::move(done), 0});
+    ep->send_injected();
     endpoint_activity(*ep);
   });
   return kIOReturnSuccess;
@@ -346,6 +358,7 @@ IOReturnValue SimDevice::do_clear_halt(uint8_t address) {
     return kIOReturnBadArgument;
   }
   ep->halted_ = false;
+  ep->send_injected();
   endpoint_activity(*ep);
   return kIOReturnSuccess;
 }
@@ -413,6 +426,29 @@ void SimDevice::inject_babble(uint8_t address) {
     } else {
       ep->babble_ = true;
     }
+  });
+}
+
+void SimDevice::inject_babbling_packet(uint8_t address) {
+  bus_.call([&] {
+    Endpoint* ep = endpoint(address);
+    if (ep != nullptr && ep->is_in()) {
+      ep->babble_packet_ = true;
+    }
+  });
+}
+
+bool SimDevice::inject_in_packet(uint8_t address, std::vector<uint8_t> raw) {
+  return bus_.call([&] {
+    Endpoint* ep = endpoint(address);
+    if (ep == nullptr || !ep->is_in() || raw.size() > ep->max_packet()) {
+      return false;
+    }
+    ep->injected_.push_back(std::move(raw));
+    if (!ep->halted_) {
+      ep->send_injected();
+    }
+    return true;
   });
 }
 
