@@ -55,7 +55,9 @@ bool Endpoint::send_packet(std::span<const uint8_t> packet) {
   }
   Transfer& t = queue_.front();
   const size_t room = t.buffer.size() - t.actual;
-  if (packet.size() > room || babble_packet_) {
+  if (babble_packet_ && babble_skip_ > 0) {
+    --babble_skip_;
+  } else if (packet.size() > room || babble_packet_) {
     // Babble: the device sent more than the host asked for (or, injected, more
     // than wMaxPacketSize); the packet is lost, the transfer ends in error.
     babble_packet_ = false;
@@ -69,7 +71,20 @@ bool Endpoint::send_packet(std::span<const uint8_t> packet) {
   if (packet.size() < max_packet_ || t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
   }
+  count_packet();
   return true;
+}
+
+void Endpoint::count_packet() {
+  if (stalls_left_ == 0 || --stall_countdown_ != 0) {
+    return;
+  }
+  // The endpoint halts (USB 2.0 §8.4.5: it answers STALL until cleared); the
+  // transfer in progress ends with what it carried so far, the rest with none.
+  --stalls_left_;
+  stall_countdown_ = stall_every_;
+  halted_ = true;
+  fail_all(kIOUSBPipeStalled);
 }
 
 void Endpoint::send_injected() {
@@ -98,6 +113,7 @@ void Endpoint::consume_out_packet() {
   if (t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
   }
+  count_packet();
 }
 
 // ====================================================================== SimDevice
@@ -429,11 +445,22 @@ void SimDevice::inject_babble(uint8_t address) {
   });
 }
 
-void SimDevice::inject_babbling_packet(uint8_t address) {
+void SimDevice::stall_after(uint8_t address, uint32_t packets, uint32_t times) {
+  bus_.call([&] {
+    if (Endpoint* ep = endpoint(address); ep != nullptr && packets > 0) {
+      ep->stall_every_ = packets;
+      ep->stall_countdown_ = packets;
+      ep->stalls_left_ = times;
+    }
+  });
+}
+
+void SimDevice::inject_babbling_packet(uint8_t address, uint32_t after_packets) {
   bus_.call([&] {
     Endpoint* ep = endpoint(address);
     if (ep != nullptr && ep->is_in()) {
       ep->babble_packet_ = true;
+      ep->babble_skip_ = after_packets;
     }
   });
 }

@@ -90,14 +90,20 @@ class Endpoint {
 
   // Sends injected packets into waiting transfers, oldest first.
   void send_injected();
+  // A packet went through: counts it towards a stall_after() halt.
+  void count_packet();
 
   SimDevice& device_;
   uint8_t address_;
   uint8_t type_;
   uint16_t max_packet_;
   bool halted_ = false;
-  bool babble_ = false;         // the next transfer fails with kIOReturnOverrun
-  bool babble_packet_ = false;  // the next packet the chip sends babbles
+  bool babble_ = false;           // the next transfer fails with kIOReturnOverrun
+  bool babble_packet_ = false;    // a packet the chip sends babbles: the next one after
+  uint32_t babble_skip_ = 0;      // this many
+  uint32_t stall_every_ = 0;      // stall_after(): packets between halts
+  uint32_t stall_countdown_ = 0;  // packets until the next halt
+  uint32_t stalls_left_ = 0;
   std::deque<Transfer> queue_;
   std::deque<std::vector<uint8_t>> injected_;  // inject_in_packet(), not yet sent
 };
@@ -113,12 +119,16 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   // Fault injection (any thread).
   void unplug();                 // detach: pending -> kIOReturnNoDevice, handler runs
   void stall(uint8_t endpoint);  // halt until clear_halt() (endpoint 0: STALL the next request)
+  // Halts `endpoint` each time it has carried `packets` more packets (IN: sent,
+  // OUT: accepted), `times` times: a device that stalls in the middle of a
+  // transfer, wherever the data stream is when the test looks.
+  void stall_after(uint8_t endpoint, uint32_t packets, uint32_t times = 1);
   void inject_babble(uint8_t endpoint);  // next IN transfer completes with kIOReturnOverrun
-  // The next packet the chip sends on IN `endpoint` is longer than wMaxPacketSize
-  // (a babbling device): the host loses it and the transfer it was going into
-  // ends with kIOReturnOverrun and the bytes before it. The chip counts the
-  // packet's payload in PortCounters::usb_in_lost_bytes.
-  void inject_babbling_packet(uint8_t endpoint);
+  // The packet the chip sends on IN `endpoint` after `after_packets` more is
+  // longer than wMaxPacketSize (a babbling device): the host loses it, and the
+  // transfer it was going into ends with kIOReturnOverrun and the bytes before
+  // it. The chip counts the packet's payload in PortCounters::usb_in_lost_bytes.
+  void inject_babbling_packet(uint8_t endpoint, uint32_t after_packets = 0);
   // `raw` (at most wMaxPacketSize bytes; empty: a zero-length packet) goes out
   // on IN `endpoint` ahead of the chip's own data, into the next transfer
   // waiting there. false for an endpoint that is not IN or a packet too long.

@@ -134,6 +134,53 @@ TEST(Faults, ABabblingPacketIsLostAndItsTransferKeepsWhatCameBefore) {
   EXPECT_EQ(c.usb_in_bytes, 136u);
 }
 
+// A device that halts mid-transfer: the transfer in progress ends with the
+// bytes it carried (IN: received, OUT: accepted), the others queued with none.
+TEST(Faults, StallAfterHaltsInTheMiddleOfATransfer) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("cdc-acm", bus);
+  sim::connect_loopback(dev->port(0));
+  dev->stall_after(0x02, 2);  // OUT: after two packets
+  const std::vector<uint8_t> data = pattern(200);
+  Pipe out(*dev, 0x02);
+  out.submit_out(data);
+  out.submit_out({1, 2, 3});
+  bus.advance(5ms);
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(sent[0].actual, 128u);
+  EXPECT_EQ(sent[1].status, kIOUSBPipeStalled);
+  EXPECT_EQ(sent[1].actual, 0u);
+  dev->stall_after(0x81, 1, 2);  // IN: after one packet, twice
+  Pipe in(*dev, 0x81);
+  in.submit_in(128);
+  in.submit_in(128);
+  bus.advance(5ms);
+  auto got = in.take();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin(), data.begin() + 64));
+  EXPECT_EQ(got[1].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[1].actual, 0u);
+  EXPECT_EQ(dev->clear_halt(0x81), kIOReturnSuccess);
+  in.submit_in(128);
+  bus.advance(5ms);
+  got = in.take();
+  ASSERT_EQ(got.size(), 1u);  // the second halt, one packet later
+  EXPECT_EQ(got[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin() + 64, data.begin() + 128));
+  EXPECT_EQ(dev->clear_halt(0x81), kIOReturnSuccess);
+  EXPECT_EQ(dev->clear_halt(0x02), kIOReturnSuccess);
+  out.submit_out(std::vector<uint8_t>(data.begin() + 128, data.end()));
+  in.submit_in(128);
+  bus.advance(5ms);
+  got = in.take();
+  ASSERT_EQ(got.size(), 1u);  // no more halts
+  EXPECT_EQ(got[0].status, kIOReturnSuccess);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin() + 128, data.end()));
+}
+
 // Packets a test puts on the wire go out ahead of the chip's data: a
 // zero-length packet ends a transfer with nothing, a short one with its bytes.
 TEST(Faults, InjectedInPacketsGoOutAheadOfTheChipsData) {
