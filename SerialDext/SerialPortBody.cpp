@@ -377,13 +377,18 @@ void SerialPortBody::pipe_error(transport::FaultSite site, transport::Status sta
 
 uint32_t SerialPortBody::rx_transfer(std::span<uint8_t> transfer) {
   transport::RxEvents events;
+  const uint32_t malformed = port_.stats().malformed;
   const uint32_t size = port_.handle_rx(transfer, events);
+  // A packet the decoder rejected is a device fault: news like a line error.
+  events_unpublished_ = events_unpublished_ || port_.stats().malformed != malformed;
   report(events);
   return size;
 }
 
 void SerialPortBody::interrupt_transfer(std::span<const uint8_t> transfer) {
   transport::RxEvents events;
+  const uint32_t malformed = port_.stats().malformed_notifications;
   port_.handle_interrupt(transfer, events);
+  events_unpublished_ = events_unpublished_ || port_.stats().malformed_notifications != malformed;
   report(events);
 }
