@@ -115,8 +115,9 @@ struct PipeStats {
                              // can say how many bytes it held
   uint64_t recoveries = 0;   // ok completions that followed a stall or an error: the pipe
                              // carried data again
-  uint64_t fault_bytes = 0;  // IN: bytes delivered from transfers that ended with an error;
-                             // OUT: bytes sent again after a transfer failed or came back short
+  uint64_t fault_bytes = 0;  // IN: bytes carried by transfers that ended with an error (the
+                             // owner's, as any payload); OUT: bytes sent again after a
+                             // transfer failed or came back short
   uint64_t discarded_bytes = 0;  // bytes dropped by a purge, a stopped pipe, drop(), or a
                                  // payload park() could not keep
   uint32_t max_in_flight = 0;    // deepest queue reached
