@@ -1241,6 +1241,28 @@ TEST_F(DeepOutFixture, AStalledPipeResendsEveryRestInOrderOnceNothingIsInFlight)
   EXPECT_EQ(queue_.stats().bytes, 48u);
 }
 
+// Should ClearStall abort the pipe's other transfers (assumption 12), their
+// aborts are the halt already cleared: the rest goes again, in order.
+TEST_F(DeepOutFixture, AbortsAfterTheClearOfAHaltAreThatHalt) {
+  const std::vector<uint8_t> data = sequence(48, 0);
+  put(data);
+  ASSERT_EQ(queue_.pump(io_, ring_), 48u);
+  EXPECT_EQ(queue_.complete(Status::stall, 10), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::proceed);
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::proceed);
+  EXPECT_FALSE(queue_.stopped());
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  ASSERT_EQ(io_.transfers.size(), 6u);
+  std::vector<uint8_t> delivered(data.begin(), data.begin() + 10);
+  for (size_t i = 3; i < io_.transfers.size(); ++i) {
+    delivered.insert(delivered.end(), io_.transfers[i].begin(), io_.transfers[i].end());
+  }
+  EXPECT_EQ(delivered, data);
+  // An abort of a transfer submitted since the clear is the owner's: stop.
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::stop);
+  EXPECT_EQ(queue_.stats().stalls, 1u);
+}
+
 TEST_F(DeepOutFixture, BackOffHoldsEverySlot) {
   put(sequence(32, 0));
   ASSERT_EQ(queue_.pump(io_, ring_), 32u);
