@@ -369,8 +369,7 @@ void SerialPortBody::report(const transport::RxEvents& events) {
 }
 
 void SerialPortBody::pipe_error(transport::FaultSite site, transport::Status status) {
-  if (status != transport::Status::ok && status != transport::Status::aborted) {
-    port_.note_pipe_error(site, status);
+  if (port_.note_pipe_error(site, status)) {
     events_unpublished_ = true;
   }
 }

@@ -744,7 +744,7 @@ void org_usbserialbridge_SerialPortDriver::ReadComplete_Impl(OSAction* action, I
     case transport::PipeAction::proceed:
       break;
     case transport::PipeAction::clear_stall:
-      DEXT_LOG(kClassName, "bulk IN stalled (%u bytes before it delivered); clearing",
+      DEXT_LOG(kClassName, "bulk IN stalled after %u bytes, delivered; clearing",
                static_cast<uint32_t>(done.payload.size()));
       clear_stall(ivars, ivars->pipes.in, transport::FaultSite::bulk_in);
       break;

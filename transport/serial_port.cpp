@@ -83,11 +83,13 @@ Status SerialPort::note(Status status) {
   return status;
 }
 
-void SerialPort::note_pipe_error(FaultSite site, Status status) {
-  if (status != Status::ok && status != Status::aborted) {
-    stats_.last_error = status;
-    stats_.last_error_site = site;
+bool SerialPort::note_pipe_error(FaultSite site, Status status) {
+  if (status == Status::ok || status == Status::aborted) {
+    return false;
   }
+  stats_.last_error = status;
+  stats_.last_error_site = site;
+  return true;
 }
 
 const char* to_string(FaultSite site) {

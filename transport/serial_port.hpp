@@ -105,8 +105,8 @@ class SerialPort {
   void handle_interrupt(std::span<const uint8_t> packet, RxEvents& events);
   // A transfer on one of the port's pipes failed with `status` (the owner of
   // the pipes counts it; this keeps it as the last error). ok and aborted (the
-  // owner's own Abort) are not errors and change nothing.
-  void note_pipe_error(FaultSite site, Status status);
+  // owner's own Abort) are not errors and change nothing. True when it was one.
+  bool note_pipe_error(FaultSite site, Status status);
 
   const PortStats& stats() const { return stats_; }
   const LineSettings& line() const { return line_; }

@@ -430,6 +430,7 @@ struct FaultRun {
   // What was counted: by the driver on the IOUserSerial class, by hostkit's
   // framework on the IOUserUSBSerial class.
   uint64_t rx_stalls = 0, tx_stalls = 0, rx_fault_bytes = 0, rx_discarded = 0, tx_resent = 0;
+  std::string last_error;  // the driver's own Statistics LastError, on either class
 };
 
 uint64_t number_in(const OSDictionary* dictionary, const char* key) {
@@ -528,9 +529,18 @@ FaultRun fault_run(std::string path, const char* chip, uint32_t in_halts, uint32
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const tty::PortInfo port = stack.ports().at(0);
     const OSDictionary* counters = port.data_path.get();
-    if (driver_class == transport::DriverClass::serial && port.driver_properties) {
-      counters = OSDynamicCast(OSDictionary, port.driver_properties->getObject("Statistics"));
+    const OSDictionary* statistics =
+        port.driver_properties
+            ? OSDynamicCast(OSDictionary, port.driver_properties->getObject("Statistics"))
+            : nullptr;
+    if (driver_class == transport::DriverClass::serial) {
+      counters = statistics;
     }
+    const OSString* last_error =
+        statistics != nullptr
+            ? OSDynamicCast(OSString, const_cast<OSDictionary*>(statistics)->getObject("LastError"))
+            : nullptr;
+    run.last_error = last_error != nullptr ? last_error->getCStringNoCopy() : "(none)";
     run.rx_stalls = number_in(counters, "RxStalls");
     run.tx_stalls = number_in(counters, "TxStalls");
     run.rx_fault_bytes = number_in(counters, "RxFaultBytes");
@@ -701,12 +711,13 @@ int main(int argc, char** argv) {
   for (const FaultRun& r : faults) {
     std::printf(
         "  %-66s: %6zu bytes lost, first wrong byte %s; counted %llu IN / %llu OUT halts, "
-        "%llu bytes in failed IN transfers, %llu of them dropped, %llu resent\n",
+        "%llu bytes in failed IN transfers, %llu of them dropped, %llu resent; the driver's "
+        "LastError %s\n",
         r.path.c_str(), r.lost(), r.first_wrong ? std::to_string(*r.first_wrong).c_str() : "none",
         static_cast<unsigned long long>(r.rx_stalls), static_cast<unsigned long long>(r.tx_stalls),
         static_cast<unsigned long long>(r.rx_fault_bytes),
         static_cast<unsigned long long>(r.rx_discarded),
-        static_cast<unsigned long long>(r.tx_resent));
+        static_cast<unsigned long long>(r.tx_resent), r.last_error.c_str());
     json.begin_object();
     json.field("path", r.path);
     json.field("in_halts", static_cast<uint64_t>(r.in_halts));
@@ -725,6 +736,7 @@ int main(int argc, char** argv) {
     json.field("rx_fault_bytes", r.rx_fault_bytes);
     json.field("rx_discarded_bytes", r.rx_discarded);
     json.field("tx_resent_bytes", r.tx_resent);
+    json.field("driver_last_error", r.last_error);
     json.end_object();
   }
   json.end_array();

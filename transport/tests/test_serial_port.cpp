@@ -878,14 +878,14 @@ TEST_F(SerialPortTest, HandleInterruptEvents) {
 TEST_F(SerialPortTest, PipeErrorsAreTheLastErrorWithTheirSite) {
   attach(kFullCaps);
   EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::none);
-  port_.note_pipe_error(transport::FaultSite::bulk_in, Status::stall);
+  EXPECT_TRUE(port_.note_pipe_error(transport::FaultSite::bulk_in, Status::stall));
   EXPECT_EQ(port_.stats().last_error, Status::stall);
   EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::bulk_in);
   // The owner's own Abort and a success are not errors.
-  port_.note_pipe_error(transport::FaultSite::bulk_out, Status::aborted);
-  port_.note_pipe_error(transport::FaultSite::bulk_out, Status::ok);
+  EXPECT_FALSE(port_.note_pipe_error(transport::FaultSite::bulk_out, Status::aborted));
+  EXPECT_FALSE(port_.note_pipe_error(transport::FaultSite::bulk_out, Status::ok));
   EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::bulk_in);
-  port_.note_pipe_error(transport::FaultSite::interrupt_in, Status::overflow);
+  EXPECT_TRUE(port_.note_pipe_error(transport::FaultSite::interrupt_in, Status::overflow));
   EXPECT_EQ(port_.stats().last_error, Status::overflow);
   EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::interrupt_in);
   EXPECT_EQ(port_.stats().control_failures, 0u);  // pipes are counted by their owner
