@@ -3,8 +3,9 @@
 // parking and ordered draining, the bytes of failed IN transfers delivered,
 // one halt counted once however many transfers it fails, recoveries, back-off,
 // the consecutive-error limit, stop, partial OUT transfers and purges, several
-// OUT transfers in flight and their order after a failure. Expected actions come from the table in
-// bulk_pipeline.hpp (after Linux cdc-acm's acm_read_bulk_callback).
+// OUT transfers in flight and their order after a failure. Expected actions
+// come from the table in bulk_pipeline.hpp (after Linux cdc-acm's
+// acm_read_bulk_callback).
 #include <array>
 #include <cstdint>
 #include <span>
