@@ -11,7 +11,7 @@
 namespace {
 
 // Statistics are republished at most this often from the data path, and, after
-// a transfer that brought line errors or a modem change (rare, and what a user
+// a transfer that brought line errors, a modem change or a pipe error (rare, and what a user
 // watches for), at most this often.
 constexpr uint64_t kPublishIntervalNs = 1'000'000'000;
 constexpr uint64_t kEventPublishIntervalNs = 50'000'000;
@@ -161,7 +161,7 @@ void SerialPortBody::publish_statistics(const DataPathStats* data_path) {
     return;
   }
   const transport::PortStats& stats = port_.stats();
-  OSDictionary* values = OSDictionary::withCapacity(24);
+  OSDictionary* values = OSDictionary::withCapacity(40);
   OSDictionary* wrapper = OSDictionary::withCapacity(1);
   if (values == nullptr || wrapper == nullptr) {
     OSSafeReleaseNULL(values);
@@ -186,22 +186,36 @@ void SerialPortBody::publish_statistics(const DataPathStats* data_path) {
   put("ModemChanges", stats.modem_changes);
   put("StatusOnlyPackets", stats.status_only_packets);
   put("MalformedPackets", stats.malformed);
+  put("InterruptTransfers", stats.interrupt_transfers);
+  put("MalformedNotifications", stats.malformed_notifications);
   put("ControlFailures", stats.control_failures);
   if (data_path != nullptr && data_path->rx != nullptr && data_path->tx != nullptr) {
-    put("RxMaxInFlight", data_path->rx->max_in_flight);
-    put("RxStalls", data_path->rx->stalls);
-    put("RxDiscardedBytes", data_path->rx->discarded_bytes);
+    const transport::PipeStats& rx = *data_path->rx;
+    const transport::PipeStats& tx = *data_path->tx;
+    put("RxMaxInFlight", rx.max_in_flight);
+    put("RxStalls", rx.stalls);
+    put("RxErrors", rx.errors);
+    put("RxBabbles", rx.babbles);
+    put("RxRecoveries", rx.recoveries);
+    put("RxFaultBytes", rx.fault_bytes);
+    put("RxDiscardedBytes", rx.discarded_bytes);
     put("RxParkedBytes", data_path->rx_parked_bytes);
-    put("TxBytes", data_path->tx->bytes);
-    put("TxMaxInFlight", data_path->tx->max_in_flight);
-    put("TxStalls", data_path->tx->stalls);
-    put("TxDiscardedBytes", data_path->tx->discarded_bytes);
+    put("TxBytes", tx.bytes);
+    put("TxMaxInFlight", tx.max_in_flight);
+    put("TxStalls", tx.stalls);
+    put("TxErrors", tx.errors);
+    put("TxRecoveries", tx.recoveries);
+    put("TxResentBytes", tx.fault_bytes);
+    put("TxDiscardedBytes", tx.discarded_bytes);
+    if (data_path->interrupt != nullptr) {
+      const transport::PipeStats& interrupt = *data_path->interrupt;
+      put("InterruptStalls", interrupt.stalls);
+      put("InterruptErrors", interrupt.errors);
+      put("InterruptRecoveries", interrupt.recoveries);
+    }
   }
-  OSString* last_error = OSString::withCString(status_name(stats.last_error));
-  if (last_error != nullptr) {
-    values->setObject("LastError", last_error);
-    last_error->release();
-  }
+  set_string(values, "LastError", status_name(stats.last_error));
+  set_string(values, "LastErrorSite", transport::to_string(stats.last_error_site));
   wrapper->setObject("Statistics", values);
   service_->SetProperties(wrapper);
   values->release();
@@ -354,15 +368,26 @@ void SerialPortBody::report(const transport::RxEvents& events) {
   }
 }
 
+void SerialPortBody::pipe_error(transport::FaultSite site, transport::Status status) {
+  if (port_.note_pipe_error(site, status)) {
+    events_unpublished_ = true;
+  }
+}
+
 uint32_t SerialPortBody::rx_transfer(std::span<uint8_t> transfer) {
   transport::RxEvents events;
+  const uint32_t malformed = port_.stats().malformed;
   const uint32_t size = port_.handle_rx(transfer, events);
+  // A packet the decoder rejected is a device fault: news like a line error.
+  events_unpublished_ = events_unpublished_ || port_.stats().malformed != malformed;
   report(events);
   return size;
 }
 
 void SerialPortBody::interrupt_transfer(std::span<const uint8_t> transfer) {
   transport::RxEvents events;
+  const uint32_t malformed = port_.stats().malformed_notifications;
   port_.handle_interrupt(transfer, events);
+  events_unpublished_ = events_unpublished_ || port_.stats().malformed_notifications != malformed;
   report(events);
 }

@@ -36,6 +36,7 @@
 struct DataPathStats {
   const transport::PipeStats* rx = nullptr;
   const transport::PipeStats* tx = nullptr;
+  const transport::PipeStats* interrupt = nullptr;  // null: the port has no interrupt pipe
   uint32_t rx_parked_bytes = 0;
 };
 
@@ -75,11 +76,14 @@ class SerialPortBody {
   uint32_t rx_transfer(std::span<uint8_t> transfer);
   // One finished interrupt-IN transfer.
   void interrupt_transfer(std::span<const uint8_t> transfer);
+  // A transfer on one of the pipes the class runs itself ended with `status`:
+  // kept as the last error (the pipeline counts it), published within 50 ms.
+  void pipe_error(transport::FaultSite site, transport::Status status);
 
   // Publishes "Statistics" (with the data path's counters when given).
   void publish_statistics(const DataPathStats* data_path = nullptr);
   // After a transfer changed the counters: publishes at most once a second, or
-  // every 50 ms while a line error or modem change is unpublished. What cannot
+  // every 50 ms while a line error, modem change or pipe error is unpublished. What cannot
   // go out yet is published by the statistics timer when it is due, so the last
   // change of a burst is never left unpublished once the line goes quiet.
   void publish_statistics_now_and_then(const DataPathStats* data_path = nullptr);
@@ -98,6 +102,6 @@ class SerialPortBody {
   IOTimerDispatchSource* statistics_timer_ = nullptr;
   uint64_t last_publish_ns_ = 0;     // CLOCK_MONOTONIC_RAW
   uint64_t timer_deadline_ns_ = 0;   // 0: the timer is not armed
-  bool events_unpublished_ = false;  // a line error or modem change
+  bool events_unpublished_ = false;  // a line error, a modem change or a pipe error
   bool counters_unpublished_ = false;
 };

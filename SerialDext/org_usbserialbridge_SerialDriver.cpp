@@ -142,6 +142,9 @@ kern_return_t org_usbserialbridge_SerialDriver::HwProgramFlowControl_Impl(uint32
   return ivars->body.program_flow(arg, xon, xoff);
 }
 
+// [U] The framework's pipes are not ours: their halts, errors and any byte the
+// framework drops never reach this class, which counts only what it is handed
+// (docs/driverkit-assumptions.md item 44).
 void org_usbserialbridge_SerialDriver::handleRxPacket(uint8_t*& packet, uint32_t& size) {
   size = ivars->body.rx_transfer({packet, size});
   ivars->body.publish_statistics_now_and_then();

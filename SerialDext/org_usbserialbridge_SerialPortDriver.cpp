@@ -125,7 +125,9 @@ using IVars = org_usbserialbridge_SerialPortDriver_IVars;
 namespace {
 
 DataPathStats data_path_stats(IVars* ivars) {
-  return {&ivars->pipes.rx.stats(), &ivars->pipes.tx.stats(), ivars->pipes.rx.parked_bytes()};
+  const Pipes& p = ivars->pipes;
+  return {&p.rx.stats(), &p.tx.stats(), p.interrupt != nullptr ? &p.interrupts.stats() : nullptr,
+          p.rx.parked_bytes()};
 }
 
 void release_pipes(IOService* self, IVars* ivars) {
@@ -348,6 +350,18 @@ void pump_tx(org_usbserialbridge_SerialPortDriver* self, IVars* ivars) {
 void pump_interrupts(IVars* ivars) {
   if (ivars->active && ivars->pipes.interrupt != nullptr) {
     (void)ivars->pipes.interrupts.pump(ivars->pipes.interrupt_io, UINT32_MAX);
+  }
+}
+
+// One ClearStall per halt (BulkInQueue/BulkOutQueue tell the first of its
+// completions from the rest). A clear that fails is the pipe's last error; the
+// next transfer on the still halted pipe stalls again and asks for another.
+void clear_stall(IVars* ivars, IOUSBHostPipe* pipe, transport::FaultSite site) {
+  const kern_return_t cleared = pipe->ClearStall(true);
+  if (cleared != kIOReturnSuccess) {
+    DEXT_LOG(kClassName, "%{public}s: ClearStall failed: 0x%x", transport::to_string(site),
+             cleared);
+    ivars->body.pipe_error(site, transport::kern::to_status(cleared));
   }
 }
 
@@ -718,17 +732,21 @@ void org_usbserialbridge_SerialPortDriver::ReadComplete_Impl(OSAction* action, I
     return;
   }
   const auto slot = static_cast<uint8_t>(slot_of(action));
-  std::span<uint8_t> payload;
-  switch (ivars->pipes.rx.complete(slot, transport::kern::to_status(status), actualByteCount,
-                                   payload)) {
+  const transport::Status result = transport::kern::to_status(status);
+  const transport::InCompletion done = ivars->pipes.rx.complete(slot, result, actualByteCount);
+  if (done.completed) {
+    // Decoded in place (FTDI status bytes stripped), kept in its slot until the
+    // ring has room. The bytes of a transfer a fault cut short go the same way.
+    ivars->pipes.rx.park(slot, done.payload.first(ivars->body.rx_transfer(done.payload)));
+  }
+  ivars->body.pipe_error(transport::FaultSite::bulk_in, result);
+  switch (done.action) {
     case transport::PipeAction::proceed:
-      // Decoded in place (FTDI status bytes stripped), kept in its slot until
-      // the ring has room.
-      ivars->pipes.rx.park(slot, payload.first(ivars->body.rx_transfer(payload)));
       break;
     case transport::PipeAction::clear_stall:
-      DEXT_LOG(kClassName, "bulk IN stalled; clearing");
-      ivars->pipes.in->ClearStall(true);
+      DEXT_LOG(kClassName, "bulk IN stalled after %u bytes, delivered; clearing",
+               static_cast<uint32_t>(done.payload.size()));
+      clear_stall(ivars, ivars->pipes.in, transport::FaultSite::bulk_in);
       break;
     case transport::PipeAction::back_off:
       back_off(ivars, "bulk IN", status);
@@ -749,12 +767,16 @@ void org_usbserialbridge_SerialPortDriver::WriteComplete_Impl(OSAction*, IORetur
   if (!ivars->active) {
     return;
   }
-  switch (ivars->pipes.tx.complete(transport::kern::to_status(status), actualByteCount)) {
+  const transport::Status result = transport::kern::to_status(status);
+  ivars->body.pipe_error(transport::FaultSite::bulk_out, result);
+  // Whatever the action, the unsent rest of the transfer goes again from where
+  // it stopped (BulkOutQueue), once the pipe is clear.
+  switch (ivars->pipes.tx.complete(result, actualByteCount)) {
     case transport::PipeAction::proceed:
       break;
     case transport::PipeAction::clear_stall:
-      DEXT_LOG(kClassName, "bulk OUT stalled; clearing");
-      ivars->pipes.out->ClearStall(true);
+      DEXT_LOG(kClassName, "bulk OUT stalled after %u bytes; clearing", actualByteCount);
+      clear_stall(ivars, ivars->pipes.out, transport::FaultSite::bulk_out);
       break;
     case transport::PipeAction::back_off:
       back_off(ivars, "bulk OUT", status);
@@ -766,6 +788,7 @@ void org_usbserialbridge_SerialPortDriver::WriteComplete_Impl(OSAction*, IORetur
       break;
   }
   pump_tx(this, ivars);
+  publish_now_and_then(ivars);
 }
 
 void org_usbserialbridge_SerialPortDriver::InterruptComplete_Impl(OSAction*, IOReturn status,
@@ -774,20 +797,27 @@ void org_usbserialbridge_SerialPortDriver::InterruptComplete_Impl(OSAction*, IOR
   if (!ivars->active) {
     return;
   }
-  std::span<uint8_t> payload;
-  switch (ivars->pipes.interrupts.complete(0, transport::kern::to_status(status), actualByteCount,
-                                           payload)) {
+  const transport::Status result = transport::kern::to_status(status);
+  const transport::InCompletion done = ivars->pipes.interrupts.complete(0, result, actualByteCount);
+  if (done.completed) {
+    ivars->body.interrupt_transfer(done.payload);
+    ivars->pipes.interrupts.release(0);
+  }
+  ivars->body.pipe_error(transport::FaultSite::interrupt_in, result);
+  switch (done.action) {
     case transport::PipeAction::proceed:
-      ivars->body.interrupt_transfer(payload);
-      ivars->pipes.interrupts.release(0);
       break;
     case transport::PipeAction::clear_stall:
-      ivars->pipes.interrupt->ClearStall(true);
+      DEXT_LOG(kClassName, "interrupt IN stalled; clearing");
+      clear_stall(ivars, ivars->pipes.interrupt, transport::FaultSite::interrupt_in);
       break;
     case transport::PipeAction::back_off:
       back_off(ivars, "interrupt IN", status);
       break;
     case transport::PipeAction::stop:
+      if (status != kIOReturnAborted) {
+        DEXT_LOG(kClassName, "interrupt IN stopped: 0x%x", status);
+      }
       break;
   }
   pump_interrupts(ivars);

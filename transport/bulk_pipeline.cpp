@@ -48,15 +48,30 @@ PipeAction action_for(Status completion_status) {
   return PipeAction::stop;
 }
 
-PipeAction CompletionCounter::count(Status status, PipeStats& stats) {
+PipeAction CompletionCounter::count(Status status, uint32_t era, PipeStats& stats) {
   PipeAction action = action_for(status);
+  // The rest of a halt already cleared: the stall completions of the other
+  // transfers it failed, and aborts of transfers submitted before the clear.
+  if (era != era_ && (status == Status::stall || status == Status::aborted)) {
+    return PipeAction::proceed;
+  }
   if (action == PipeAction::proceed) {
     consecutive_errors_ = 0;
     ++stats.transfers;
+    if (faulted_) {
+      ++stats.recoveries;
+      faulted_ = false;
+    }
   } else if (action == PipeAction::clear_stall) {
     ++stats.stalls;
+    ++era_;
+    faulted_ = true;
   } else if (action == PipeAction::back_off) {
     ++stats.errors;
+    if (status == Status::overflow) {
+      ++stats.babbles;
+    }
+    faulted_ = true;
     if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
       action = PipeAction::stop;
     } else {
@@ -120,6 +135,7 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
       return status;
     }
     slots_[slot].state = SlotState::in_flight;
+    slots_[slot].era = counter_.era();
     ++in_flight_;
     stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
     next_submit_ = static_cast<uint8_t>((slot + 1) % config_.depth);
@@ -130,30 +146,33 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
   return Status::ok;
 }
 
-PipeAction BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes,
-                                 std::span<uint8_t>& payload) {
-  payload = {};
+InCompletion BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes) {
+  InCompletion done;
   if (slot >= config_.depth || slots_[slot].state != SlotState::in_flight) {
     // A completion we did not ask for: the owner's bookkeeping is broken. Stop
     // rather than corrupt the stream.
     stopped_ = true;
-    return PipeAction::stop;
+    return done;
   }
   --in_flight_;
   const uint32_t length = std::min(bytes, config_.transfer_size);
-  const PipeAction action = counter_.count(status, stats_);
-  if (action == PipeAction::proceed) {
-    slots_[slot].state = SlotState::completed;
-    payload = slot_buffer(slot).first(length);
-    stats_.bytes += length;
-    return action;
-  }
-  stats_.discarded_bytes += length;
-  make_idle(slot);
-  if (action == PipeAction::stop) {
+  done.action = counter_.count(status, slots_[slot].era, stats_);
+  if (done.action == PipeAction::stop) {
     stopped_ = true;
   }
-  return action;
+  stats_.bytes += length;
+  if (status != Status::ok) {
+    stats_.fault_bytes += length;
+  }
+  if (status == Status::ok || length > 0) {
+    slots_[slot].state = SlotState::completed;
+    slots_[slot].length = length;
+    done.payload = slot_buffer(slot).first(length);
+    done.completed = true;
+  } else {
+    make_idle(slot);
+  }
+  return done;
 }
 
 bool BulkInQueue::park(uint8_t slot, std::span<const uint8_t> payload) {
@@ -181,6 +200,13 @@ bool BulkInQueue::park(uint8_t slot, std::span<const uint8_t> payload) {
 
 void BulkInQueue::release(uint8_t slot) {
   if (slot < config_.depth && slots_[slot].state == SlotState::completed) {
+    make_idle(slot);
+  }
+}
+
+void BulkInQueue::drop(uint8_t slot) {
+  if (slot < config_.depth && slots_[slot].state == SlotState::completed) {
+    stats_.discarded_bytes += slots_[slot].length;
     make_idle(slot);
   }
 }
@@ -276,6 +302,7 @@ Status BulkOutQueue::submit(OutPipeIo& io, uint8_t slot) {
   const Status status = io.submit_out(slot, {buffers_[slot], s.length});
   if (status == Status::ok) {
     s.in_flight = true;
+    s.era = counter_.era();
     ++in_flight_;
     stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
   }
@@ -322,11 +349,16 @@ uint32_t BulkOutQueue::pump_from(OutPipeIo& io, uint32_t (*read)(void*, std::spa
     }
     for (uint8_t p = 0; p < used_; ++p) {
       const uint8_t slot = slot_at(p);
-      if (slots_[slot].sent < slots_[slot].length && submit(io, slot) != Status::ok) {
+      const uint32_t rest = slots_[slot].length - slots_[slot].sent;
+      if (rest == 0) {
+        continue;
+      }
+      if (submit(io, slot) != Status::ok) {
         stopped_ = true;
         drop_idle();
         return 0;
       }
+      stats_.fault_bytes += rest;
     }
   }
   uint32_t taken = 0;
@@ -370,7 +402,7 @@ PipeAction BulkOutQueue::complete(Status status, uint32_t bytes) {
   if (status == Status::ok && accepted == 0 && s.sent < s.length) {
     status = Status::short_transfer;
   }
-  const PipeAction action = counter_.count(status, stats_);
+  const PipeAction action = counter_.count(status, s.era, stats_);
   if (s.discard_on_completion) {
     stats_.discarded_bytes += s.length - s.sent;
     s.sent = s.length;

@@ -5,7 +5,10 @@
 //       its owner (e.g. FTDI status bytes stripped), then parked; parked
 //       payload drains into the RX ring oldest first. When the ring is full the
 //       payload waits in its slot, the slot is not re-armed, and the device is
-//       back-pressured once every slot is parked: nothing is dropped.
+//       back-pressured once every slot is parked: nothing is dropped. A transfer
+//       that ends with an error (a stall, a babble, an unplug) hands over the
+//       bytes that arrived before the fault like any other: they are the
+//       device's data, already on the host.
 //       Apple's IOUserUSBSerial behaviour (one wMaxPacketSize read, re-armed only
 //       while the ring has that much room) is the configuration
 //       {depth 1, transfer_size = wMaxPacketSize, rearm_only_with_room}.
@@ -24,11 +27,17 @@
 // Every completion status maps to exactly one action (action_for):
 //
 //   status                          action        what the owner does
-//   ok                              proceed       use the data, pump again
+//   ok                              proceed       pump again
 //   stall                           clear_stall   ClearStall on the pipe, then pump
 //   timeout, overflow (babble),     back_off      wait kBackOffMs, end_back_off(), pump
 //   io_error, short_transfer, ...                 (kMaxConsecutiveErrors in a row -> stop)
 //   aborted, no_device              stop          nothing more on this pipe
+//
+// One halt fails every transfer queued on the pipe, so one stall arrives as
+// several completions. Only the first asks for clear_stall; the others, and an
+// abort of a transfer submitted before that ClearStall [U: whether ClearStall
+// aborts the pipe's other transfers, item 12], belong to the halt already
+// cleared: they come back as proceed and their slots are simply re-armed.
 //
 // I/O is done by the owner through InPipeIo / OutPipeIo (hostkit over
 // IOUSBHostPipe, the IOUserSerial dext, or a test fake). Completions must
@@ -94,27 +103,57 @@ class OutPipeIo {
 };
 
 struct PipeStats {
-  uint64_t transfers = 0;  // completions with ok
-  uint64_t bytes = 0;      // IN: bytes of ok completions; OUT: bytes the device
-                           // accepted, by any completion (they are never resent)
-  uint64_t stalls = 0;
-  uint64_t errors = 0;           // completions mapped to back_off
-  uint64_t discarded_bytes = 0;  // bytes dropped by purge, a failed transfer or a
+  uint64_t transfers = 0;    // completions with ok
+  uint64_t bytes = 0;        // IN: bytes the transfers carried, whatever their status (all
+                             // handed to the owner); OUT: bytes the device accepted, by any
+                             // completion (they are never resent)
+  uint64_t stalls = 0;       // halts: the first stall completion after the last ClearStall
+                             // (the other transfers one halt fails are not counted again)
+  uint64_t errors = 0;       // completions mapped to back_off
+  uint64_t babbles = 0;      // of those, overflow: the device sent more than the transfer could
+                             // take; the packet that overflowed is lost, and nothing on the host
+                             // can say how many bytes it held
+  uint64_t recoveries = 0;   // ok completions that followed a stall or an error: the pipe
+                             // carried data again
+  uint64_t fault_bytes = 0;  // IN: bytes carried by transfers that ended with an error (the
+                             // owner's, as any payload); OUT: bytes sent again after a
+                             // transfer failed or came back short
+  uint64_t discarded_bytes = 0;  // bytes dropped by a purge, a stopped pipe, drop(), or a
                                  // payload park() could not keep
   uint32_t max_in_flight = 0;    // deepest queue reached
 };
 
 // What both queues do with a completion: map its status (action_for), count it
-// in `stats`, and turn the kMaxConsecutiveErrors-th back_off in a row into stop.
+// in `stats`, tell a new halt from the rest of one already cleared, and turn the
+// kMaxConsecutiveErrors-th back_off in a row into stop.
 class CompletionCounter {
  public:
-  PipeAction count(Status status, PipeStats& stats);
+  // `era`: era() when the transfer was submitted.
+  PipeAction count(Status status, uint32_t era, PipeStats& stats);
   void end_back_off() { backing_off_ = false; }
   bool backing_off() const { return backing_off_; }
+  // Changes at every clear_stall: a transfer submitted before belongs to the
+  // halt that was cleared.
+  uint32_t era() const { return era_; }
 
  private:
   uint32_t consecutive_errors_ = 0;
+  uint32_t era_ = 0;
   bool backing_off_ = false;
+  bool faulted_ = false;  // a stall or an error since the last ok completion
+};
+
+// A finished IN transfer, as BulkInQueue::complete hands it to the owner.
+struct InCompletion {
+  PipeAction action = PipeAction::stop;  // what to do with the pipe
+  // The bytes the transfer carried, inside the slot buffer, whatever its status:
+  // a transfer cut short by a stall, a babble or an unplug keeps what arrived
+  // before the fault.
+  std::span<uint8_t> payload;
+  // The slot holds `payload` until the owner calls park() (or release() or
+  // drop()): set for every ok completion and every failed one that carried
+  // bytes. Otherwise the slot is free again.
+  bool completed = false;
 };
 
 struct InQueueConfig {
@@ -142,10 +181,10 @@ class BulkInQueue {
   // submit error (the queue then stops; the owner decides what to log).
   Status pump(InPipeIo& io, uint32_t consumer_room);
 
-  // A transfer finished. Returns the action for the pipe. On proceed,
-  // `payload` spans the received bytes inside the slot buffer; the owner may
-  // rewrite them in place and must then call park() (or release()).
-  PipeAction complete(uint8_t slot, Status status, uint32_t bytes, std::span<uint8_t>& payload);
+  // A transfer finished with `status` after the device sent `bytes`. Returns the
+  // action for the pipe and, while `completed`, the payload: the owner may
+  // rewrite it in place (decode) and then calls park() (or release()/drop()).
+  [[nodiscard]] InCompletion complete(uint8_t slot, Status status, uint32_t bytes);
 
   // Queues the (decoded) payload of a completed slot for drain(). `payload`
   // must lie within the slot buffer. An empty payload frees the slot at once.
@@ -156,6 +195,9 @@ class BulkInQueue {
 
   // Frees a completed slot without delivering anything (in-place consumers).
   void release(uint8_t slot);
+  // Frees a completed slot and counts what it held in discarded_bytes (an owner
+  // that throws a payload away says so).
+  void drop(uint8_t slot);
 
   // Moves parked payload, oldest first, into `ring` as room allows; slots that
   // empty become idle. Returns the bytes moved.
@@ -187,7 +229,8 @@ class BulkInQueue {
   enum class SlotState : uint8_t { idle, in_flight, completed, parked };
   struct Slot {
     SlotState state = SlotState::idle;
-    uint32_t offset = 0;  // parked payload: [offset, offset + length) of the slot buffer
+    uint32_t era = 0;     // CompletionCounter::era() at submission
+    uint32_t offset = 0;  // completed or parked payload: [offset, offset + length) of the buffer
     uint32_t length = 0;
   };
 
@@ -237,8 +280,8 @@ class BulkOutQueue {
   }
 
   // The oldest transfer in flight finished having sent `bytes`. Returns the
-  // action; on proceed or clear_stall/back_off, unsent bytes are kept and
-  // resubmitted by pump().
+  // action; unless it is stop, the unsent rest is kept and sent again by pump(),
+  // from where the transfer stopped.
   PipeAction complete(Status status, uint32_t bytes);
 
   // Drops bytes not yet sent (TCOFLUSH). A transfer in flight is left to
@@ -260,6 +303,7 @@ class BulkOutQueue {
   struct Slot {
     uint32_t length = 0;  // bytes of the current transfer in the slot buffer
     uint32_t sent = 0;    // of those, confirmed sent
+    uint32_t era = 0;     // CompletionCounter::era() at submission
     bool in_flight = false;
     bool discard_on_completion = false;
   };

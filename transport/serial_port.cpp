@@ -78,8 +78,34 @@ Status SerialPort::note(Status status) {
   if (status != Status::ok) {
     ++stats_.control_failures;
     stats_.last_error = status;
+    stats_.last_error_site = FaultSite::control;
   }
   return status;
+}
+
+bool SerialPort::note_pipe_error(FaultSite site, Status status) {
+  if (status == Status::ok || status == Status::aborted) {
+    return false;
+  }
+  stats_.last_error = status;
+  stats_.last_error_site = site;
+  return true;
+}
+
+const char* to_string(FaultSite site) {
+  switch (site) {
+    case FaultSite::none:
+      return "none";
+    case FaultSite::control:
+      return "control";
+    case FaultSite::bulk_in:
+      return "bulk-in";
+    case FaultSite::bulk_out:
+      return "bulk-out";
+    case FaultSite::interrupt_in:
+      return "interrupt-in";
+  }
+  return "unknown";
 }
 
 Status SerialPort::activate() {
@@ -310,7 +336,6 @@ void SerialPort::absorb(const RxReport& report, RxEvents& events) {
   events.errors = report.errors;
   stats_.errors += report.errors;
   stats_.status_only_packets += report.status_only_packets;
-  stats_.malformed += report.malformed;
   if (report.modem_valid && (!modem_known_ || !(report.modem == modem_))) {
     modem_ = report.modem;
     modem_known_ = true;
@@ -332,6 +357,7 @@ uint32_t SerialPort::handle_rx(std::span<uint8_t> transfer, RxEvents& events) {
   const uint32_t payload = chip_->decode_rx(transfer, report);
   ++stats_.rx_transfers;
   stats_.rx_bytes += payload;
+  stats_.malformed += report.malformed;
   absorb(report, events);
   return payload;
 }
@@ -345,6 +371,8 @@ void SerialPort::handle_interrupt(std::span<const uint8_t> packet, RxEvents& eve
   if (chip_->decode_interrupt(packet, report) == Status::unsupported) {
     return;
   }
+  ++stats_.interrupt_transfers;
+  stats_.malformed_notifications += report.malformed;
   absorb(report, events);
 }
 

@@ -27,17 +27,25 @@ namespace transport {
 // (docs/field-notes.md §8 item 5). We program 1 ms unless told otherwise.
 inline constexpr uint8_t kDefaultLatencyMs = 1;
 
+// Where an error happened: a control request, or one of the port's pipes.
+enum class FaultSite : uint8_t { none, control, bulk_in, bulk_out, interrupt_in };
+// "none", "control", "bulk-in", "bulk-out", "interrupt-in". Never null.
+const char* to_string(FaultSite site);
+
 struct PortStats {
   uint64_t rx_bytes = 0;  // payload bytes after in-band framing was stripped
   uint64_t rx_transfers = 0;
   LineErrors errors;  // cumulative line errors reported by the chip
   uint32_t modem_changes = 0;
   uint32_t status_only_packets = 0;
-  uint32_t malformed = 0;  // rejected status packets / notifications
+  uint32_t malformed = 0;  // bulk-IN packets rejected by the decoder
+  uint32_t interrupt_transfers = 0;
+  uint32_t malformed_notifications = 0;  // interrupt-IN transfers or notifications rejected
   uint32_t control_failures = 0;
   uint32_t requested_baud = 0;
   uint32_t actual_baud = 0;  // 0 until a rate has been programmed
   Status last_error = Status::ok;
+  FaultSite last_error_site = FaultSite::none;
 };
 
 // What one RX or interrupt transfer means to the system.
@@ -95,6 +103,10 @@ class SerialPort {
   uint32_t handle_rx(std::span<uint8_t> transfer, RxEvents& events);
   // handleInterruptPacket.
   void handle_interrupt(std::span<const uint8_t> packet, RxEvents& events);
+  // A transfer on one of the port's pipes failed with `status` (the owner of
+  // the pipes counts it; this keeps it as the last error). ok and aborted (the
+  // owner's own Abort) are not errors and change nothing. True when it was one.
+  bool note_pipe_error(FaultSite site, Status status);
 
   const PortStats& stats() const { return stats_; }
   const LineSettings& line() const { return line_; }
@@ -106,8 +118,8 @@ class SerialPort {
   Status apply_settings();  // what activate() sends after the open
   Status apply_line(const LineSettings& wanted);
   Status apply_mcr();
-  Status note(Status status);  // counts failures, remembers the last one
-  void absorb(const RxReport& report, RxEvents& events);
+  Status note(Status status);                             // counts failures, remembers the last one
+  void absorb(const RxReport& report, RxEvents& events);  // all but report.malformed
 
   ChipProtocol* chip_ = nullptr;
   ControlSink* sink_ = nullptr;

@@ -10,9 +10,15 @@
 //   5. the same tty stream on a simulated PL2303HX, and PL2303 decode_rx versus memcpy;
 //   6. a high-speed FTDI (FT232H) paced at 12 MBd through a loopback plug: bytes lost and
 //      MB/s on Apple's one-read path (--apple-rx), on our IOUserUSBSerial path and on the
-//      IOUserSerial class, one after the other in the same run.
-// and prints the ratios. --json FILE writes the figures for tools; --paced-bytes N sets
-// the size of each paced run (default 8 MiB).
+//      IOUserSerial class, one after the other in the same run;
+//   7. bulk halts during a stream (unpaced, loopback plug): 20 bulk-IN halts on an FT232R,
+//      10 IN and 10 OUT halts on an FT2232H, each cutting a transfer in two; bytes lost and
+//      what was counted, with the bytes of a failed transfer dropped (--discard-failed-rx,
+//      as the pipeline did before, and as Linux's drivers do) and delivered, on both
+//      classes, in the same run.
+// and prints the ratios. --json FILE writes the figures for tools; --paced-bytes N and
+// --fault-bytes N set the size of each paced and fault run (default 8 MiB and 16 MiB; 0
+// skips them).
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -21,6 +27,9 @@
 
 #include <poll.h>
 
+#include <DriverKit/DriverKit.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bridge/bridge.hpp"
@@ -407,6 +417,141 @@ PacedRun paced_run(const char* path, bool apple_rx,
   return run;
 }
 
+// One fault run: `bytes` through a simulated chip's tty with a loopback plug while the
+// simulator halts bulk IN `in_halts` times and bulk OUT `out_halts` times, evenly spread
+// over the stream by packet count; every byte that comes back is checked.
+struct FaultRun {
+  std::string path;
+  size_t sent = 0;
+  size_t received = 0;
+  size_t lost() const { return sent > received ? sent - received : 0; }
+  std::optional<size_t> first_wrong;  // offset of the first byte that differs
+  uint32_t in_halts = 0, out_halts = 0;
+  // What was counted: by the driver on the IOUserSerial class, by hostkit's
+  // framework on the IOUserUSBSerial class.
+  uint64_t rx_stalls = 0, tx_stalls = 0, rx_fault_bytes = 0, rx_discarded = 0, tx_resent = 0;
+  std::string last_error;  // the driver's own Statistics LastError, on either class
+};
+
+uint64_t number_in(const OSDictionary* dictionary, const char* key) {
+  auto* value = dictionary != nullptr
+                    ? OSDynamicCast(OSNumber, const_cast<OSDictionary*>(dictionary)->getObject(key))
+                    : nullptr;
+  return value != nullptr ? value->unsigned64BitValue() : 0;
+}
+
+// wMaxPacketSize of the first bulk endpoint of `config` in direction `in` (USB 2.0 §9.6.6).
+uint16_t bulk_max_packet(const std::vector<uint8_t>& config, bool in, uint8_t& address) {
+  for (size_t i = 0; i + 6 < config.size() && config[i] >= 2; i += config[i]) {
+    if (config[i + 1] == 0x05 && (config[i + 3] & 0x03) == 0x02 &&
+        ((config[i + 2] & 0x80) != 0) == in) {
+      address = config[i + 2];
+      return static_cast<uint16_t>(config[i + 4] | config[i + 5] << 8);
+    }
+  }
+  return 0;
+}
+
+FaultRun fault_run(std::string path, const char* chip, uint32_t in_halts, uint32_t out_halts,
+                   bool discard_failed_rx, std::optional<transport::DriverClass> driver_class,
+                   size_t bytes) {
+  hostkit::set_log_sink([](int, const std::string&) {});
+  char dir[] = "/tmp/usbserial-bench.XXXXXX";
+  ::mkdtemp(dir);
+  bridge::BridgeOptions options;
+  options.chips = {chip};
+  options.run_dir = dir;
+  options.tuning.discard_failed_rx = discard_failed_rx;
+  options.driver_class = driver_class;
+  FaultRun run;
+  run.path = std::move(path);
+  run.in_halts = in_halts;
+  run.out_halts = out_halts;
+  std::vector<uint8_t> sent(bytes);
+  uint32_t x = 0x9E3779B9u;
+  for (uint8_t& byte : sent) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    byte = static_cast<uint8_t>(x >> 7);
+  }
+  {
+    bridge::Bridge stack(options);
+    sim::SimDevice& device = stack.device(0);
+    uint8_t in_ep = 0, out_ep = 0;
+    const std::vector<uint8_t> config = device.configuration_descriptor();
+    const uint16_t in_packet = bulk_max_packet(config, true, in_ep);
+    const uint16_t out_packet = bulk_max_packet(config, false, out_ep);
+    // FTDI puts two status bytes in every IN packet; whatever the chip, this spreads the
+    // halts over the stream closely enough.
+    if (in_halts > 0 && in_packet > 2) {
+      device.stall_after(in_ep, static_cast<uint32_t>(bytes / (in_packet - 2) / (in_halts + 1)),
+                         in_halts);
+    }
+    if (out_halts > 0 && out_packet > 0) {
+      device.stall_after(out_ep, static_cast<uint32_t>(bytes / out_packet / (out_halts + 1)),
+                         out_halts);
+    }
+    const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
+    make_raw(fd, 3'000'000);
+    std::thread writer([&] {
+      while (run.sent < bytes) {
+        const ssize_t n =
+            ::write(fd, sent.data() + run.sent, std::min<size_t>(65536, bytes - run.sent));
+        if (n <= 0) {
+          return;
+        }
+        run.sent += static_cast<size_t>(n);
+      }
+    });
+    std::vector<uint8_t> received(bytes);
+    auto last = std::chrono::steady_clock::now();
+    while (run.received < bytes) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 200) == 1) {
+        const ssize_t n = ::read(fd, received.data() + run.received, bytes - run.received);
+        if (n <= 0) {
+          break;
+        }
+        run.received += static_cast<size_t>(n);
+        last = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - last > std::chrono::seconds(2)) {
+        break;  // what has not come back by now was lost
+      }
+    }
+    writer.join();
+    const auto mismatch =
+        std::mismatch(received.begin(), received.begin() + run.received, sent.begin());
+    if (mismatch.first != received.begin() + run.received) {
+      run.first_wrong = static_cast<size_t>(mismatch.first - received.begin());
+    }
+    // The counters, once published (statistics go out within 50 ms of a fault).
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const tty::PortInfo port = stack.ports().at(0);
+    const OSDictionary* counters = port.data_path.get();
+    const OSDictionary* statistics =
+        port.driver_properties
+            ? OSDynamicCast(OSDictionary, port.driver_properties->getObject("Statistics"))
+            : nullptr;
+    if (driver_class == transport::DriverClass::serial) {
+      counters = statistics;
+    }
+    const OSString* last_error =
+        statistics != nullptr
+            ? OSDynamicCast(OSString, const_cast<OSDictionary*>(statistics)->getObject("LastError"))
+            : nullptr;
+    run.last_error = last_error != nullptr ? last_error->getCStringNoCopy() : "(none)";
+    run.rx_stalls = number_in(counters, "RxStalls");
+    run.tx_stalls = number_in(counters, "TxStalls");
+    run.rx_fault_bytes = number_in(counters, "RxFaultBytes");
+    run.rx_discarded = number_in(counters, "RxDiscardedBytes");
+    run.tx_resent = number_in(counters, "TxResentBytes");
+    ::close(fd);
+  }
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
 // Collects bytes/s per benchmark while printing the usual console table.
 class Collector : public benchmark::ConsoleReporter {
  public:
@@ -427,12 +572,15 @@ class Collector : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   std::string json_path;
   size_t paced_bytes = 8u << 20;
+  size_t fault_bytes = 16u << 20;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
       json_path = argv[++i];
     } else if (std::strcmp(argv[i], "--paced-bytes") == 0 && i + 1 < argc) {
       paced_bytes = std::strtoull(argv[++i], nullptr, 0);
+    } else if (std::strcmp(argv[i], "--fault-bytes") == 0 && i + 1 < argc) {
+      fault_bytes = std::strtoull(argv[++i], nullptr, 0);
     } else {
       args.push_back(argv[i]);
     }
@@ -515,15 +663,18 @@ int main(int argc, char** argv) {
   json.field("driver_tty_pl2303hx_bytes_per_second", pl2303);
   json.field("pl2303_decode_rx_64_bytes_per_second", pl2303_decode);
 
-  // 4. Paced at 12 MBd on a high-speed FTDI: the same stream on each data path.
-  std::printf("\nFT232H paced at 12 MBd (line limit 1.2 MB/s each way), %zu bytes each way:\n",
-              paced_bytes);
-  const PacedRun runs[] = {
-      paced_run("Apple one-read path (--apple-rx)", true, std::nullopt, paced_bytes),
-      paced_run("IOUserUSBSerial, hostkit's deep path", false, std::nullopt, paced_bytes),
-      paced_run("IOUserSerial class (the dext's own)", false, transport::DriverClass::serial,
-                paced_bytes),
-  };
+  // 6. Paced at 12 MBd on a high-speed FTDI: the same stream on each data path.
+  std::vector<PacedRun> runs;
+  if (paced_bytes > 0) {
+    std::printf("\nFT232H paced at 12 MBd (line limit 1.2 MB/s each way), %zu bytes each way:\n",
+                paced_bytes);
+    runs = {
+        paced_run("Apple one-read path (--apple-rx)", true, std::nullopt, paced_bytes),
+        paced_run("IOUserUSBSerial, hostkit's deep path", false, std::nullopt, paced_bytes),
+        paced_run("IOUserSerial class (the dext's own)", false, transport::DriverClass::serial,
+                  paced_bytes),
+    };
+  }
   json.key("paced_ft232h_12mbd").begin_array();
   for (const PacedRun& r : runs) {
     std::printf("  %-38s: %10zu bytes lost, %6.3f MB/s, longest read gap %6.1f ms\n", r.path,
@@ -535,6 +686,57 @@ int main(int argc, char** argv) {
     json.field("bytes_lost", static_cast<uint64_t>(r.lost()));
     json.field("mb_per_s", r.mb_per_s());
     json.field("longest_read_gap_ms", r.longest_gap_ms);
+    json.end_object();
+  }
+  json.end_array();
+
+  // 7. Bulk halts mid-stream: the same stream and the same halts on each data path.
+  std::vector<FaultRun> faults;
+  if (fault_bytes > 0) {
+    std::printf("\nBulk halts during %zu bytes each way (unpaced, loopback plug):\n", fault_bytes);
+    using transport::DriverClass;
+    for (const auto& [chip, in_halts, out_halts] :
+         {std::tuple{"ft232r", 20u, 0u}, std::tuple{"ft2232h", 10u, 10u}}) {
+      const std::string what = std::string(chip) + ", " + std::to_string(in_halts) + " IN / " +
+                               std::to_string(out_halts) + " OUT halts, ";
+      faults.push_back(fault_run(what + "IOUserUSBSerial, failed bytes dropped", chip, in_halts,
+                                 out_halts, true, std::nullopt, fault_bytes));
+      faults.push_back(fault_run(what + "IOUserUSBSerial, failed bytes delivered", chip, in_halts,
+                                 out_halts, false, std::nullopt, fault_bytes));
+      faults.push_back(fault_run(what + "IOUserSerial class", chip, in_halts, out_halts, false,
+                                 DriverClass::serial, fault_bytes));
+    }
+  }
+  json.key("bulk_halts").begin_array();
+  for (const FaultRun& r : faults) {
+    std::printf(
+        "  %-66s: %6zu bytes lost, first wrong byte %s; counted %llu IN / %llu OUT halts, "
+        "%llu bytes in failed IN transfers, %llu of them dropped, %llu resent; the driver's "
+        "LastError %s\n",
+        r.path.c_str(), r.lost(), r.first_wrong ? std::to_string(*r.first_wrong).c_str() : "none",
+        static_cast<unsigned long long>(r.rx_stalls), static_cast<unsigned long long>(r.tx_stalls),
+        static_cast<unsigned long long>(r.rx_fault_bytes),
+        static_cast<unsigned long long>(r.rx_discarded),
+        static_cast<unsigned long long>(r.tx_resent), r.last_error.c_str());
+    json.begin_object();
+    json.field("path", r.path);
+    json.field("in_halts", static_cast<uint64_t>(r.in_halts));
+    json.field("out_halts", static_cast<uint64_t>(r.out_halts));
+    json.field("bytes_sent", static_cast<uint64_t>(r.sent));
+    json.field("bytes_received", static_cast<uint64_t>(r.received));
+    json.field("bytes_lost", static_cast<uint64_t>(r.lost()));
+    json.key("first_wrong_byte");
+    if (r.first_wrong) {
+      json.value(static_cast<uint64_t>(*r.first_wrong));
+    } else {
+      json.null();
+    }
+    json.field("rx_stalls_counted", r.rx_stalls);
+    json.field("tx_stalls_counted", r.tx_stalls);
+    json.field("rx_fault_bytes", r.rx_fault_bytes);
+    json.field("rx_discarded_bytes", r.rx_discarded);
+    json.field("tx_resent_bytes", r.tx_resent);
+    json.field("driver_last_error", r.last_error);
     json.end_object();
   }
   json.end_array();

@@ -81,6 +81,7 @@ void write_sim_port(hostutil::JsonWriter& json, const sim::PortSnapshot& p) {
   json.field("tx_line_bytes", p.counters.tx_line_bytes);
   json.field("rx_line_bytes", p.counters.rx_line_bytes);
   json.field("usb_in_bytes", p.counters.usb_in_bytes);
+  json.field("usb_in_lost_bytes", p.counters.usb_in_lost_bytes);
   json.field("usb_out_bytes", p.counters.usb_out_bytes);
   json.field("usb_in_packets", p.counters.usb_in_packets);
   json.field("framing_errors", p.counters.framing_errors);

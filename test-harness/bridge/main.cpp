@@ -200,6 +200,9 @@ int main(int argc, char** argv) {
       "rx-depth", po::value(&rx_depth), "bulk-IN reads kept in flight (1..32, default 8)")(
       "rx-packets", po::value(&rx_packets), "wMaxPacketSize units per read (default 16)")(
       "apple-rx", "one wMaxPacketSize read in flight, as Apple's IOUserUSBSerial does")(
+      "discard-failed-rx",
+      "IOUserUSBSerial class: drop the bytes of a bulk-IN transfer that ends with an error (a "
+      "stall, a babble) instead of delivering them; one candidate for Apple's framework")(
       "set-properties", po::value(&set_properties),
       "where the driver's SetProperties land, the two candidates for a Mac: xnu (default; "
       "nested under IOUserServiceProperties, so the kernel names the port) or merge (top "
@@ -307,6 +310,7 @@ int main(int argc, char** argv) {
   options.tuning.rx_depth = static_cast<uint8_t>(rx_depth);
   options.tuning.rx_packets_per_transfer = static_cast<uint16_t>(rx_packets);
   options.tuning.apple_rx = vm.count("apple-rx") != 0;
+  options.tuning.discard_failed_rx = vm.count("discard-failed-rx") != 0;
 
   // Declared before the stack, so it is destroyed after it: the event loop's sockets go
   // before the ports.

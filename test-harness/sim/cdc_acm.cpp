@@ -264,9 +264,12 @@ void CdcAcmDevice::send_in(size_t n) {
     packet_[i] = p.rx_at(i).value;  // bulk IN is raw data: errors go in SERIAL_STATE
   }
   p.rx_consume(n);
-  p.counters().usb_in_bytes += n;
-  ++p.counters().usb_in_packets;
-  in_->send_packet(std::span<const uint8_t>(packet_.data(), n));
+  if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
+    p.counters().usb_in_bytes += n;
+    ++p.counters().usb_in_packets;
+  } else {
+    p.counters().usb_in_lost_bytes += n;
+  }
 }
 
 void CdcAcmDevice::pump_in() {

@@ -426,9 +426,12 @@ void Ch34xDevice::pump_in() {
       packet_[i] = p.rx_at(i).value;  // raw data: errors go to the status endpoint
     }
     p.rx_consume(n);
-    p.counters().usb_in_bytes += n;
-    ++p.counters().usb_in_packets;
-    in_->send_packet(std::span<const uint8_t>(packet_.data(), n));
+    if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
+      p.counters().usb_in_bytes += n;
+      ++p.counters().usb_in_packets;
+    } else {
+      p.counters().usb_in_lost_bytes += n;
+    }
   }
   frame_due_ = false;
   if (partial && in_->in_waiting() && p.rx_level() > 0) {

@@ -570,9 +570,12 @@ void Cp210xDevice::send_in(Channel& ch, size_t limit) {
     }
   }
   p.rx_consume(taken);
-  p.counters().usb_in_bytes += taken;
-  ++p.counters().usb_in_packets;
-  ch.in->send_packet(packet);
+  if (ch.in->send_packet(packet)) {
+    p.counters().usb_in_bytes += taken;
+    ++p.counters().usb_in_packets;
+  } else {
+    p.counters().usb_in_lost_bytes += taken;
+  }
 }
 
 void Cp210xDevice::arm_frame_timer(Channel& ch) {

@@ -498,10 +498,13 @@ void FtdiDevice::send_packet(Channel& ch, size_t n) {
   ch.last_modem = packet_[0];
   p.rx_consume(n);
   ch.scan_pos -= std::min(ch.scan_pos, n);
-  p.counters().usb_in_bytes += n;
-  ++p.counters().usb_in_packets;
   restart_latency(ch);
-  ch.in->send_packet(std::span<const uint8_t>(packet_.data(), 2 + n));
+  if (ch.in->send_packet(std::span<const uint8_t>(packet_.data(), 2 + n))) {
+    p.counters().usb_in_bytes += n;
+    ++p.counters().usb_in_packets;
+  } else {
+    p.counters().usb_in_lost_bytes += n;
+  }
 }
 
 void FtdiDevice::restart_latency(Channel& ch) {

@@ -487,9 +487,12 @@ void Pl2303Device::send_in(size_t n) {
     packet_[i] = p.rx_at(i).value;  // raw data: errors are reported in the notifications
   }
   p.rx_consume(n);
-  p.counters().usb_in_bytes += n;
-  ++p.counters().usb_in_packets;
-  in_->send_packet(std::span<const uint8_t>(packet_.data(), n));
+  if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
+    p.counters().usb_in_bytes += n;
+    ++p.counters().usb_in_packets;
+  } else {
+    p.counters().usb_in_lost_bytes += n;
+  }
 }
 
 void Pl2303Device::pump_in() {

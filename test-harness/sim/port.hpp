@@ -41,11 +41,12 @@ inline constexpr uint8_t kXonXoff = 0x04;
 }  // namespace flow_mode
 
 struct PortCounters {
-  uint64_t tx_line_bytes = 0;   // characters the UART put on the line
-  uint64_t rx_line_bytes = 0;   // characters the UART took off the line (errored ones too)
-  uint64_t usb_in_bytes = 0;    // payload bytes delivered to the host in IN packets
-  uint64_t usb_out_bytes = 0;   // payload bytes taken from the host's OUT transfers
-  uint64_t usb_in_packets = 0;  // IN packets sent (FTDI: including status-only ones)
+  uint64_t tx_line_bytes = 0;      // characters the UART put on the line
+  uint64_t rx_line_bytes = 0;      // characters the UART took off the line (errored ones too)
+  uint64_t usb_in_bytes = 0;       // payload bytes delivered to the host in IN packets
+  uint64_t usb_in_lost_bytes = 0;  // payload bytes of IN packets the host lost (babble)
+  uint64_t usb_out_bytes = 0;      // payload bytes taken from the host's OUT transfers
+  uint64_t usb_in_packets = 0;     // IN packets sent (FTDI: including status-only ones)
   uint64_t framing_errors = 0;
   uint64_t parity_errors = 0;
   uint64_t overruns = 0;  // characters lost because the RX FIFO was full

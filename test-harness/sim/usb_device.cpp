@@ -49,16 +49,20 @@ void Endpoint::fail_all(IOReturnValue status) {
   }
 }
 
-void Endpoint::send_packet(std::span<const uint8_t> packet) {
+bool Endpoint::send_packet(std::span<const uint8_t> packet) {
   if (queue_.empty() || !is_in()) {
-    return;
+    return false;
   }
   Transfer& t = queue_.front();
   const size_t room = t.buffer.size() - t.actual;
-  if (packet.size() > room) {
-    // Babble: the device sent more than the host asked for; the packet is lost.
+  if (babble_packet_ && babble_skip_ > 0) {
+    --babble_skip_;
+  } else if (packet.size() > room || babble_packet_) {
+    // Babble: the device sent more than the host asked for (or, injected, more
+    // than wMaxPacketSize); the packet is lost, the transfer ends in error.
+    babble_packet_ = false;
     complete_head(kIOReturnOverrun);
-    return;
+    return false;
   }
   if (!packet.empty()) {
     std::memcpy(t.buffer.data() + t.actual, packet.data(), packet.size());
@@ -66,6 +70,28 @@ void Endpoint::send_packet(std::span<const uint8_t> packet) {
   t.actual += packet.size();
   if (packet.size() < max_packet_ || t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
+  }
+  count_packet();
+  return true;
+}
+
+void Endpoint::count_packet() {
+  if (stalls_left_ == 0 || --stall_countdown_ != 0) {
+    return;
+  }
+  // The endpoint halts (USB 2.0 §8.4.5: it answers STALL until cleared); the
+  // transfer in progress ends with what it carried so far, the rest with none.
+  --stalls_left_;
+  stall_countdown_ = stall_every_;
+  halted_ = true;
+  fail_all(kIOUSBPipeStalled);
+}
+
+void Endpoint::send_injected() {
+  while (!injected_.empty() && !queue_.empty()) {
+    const std::vector<uint8_t> packet = std::move(injected_.front());
+    injected_.pop_front();
+    send_packet(packet);
   }
 }
 
@@ -87,6 +113,7 @@ void Endpoint::consume_out_packet() {
   if (t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
   }
+  count_packet();
 }
 
 // ====================================================================== SimDevice
@@ -324,6 +351,7 @@ IOReturnValue SimDevice::submit(uint8_t address, std::span<uint8_t> buffer, UsbC
       return;
     }
     ep->queue_.push_back(Endpoint::Transfer{buffer, std::move(done), 0});
+    ep->send_injected();
     endpoint_activity(*ep);
   });
   return kIOReturnSuccess;
@@ -346,6 +374,7 @@ IOReturnValue SimDevice::do_clear_halt(uint8_t address) {
     return kIOReturnBadArgument;
   }
   ep->halted_ = false;
+  ep->send_injected();
   endpoint_activity(*ep);
   return kIOReturnSuccess;
 }
@@ -413,6 +442,40 @@ void SimDevice::inject_babble(uint8_t address) {
     } else {
       ep->babble_ = true;
     }
+  });
+}
+
+void SimDevice::stall_after(uint8_t address, uint32_t packets, uint32_t times) {
+  bus_.call([&] {
+    if (Endpoint* ep = endpoint(address); ep != nullptr && packets > 0) {
+      ep->stall_every_ = packets;
+      ep->stall_countdown_ = packets;
+      ep->stalls_left_ = times;
+    }
+  });
+}
+
+void SimDevice::inject_babbling_packet(uint8_t address, uint32_t after_packets) {
+  bus_.call([&] {
+    Endpoint* ep = endpoint(address);
+    if (ep != nullptr && ep->is_in()) {
+      ep->babble_packet_ = true;
+      ep->babble_skip_ = after_packets;
+    }
+  });
+}
+
+bool SimDevice::inject_in_packet(uint8_t address, std::vector<uint8_t> raw) {
+  return bus_.call([&] {
+    Endpoint* ep = endpoint(address);
+    if (ep == nullptr || !ep->is_in() || raw.size() > ep->max_packet()) {
+      return false;
+    }
+    ep->injected_.push_back(std::move(raw));
+    if (!ep->halted_) {
+      ep->send_injected();
+    }
+    return true;
   });
 }
 

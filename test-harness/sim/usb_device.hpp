@@ -7,7 +7,8 @@
 // USB semantics modelled (USB 2.0 §5.8.3, §8.5): an IN transfer completes when
 // the device sends a short packet (including a zero-length one) or when the
 // buffer is full; a packet larger than the space left is babble
-// (kIOReturnOverrun). An OUT transfer is consumed packet by packet
+// (kIOReturnOverrun): the packet is lost, and the transfer ends with the bytes
+// it held before it. An OUT transfer is consumed packet by packet
 // (wMaxPacketSize each) as the device accepts them; while it cannot, the host
 // sees NAKs and the transfer simply stays pending. Transfers on one endpoint
 // complete in submission order. Bus bandwidth (packets per frame) is not
@@ -67,7 +68,9 @@ class Endpoint {
   bool in_waiting() const { return is_in() && !queue_.empty(); }
   size_t in_filled() const { return queue_.empty() ? 0 : queue_.front().actual; }
   // Sends one packet (at most wMaxPacketSize bytes) into the head transfer.
-  void send_packet(std::span<const uint8_t> packet);
+  // False when the host did not get it: babble (the packet is lost) or no
+  // transfer waiting; the caller counts what it held as lost.
+  bool send_packet(std::span<const uint8_t> packet);
 
   // OUT: a transfer has a packet for the device.
   bool out_waiting() const { return !is_in() && !queue_.empty(); }
@@ -85,13 +88,24 @@ class Endpoint {
   void complete_head(IOReturnValue status);
   void fail_all(IOReturnValue status);
 
+  // Sends injected packets into waiting transfers, oldest first.
+  void send_injected();
+  // A packet went through: counts it towards a stall_after() halt.
+  void count_packet();
+
   SimDevice& device_;
   uint8_t address_;
   uint8_t type_;
   uint16_t max_packet_;
   bool halted_ = false;
-  bool babble_ = false;
+  bool babble_ = false;           // the next transfer fails with kIOReturnOverrun
+  bool babble_packet_ = false;    // a packet the chip sends babbles: the next one after
+  uint32_t babble_skip_ = 0;      // this many
+  uint32_t stall_every_ = 0;      // stall_after(): packets between halts
+  uint32_t stall_countdown_ = 0;  // packets until the next halt
+  uint32_t stalls_left_ = 0;
   std::deque<Transfer> queue_;
+  std::deque<std::vector<uint8_t>> injected_;  // inject_in_packet(), not yet sent
 };
 
 class SimDevice : public hostkit::UsbDeviceBackend {
@@ -105,7 +119,20 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   // Fault injection (any thread).
   void unplug();                 // detach: pending -> kIOReturnNoDevice, handler runs
   void stall(uint8_t endpoint);  // halt until clear_halt() (endpoint 0: STALL the next request)
+  // Halts `endpoint` each time it has carried `packets` more packets (IN: sent,
+  // OUT: accepted), `times` times: a device that stalls in the middle of a
+  // transfer, wherever the data stream is when the test looks.
+  void stall_after(uint8_t endpoint, uint32_t packets, uint32_t times = 1);
   void inject_babble(uint8_t endpoint);  // next IN transfer completes with kIOReturnOverrun
+  // The packet the chip sends on IN `endpoint` after `after_packets` more is
+  // longer than wMaxPacketSize (a babbling device): the host loses it, and the
+  // transfer it was going into ends with kIOReturnOverrun and the bytes before
+  // it. The chip counts the packet's payload in PortCounters::usb_in_lost_bytes.
+  void inject_babbling_packet(uint8_t endpoint, uint32_t after_packets = 0);
+  // `raw` (at most wMaxPacketSize bytes; empty: a zero-length packet) goes out
+  // on IN `endpoint` ahead of the chip's own data, into the next transfer
+  // waiting there. false for an endpoint that is not IN or a packet too long.
+  bool inject_in_packet(uint8_t endpoint, std::vector<uint8_t> raw);
   void inject_interrupt(std::vector<uint8_t> raw);  // raw bytes on the notification endpoint (CDC)
   void override_descriptors(std::optional<std::vector<uint8_t>> device,
                             std::optional<std::vector<uint8_t>> configuration);

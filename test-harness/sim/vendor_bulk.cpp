@@ -168,9 +168,12 @@ void VendorBulkDevice::send_in(Channel& ch, size_t n) {
     packet_[i] = p.rx_at(i).value;
   }
   p.rx_consume(n);
-  p.counters().usb_in_bytes += n;
-  ++p.counters().usb_in_packets;
-  ch.in->send_packet(std::span<const uint8_t>(packet_.data(), n));
+  if (ch.in->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
+    p.counters().usb_in_bytes += n;
+    ++p.counters().usb_in_packets;
+  } else {
+    p.counters().usb_in_lost_bytes += n;
+  }
 }
 
 void VendorBulkDevice::pump_in(Channel& ch) {

@@ -284,6 +284,18 @@ Status CdcAcm::decode_interrupt(std::span<const uint8_t> transfer, RxReport& rep
       malformed = true;
     }
   }
+  // A short or zero-length packet ends a transfer, and a notification longer
+  // than wMaxPacketSize comes as full packets and then a short or zero-length
+  // one (USB 2.0 §5.7.3). A notification still incomplete where a transfer ends
+  // short was cut off by the device: its rest will not come, and the next
+  // notification must not be read as its data.
+  const size_t packet = config_.interrupt_max_packet;
+  const bool ended_short = transfer.empty() || (packet != 0 && transfer.size() % packet != 0);
+  if (header_length_ != 0 && ended_short) {
+    ++report.malformed;
+    reset_notification();
+    return Status::malformed;
+  }
   return malformed ? Status::malformed : Status::ok;
 }
 

@@ -1,9 +1,11 @@
 // BulkInQueue / BulkOutQueue against scripted pipe fakes: in-flight depth,
 // Apple's re-arm-only-with-room mode, the completion-status action table,
-// parking and ordered draining, back-off, the consecutive-error limit, stop,
-// partial OUT transfers and purges, several OUT transfers in flight and their
-// order after a failure. Expected actions come from the table in
-// bulk_pipeline.hpp (after Linux cdc-acm's acm_read_bulk_callback).
+// parking and ordered draining, the bytes of failed IN transfers delivered,
+// one halt counted once however many transfers it fails, recoveries, back-off,
+// the consecutive-error limit, stop, partial OUT transfers and purges, several
+// OUT transfers in flight and their order after a failure. Expected actions
+// come from the table in bulk_pipeline.hpp (after Linux cdc-acm's
+// acm_read_bulk_callback).
 #include <array>
 #include <cstdint>
 #include <span>
@@ -19,6 +21,7 @@ namespace {
 
 using transport::BulkInQueue;
 using transport::BulkOutQueue;
+using transport::InCompletion;
 using transport::InQueueConfig;
 using transport::PipeAction;
 using transport::SpscRing;
@@ -119,13 +122,18 @@ class InFixture : public ::testing::Test {
     return queue_.configure(config_, max_packet, pointers_);
   }
 
+  // Completes `slot` with `status` after the device "wrote" `bytes` into it.
+  InCompletion arrive(uint8_t slot, Status status, const std::vector<uint8_t>& bytes) {
+    std::copy(bytes.begin(), bytes.end(), pointers_[slot]);
+    return queue_.complete(slot, status, static_cast<uint32_t>(bytes.size()));
+  }
+
   // Completes `slot` with ok after the device "wrote" `bytes` into it.
   std::span<uint8_t> receive(uint8_t slot, const std::vector<uint8_t>& bytes) {
-    std::copy(bytes.begin(), bytes.end(), pointers_[slot]);
-    std::span<uint8_t> payload;
-    EXPECT_EQ(queue_.complete(slot, Status::ok, static_cast<uint32_t>(bytes.size()), payload),
-              PipeAction::proceed);
-    return payload;
+    const InCompletion done = arrive(slot, Status::ok, bytes);
+    EXPECT_EQ(done.action, PipeAction::proceed);
+    EXPECT_TRUE(done.completed);
+    return done.payload;
   }
 
   void receive_and_park(uint8_t slot, const std::vector<uint8_t>& bytes) {
@@ -133,11 +141,12 @@ class InFixture : public ::testing::Test {
     EXPECT_TRUE(queue_.park(slot, payload));
   }
 
-  PipeAction fail(uint8_t slot, Status status, uint32_t bytes = 0) {
-    std::span<uint8_t> payload;
-    const PipeAction action = queue_.complete(slot, status, bytes, payload);
-    EXPECT_TRUE(payload.empty());
-    return action;
+  // A failed transfer that carried nothing: the slot is free at once.
+  PipeAction fail(uint8_t slot, Status status) {
+    const InCompletion done = queue_.complete(slot, status, 0);
+    EXPECT_TRUE(done.payload.empty());
+    EXPECT_FALSE(done.completed);
+    return done.action;
   }
 
   void expect_guards_intact() {
@@ -241,9 +250,10 @@ TEST(BulkInQueueFresh, UnconfiguredQueueDoesNothing) {
   EXPECT_TRUE(queue.stopped());
   EXPECT_EQ(queue.pump(io, 1u << 20), Status::ok);
   EXPECT_TRUE(io.submissions.empty());
-  std::span<uint8_t> payload;
-  EXPECT_EQ(queue.complete(0, Status::ok, 8, payload), PipeAction::stop);
-  EXPECT_TRUE(payload.empty());
+  const InCompletion done = queue.complete(0, Status::ok, 8);
+  EXPECT_EQ(done.action, PipeAction::stop);
+  EXPECT_FALSE(done.completed);
+  EXPECT_TRUE(done.payload.empty());
   SpscRing ring;
   EXPECT_EQ(queue.drain(ring), 0u);
   EXPECT_EQ(queue.parked_bytes(), 0u);
@@ -399,39 +409,152 @@ TEST_F(InFixture, CompletionStatusTable) {
   for (const Status s : kAllStatuses) {
     ASSERT_EQ(setup(2, 8), Status::ok);
     ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
-    std::span<uint8_t> payload;
-    const PipeAction action = queue_.complete(0, s, 5, payload);
-    EXPECT_EQ(action, transport::action_for(s)) << transport::to_string(s);
+    const InCompletion done = queue_.complete(0, s, 5);
+    EXPECT_EQ(done.action, transport::action_for(s)) << transport::to_string(s);
     EXPECT_EQ(queue_.in_flight(), 1) << transport::to_string(s);
+    // Whatever the status, the 5 bytes that arrived are the owner's.
+    EXPECT_TRUE(done.completed) << transport::to_string(s);
+    EXPECT_EQ(done.payload.data(), pointers_[0]) << transport::to_string(s);
+    EXPECT_EQ(done.payload.size(), 5u) << transport::to_string(s);
     const transport::PipeStats& st = queue_.stats();
-    switch (action) {
+    EXPECT_EQ(st.bytes, 5u) << transport::to_string(s);
+    EXPECT_EQ(st.fault_bytes, s == Status::ok ? 0u : 5u) << transport::to_string(s);
+    EXPECT_EQ(st.discarded_bytes, 0u) << transport::to_string(s);
+    EXPECT_EQ(st.babbles, s == Status::overflow ? 1u : 0u) << transport::to_string(s);
+    switch (done.action) {
       case PipeAction::proceed:
-        EXPECT_EQ(payload.data(), pointers_[0]);
-        EXPECT_EQ(payload.size(), 5u);
         EXPECT_EQ(st.transfers, 1u);
-        EXPECT_EQ(st.bytes, 5u);
         break;
       case PipeAction::clear_stall:
-        EXPECT_TRUE(payload.empty());
         EXPECT_EQ(st.stalls, 1u);
+        EXPECT_EQ(st.transfers, 0u);
         EXPECT_FALSE(queue_.backing_off());
         EXPECT_FALSE(queue_.stopped());
-        EXPECT_EQ(st.discarded_bytes, 5u);
         break;
       case PipeAction::back_off:
-        EXPECT_TRUE(payload.empty());
         EXPECT_EQ(st.errors, 1u);
+        EXPECT_EQ(st.transfers, 0u);
         EXPECT_TRUE(queue_.backing_off());
         EXPECT_FALSE(queue_.stopped());
-        EXPECT_EQ(st.discarded_bytes, 5u);
         break;
       case PipeAction::stop:
-        EXPECT_TRUE(payload.empty());
         EXPECT_TRUE(queue_.stopped()) << transport::to_string(s);
-        EXPECT_EQ(st.discarded_bytes, 5u);
         break;
     }
   }
+}
+
+TEST_F(InFixture, AFailedTransferWithNoBytesFreesItsSlot) {
+  for (const Status s : kAllStatuses) {
+    if (s == Status::ok) {
+      continue;
+    }
+    ASSERT_EQ(setup(1, 8), Status::ok);
+    ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+    (void)fail(0, s);
+    queue_.end_back_off();
+    if (!queue_.stopped()) {
+      ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+      EXPECT_EQ(queue_.in_flight(), 1) << transport::to_string(s);
+    }
+  }
+}
+
+// The bytes a transfer carried before a stall, a babble or an unplug are the
+// device's data: they reach the ring in order with what came before and after.
+TEST_F(InFixture, BytesOfAFailedTransferAreDeliveredInOrder) {
+  for (const Status s : {Status::stall, Status::overflow, Status::timeout, Status::no_device}) {
+    ASSERT_EQ(setup(3, 8), Status::ok);
+    std::vector<uint8_t> ring_storage(64);
+    SpscRing ring;
+    ASSERT_TRUE(ring.attach(ring_storage));
+    ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+    receive_and_park(0, sequence(8, 0x00));
+    const InCompletion cut = arrive(1, s, sequence(6, 0x08));  // a packet and a half, say
+    ASSERT_TRUE(cut.completed) << transport::to_string(s);
+    ASSERT_EQ(cut.payload.size(), 6u);
+    EXPECT_TRUE(queue_.park(1, cut.payload));
+    if (cut.action == PipeAction::back_off) {
+      queue_.end_back_off();
+    }
+    if (!queue_.stopped()) {
+      receive_and_park(2, sequence(4, 0x0E));
+    }
+    EXPECT_GT(queue_.drain(ring), 0u);
+    const std::vector<uint8_t> expected = queue_.stopped() ? sequence(14, 0) : sequence(18, 0);
+    EXPECT_EQ(read_all(ring), expected) << transport::to_string(s);
+    EXPECT_EQ(queue_.stats().fault_bytes, 6u);
+    EXPECT_EQ(queue_.stats().discarded_bytes, 0u);
+  }
+}
+
+TEST_F(InFixture, DropFreesACompletedSlotAndCountsItsBytes) {
+  ASSERT_EQ(setup(2, 8), Status::ok);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  const InCompletion cut = arrive(0, Status::stall, sequence(7, 0));
+  ASSERT_TRUE(cut.completed);
+  queue_.drop(0);
+  EXPECT_EQ(queue_.stats().discarded_bytes, 7u);
+  EXPECT_EQ(queue_.parked_bytes(), 0u);
+  queue_.drop(0);  // no longer completed: nothing more
+  queue_.drop(1);  // in flight: untouched
+  EXPECT_EQ(queue_.stats().discarded_bytes, 7u);
+  EXPECT_EQ(queue_.in_flight(), 1);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(queue_.in_flight(), 2);
+}
+
+// A halt fails every transfer queued on the pipe (assumption 12): the first
+// completion asks for one ClearStall; the others, and transfers aborted by
+// that ClearStall should a Mac do so, are the same halt and are re-armed.
+TEST_F(InFixture, OneHaltIsOneStallHoweverManyTransfersItFails) {
+  ASSERT_EQ(setup(4, 8), Status::ok);
+  std::vector<uint8_t> ring_storage(64);
+  SpscRing ring;
+  ASSERT_TRUE(ring.attach(ring_storage));
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  const InCompletion first = arrive(0, Status::stall, sequence(8, 0));
+  EXPECT_EQ(first.action, PipeAction::clear_stall);
+  EXPECT_TRUE(queue_.park(0, first.payload));
+  EXPECT_EQ(queue_.drain(ring), 8u);
+  // The owner cleared the halt and pumped: slot 0 goes out in the new era.
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(fail(1, Status::stall), PipeAction::proceed);
+  EXPECT_EQ(fail(2, Status::aborted), PipeAction::proceed);
+  EXPECT_EQ(fail(3, Status::stall), PipeAction::proceed);
+  EXPECT_FALSE(queue_.stopped());
+  EXPECT_EQ(queue_.stats().stalls, 1u);
+  EXPECT_EQ(queue_.stats().transfers, 0u);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(queue_.in_flight(), 4);
+  // A stall of a transfer submitted after the clear is a new halt.
+  EXPECT_EQ(fail(0, Status::stall), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.stats().stalls, 2u);
+  // And an abort of one submitted since then stops the pipe (the owner's Abort).
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(fail(0, Status::aborted), PipeAction::stop);
+  EXPECT_EQ(read_all(ring), sequence(8, 0));
+}
+
+TEST_F(InFixture, AnOkCompletionAfterAFaultIsARecovery) {
+  ASSERT_EQ(setup(1, 8), Status::ok);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  receive(0, sequence(2, 0));
+  queue_.release(0);
+  EXPECT_EQ(queue_.stats().recoveries, 0u);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(fail(0, Status::stall), PipeAction::clear_stall);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(fail(0, Status::timeout), PipeAction::back_off);
+  queue_.end_back_off();
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  receive(0, sequence(2, 0));  // one recovery for the stall and the error before it
+  queue_.release(0);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  receive(0, sequence(2, 0));
+  queue_.release(0);
+  EXPECT_EQ(queue_.stats().recoveries, 1u);
+  EXPECT_EQ(queue_.stats().transfers, 3u);
 }
 
 TEST_F(InFixture, StallRearmsAfterClearing) {
@@ -533,27 +656,28 @@ TEST_F(InFixture, AbortedAndUnpluggedStop) {
 }
 
 TEST_F(InFixture, CompletionForASlotNotInFlight) {
+  auto expect_refused = [](const InCompletion& done) {
+    EXPECT_EQ(done.action, PipeAction::stop);
+    EXPECT_FALSE(done.completed);
+    EXPECT_TRUE(done.payload.empty());
+  };
   ASSERT_EQ(setup(2, 8), Status::ok);
   // Idle slot (never submitted).
-  std::span<uint8_t> payload = {pointers_[0], 1};
-  EXPECT_EQ(queue_.complete(0, Status::ok, 8, payload), PipeAction::stop);
-  EXPECT_TRUE(payload.empty());
+  expect_refused(queue_.complete(0, Status::ok, 8));
   EXPECT_TRUE(queue_.stopped());
 
   // Slot index beyond the depth, and one completed twice.
   for (const uint8_t slot : {uint8_t{2}, uint8_t{31}, uint8_t{32}, uint8_t{255}}) {
     ASSERT_EQ(setup(2, 8), Status::ok);
     ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
-    EXPECT_EQ(queue_.complete(slot, Status::ok, 8, payload), PipeAction::stop) << int{slot};
-    EXPECT_TRUE(payload.empty());
+    expect_refused(queue_.complete(slot, Status::ok, 8));
     EXPECT_TRUE(queue_.stopped());
     EXPECT_EQ(queue_.in_flight(), 2);
   }
   ASSERT_EQ(setup(2, 8), Status::ok);
   ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
   receive(0, sequence(8, 0));
-  EXPECT_EQ(queue_.complete(0, Status::ok, 8, payload), PipeAction::stop);
-  EXPECT_TRUE(payload.empty());
+  expect_refused(queue_.complete(0, Status::ok, 8));
   EXPECT_EQ(queue_.in_flight(), 1);
   EXPECT_EQ(queue_.stats().transfers, 1u);
 }
@@ -561,10 +685,10 @@ TEST_F(InFixture, CompletionForASlotNotInFlight) {
 TEST_F(InFixture, OverlongCountIsClampedToTheBuffer) {
   ASSERT_EQ(setup(1, 16), Status::ok);
   ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
-  std::span<uint8_t> payload;
-  EXPECT_EQ(queue_.complete(0, Status::ok, 1000, payload), PipeAction::proceed);
-  EXPECT_EQ(payload.data(), pointers_[0]);
-  EXPECT_EQ(payload.size(), 16u);
+  const InCompletion done = queue_.complete(0, Status::ok, 1000);
+  EXPECT_EQ(done.action, PipeAction::proceed);
+  EXPECT_EQ(done.payload.data(), pointers_[0]);
+  EXPECT_EQ(done.payload.size(), 16u);
   EXPECT_EQ(queue_.stats().bytes, 16u);
 }
 
@@ -1089,9 +1213,10 @@ TEST_F(DeepOutFixture, AStalledPipeResendsEveryRestInOrderOnceNothingIsInFlight)
   EXPECT_EQ(queue_.complete(Status::stall, 6), PipeAction::clear_stall);
   put(sequence(4, 0xE0));
   EXPECT_EQ(queue_.pump(io_, ring_), 0u) << "nothing while transfers are still in flight";
-  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  // The same halt: the owner has cleared it already.
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::proceed);
   EXPECT_EQ(queue_.pump(io_, ring_), 0u);
-  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::proceed);
   EXPECT_EQ(queue_.pending(), 42u);
   // Now everything left goes again, oldest first, each from its buffer's start,
   // and only then new data.
@@ -1111,8 +1236,32 @@ TEST_F(DeepOutFixture, AStalledPipeResendsEveryRestInOrderOnceNothingIsInFlight)
     delivered.insert(delivered.end(), io_.transfers[i].begin(), io_.transfers[i].end());
   }
   EXPECT_EQ(delivered, concat({data, sequence(4, 0xE0)}));
-  EXPECT_EQ(queue_.stats().stalls, 3u);
+  EXPECT_EQ(queue_.stats().stalls, 1u);
+  EXPECT_EQ(queue_.stats().recoveries, 1u);
+  EXPECT_EQ(queue_.stats().fault_bytes, 42u);
   EXPECT_EQ(queue_.stats().bytes, 48u);
+}
+
+// Should ClearStall abort the pipe's other transfers (assumption 12), their
+// aborts are the halt already cleared: the rest goes again, in order.
+TEST_F(DeepOutFixture, AbortsAfterTheClearOfAHaltAreThatHalt) {
+  const std::vector<uint8_t> data = sequence(48, 0);
+  put(data);
+  ASSERT_EQ(queue_.pump(io_, ring_), 48u);
+  EXPECT_EQ(queue_.complete(Status::stall, 10), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::proceed);
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::proceed);
+  EXPECT_FALSE(queue_.stopped());
+  EXPECT_EQ(queue_.pump(io_, ring_), 0u);
+  ASSERT_EQ(io_.transfers.size(), 6u);
+  std::vector<uint8_t> delivered(data.begin(), data.begin() + 10);
+  for (size_t i = 3; i < io_.transfers.size(); ++i) {
+    delivered.insert(delivered.end(), io_.transfers[i].begin(), io_.transfers[i].end());
+  }
+  EXPECT_EQ(delivered, data);
+  // An abort of a transfer submitted since the clear is the owner's: stop.
+  EXPECT_EQ(queue_.complete(Status::aborted, 0), PipeAction::stop);
+  EXPECT_EQ(queue_.stats().stalls, 1u);
 }
 
 TEST_F(DeepOutFixture, BackOffHoldsEverySlot) {
@@ -1134,8 +1283,8 @@ TEST_F(DeepOutFixture, DiscardDropsWhatWaitsAndWhatIsInFlightOnCompletion) {
   ASSERT_EQ(queue_.pump(io_, ring_), 40u);
   EXPECT_EQ(queue_.complete(Status::stall, 4), PipeAction::clear_stall);
   EXPECT_EQ(queue_.discard(), 12u);  // the first slot's rest; the other two are in flight
-  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
-  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::clear_stall);
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::proceed);
+  EXPECT_EQ(queue_.complete(Status::stall, 0), PipeAction::proceed);
   EXPECT_EQ(queue_.pending(), 0u);
   EXPECT_EQ(queue_.stats().discarded_bytes, 36u);
   put(sequence(2, 0x33));

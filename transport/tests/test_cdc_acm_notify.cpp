@@ -64,13 +64,17 @@ ModemStatus modem(bool dsr, bool ri, bool dcd) {
 
 class CdcAcmNotify : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { set_up(8); }
+
+  // The notification endpoint's wMaxPacketSize: a transfer that is not a whole
+  // number of such packets ended in a short packet.
+  void set_up(uint16_t interrupt_max_packet) {
     PortConfig config;
     config.variant = ChipVariant::cdc_acm;
     config.interface_number = kInterface;
     config.data_interface = 1;
     config.bulk_in_max_packet = 64;
-    config.interrupt_max_packet = 8;
+    config.interrupt_max_packet = interrupt_max_packet;
     config.acm_capabilities = 0x02;
     ASSERT_EQ(acm.configure(config), Status::ok);
     ASSERT_EQ(acm.open(sink), Status::ok);
@@ -147,6 +151,7 @@ TEST_F(CdcAcmNotify, SplitEightPlusTwo) {
 }
 
 TEST_F(CdcAcmNotify, SplitOneByteAtATime) {
+  set_up(1);                             // an endpoint of 1-byte packets
   const Bytes n = serial_state(0x0009);  // DCD + RI
   for (size_t i = 0; i + 1 < n.size(); ++i) {
     RxReport report;
@@ -161,13 +166,14 @@ TEST_F(CdcAcmNotify, SplitOneByteAtATime) {
 }
 
 TEST_F(CdcAcmNotify, SplitInsideHeaderAndAcrossNotifications) {
-  // Two SERIAL_STATEs cut 3 + 9 + 8: the middle transfer completes the first
-  // one and starts the second.
+  // Two SERIAL_STATEs on an endpoint of 4-byte packets, cut 4 + 8 + 8: the
+  // middle transfer completes the first one and starts the second.
+  set_up(4);
   const Bytes stream = concat({serial_state(0x0001), serial_state(0x0002)});
   RxReport a, b, c;
-  EXPECT_EQ(feed(Bytes(stream.begin(), stream.begin() + 3), a), Status::ok);
+  EXPECT_EQ(feed(Bytes(stream.begin(), stream.begin() + 4), a), Status::ok);
   EXPECT_FALSE(a.modem_valid);
-  EXPECT_EQ(feed(Bytes(stream.begin() + 3, stream.begin() + 12), b), Status::ok);
+  EXPECT_EQ(feed(Bytes(stream.begin() + 4, stream.begin() + 12), b), Status::ok);
   EXPECT_TRUE(b.modem_valid);
   EXPECT_EQ(b.modem, modem(false, false, true));
   EXPECT_EQ(feed(Bytes(stream.begin() + 12, stream.end()), c), Status::ok);
@@ -290,6 +296,7 @@ TEST_F(CdcAcmNotify, WLengthAtTheCapIsAcceptedAcrossTransfers) {
 TEST_F(CdcAcmNotify, ValidNotificationAfterGarbageInsideAHeaderIsDecoded) {
   // A fragment that looks like the start of a header, then a header whose
   // wLength (assembled across the two) is huge: rejected, and decoding resumes.
+  set_up(2);
   RxReport a;
   EXPECT_EQ(feed(Bytes{0xA1, 0x20, 0x00, 0x00, 0x00, 0x00}, a), Status::ok);
   RxReport b;
@@ -303,12 +310,45 @@ TEST_F(CdcAcmNotify, ValidNotificationAfterGarbageInsideAHeaderIsDecoded) {
 
 TEST_F(CdcAcmNotify, OpenForgetsAHalfReassembledNotification) {
   RxReport report;
-  ASSERT_EQ(feed(Bytes{0xA1, 0x20, 0x00}, report), Status::ok);
+  const Bytes whole = serial_state(0x0001);
+  ASSERT_EQ(feed(Bytes(whole.begin(), whole.begin() + 8), report), Status::ok);  // a full packet
   ASSERT_EQ(acm.open(sink), Status::ok);
   EXPECT_EQ(feed(serial_state(0x0002), report), Status::ok);
   EXPECT_TRUE(report.modem_valid);
   EXPECT_EQ(report.modem, modem(true, false, false));
   EXPECT_EQ(report.malformed, 0u);
+}
+
+// A notification the device cut short (its transfer ended in a short or
+// zero-length packet before wLength bytes came) is malformed, and the next
+// notification is decoded as itself, not as the missing data.
+TEST_F(CdcAcmNotify, ATruncatedNotificationIsMalformedAndTheNextOneDecoded) {
+  const Bytes whole = serial_state(0x0001);
+  const Bytes header(whole.begin(), whole.begin() + 8);
+  const Bytes header_and_one(whole.begin(), whole.begin() + 9);
+  // Header only, one full packet, then a zero-length packet; header and one
+  // data byte, a full packet and a short one.
+  for (const std::vector<Bytes>& transfers :
+       {std::vector<Bytes>{header, Bytes{}}, std::vector<Bytes>{header_and_one}}) {
+    RxReport report;
+    Status last = Status::ok;
+    for (const Bytes& transfer : transfers) {
+      last = feed(transfer, report);
+    }
+    EXPECT_EQ(last, Status::malformed);
+    EXPECT_EQ(report.malformed, 1u);
+    EXPECT_FALSE(report.modem_valid);
+    RxReport next;
+    EXPECT_EQ(feed(serial_state(0x0002), next), Status::ok);
+    EXPECT_EQ(next.malformed, 0u);
+    EXPECT_FALSE(next.errors.any()) << "the next header read as the missing state";
+    EXPECT_EQ(next.modem, modem(true, false, false));
+  }
+  // The same header on a 16-byte endpoint is a short packet by itself.
+  set_up(16);
+  RxReport report;
+  EXPECT_EQ(feed(header, report), Status::malformed);
+  EXPECT_EQ(report.malformed, 1u);
 }
 
 TEST_F(CdcAcmNotify, EmptyTransferIsNothing) {

@@ -319,6 +319,7 @@ TEST_F(SerialPortTest, ActivateStopsAtTheFirstFailure) {
   EXPECT_FALSE(port_.active());
   EXPECT_EQ(port_.stats().control_failures, 1u);
   EXPECT_EQ(port_.stats().last_error, Status::no_device);
+  EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::control);
 
   InSequence order;
   EXPECT_CALL(chip_, open(_)).WillOnce(Return(Status::ok));
@@ -860,15 +861,36 @@ TEST_F(SerialPortTest, HandleInterruptEvents) {
   EXPECT_EQ(events.errors.framing, 1u);
   EXPECT_EQ(port_.stats().errors.framing, 1u);
   EXPECT_EQ(port_.stats().rx_transfers, 0u);  // interrupts are not bulk transfers
+  EXPECT_EQ(port_.stats().interrupt_transfers, 1u);
 
-  // A malformed notification is still accounted.
+  // A malformed notification is still accounted, apart from bulk-IN packets.
   RxReport bad;
   bad.malformed = 1;
   EXPECT_CALL(chip_, decode_interrupt(_, _))
       .WillOnce(DoAll(SetArgReferee<1>(bad), Return(Status::malformed)));
   port_.handle_interrupt(packet, events);
   EXPECT_FALSE(events.modem_changed);
-  EXPECT_EQ(port_.stats().malformed, 1u);
+  EXPECT_EQ(port_.stats().malformed_notifications, 1u);
+  EXPECT_EQ(port_.stats().malformed, 0u);
+  EXPECT_EQ(port_.stats().interrupt_transfers, 2u);
+}
+
+TEST_F(SerialPortTest, PipeErrorsAreTheLastErrorWithTheirSite) {
+  attach(kFullCaps);
+  EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::none);
+  EXPECT_TRUE(port_.note_pipe_error(transport::FaultSite::bulk_in, Status::stall));
+  EXPECT_EQ(port_.stats().last_error, Status::stall);
+  EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::bulk_in);
+  // The owner's own Abort and a success are not errors.
+  EXPECT_FALSE(port_.note_pipe_error(transport::FaultSite::bulk_out, Status::aborted));
+  EXPECT_FALSE(port_.note_pipe_error(transport::FaultSite::bulk_out, Status::ok));
+  EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::bulk_in);
+  EXPECT_TRUE(port_.note_pipe_error(transport::FaultSite::interrupt_in, Status::overflow));
+  EXPECT_EQ(port_.stats().last_error, Status::overflow);
+  EXPECT_EQ(port_.stats().last_error_site, transport::FaultSite::interrupt_in);
+  EXPECT_EQ(port_.stats().control_failures, 0u);  // pipes are counted by their owner
+  EXPECT_STREQ(transport::to_string(transport::FaultSite::interrupt_in), "interrupt-in");
+  EXPECT_STREQ(transport::to_string(transport::FaultSite::bulk_out), "bulk-out");
 }
 
 TEST_F(SerialPortTest, InterruptOnAChipWithoutInterruptsIsIgnored) {
@@ -885,7 +907,8 @@ TEST_F(SerialPortTest, InterruptOnAChipWithoutInterruptsIsIgnored) {
   EXPECT_FALSE(events.modem_changed);
   EXPECT_FALSE(events.errors.any());
   EXPECT_EQ(port_.stats().modem_changes, 0u);
-  EXPECT_EQ(port_.stats().malformed, 0u);
+  EXPECT_EQ(port_.stats().malformed_notifications, 0u);
+  EXPECT_EQ(port_.stats().interrupt_transfers, 0u);
 }
 
 }  // namespace

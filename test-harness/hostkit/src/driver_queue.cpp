@@ -49,6 +49,7 @@ void DriverQueue::stop() {
     std::lock_guard lock(link_->mutex_);
     link_->queue_ = nullptr;
   }
+  post([this] { cancel_timers(); });
   guard_.reset();
   if (on_queue()) {
     context_.stop();  // cannot join ourselves; the thread ends after this handler
@@ -77,11 +78,30 @@ void DriverQueue::sync(const std::function<void()>& work) {
 
 void DriverQueue::post_after(std::chrono::milliseconds delay, std::function<void()> work) {
   auto timer = std::make_shared<boost::asio::steady_timer>(context_, delay);
+  {
+    std::lock_guard lock(timers_mutex_);
+    if (timers_cancelled_) {
+      return;
+    }
+    std::erase_if(timers_, [](const auto& weak) { return weak.expired(); });
+    timers_.push_back(timer);
+  }
   timer->async_wait([timer, work = std::move(work)](const boost::system::error_code& error) {
     if (!error) {
       work();
     }
   });
+}
+
+void DriverQueue::cancel_timers() {
+  std::lock_guard lock(timers_mutex_);
+  timers_cancelled_ = true;
+  for (const auto& weak : timers_) {
+    if (const auto timer = weak.lock()) {
+      timer->cancel();  // its handler runs now, with operation_aborted, and does nothing
+    }
+  }
+  timers_.clear();
 }
 
 bool DriverQueue::on_queue() const {

@@ -156,23 +156,26 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     if (!active || owner == nullptr) {
       return;
     }
-    std::span<uint8_t> payload;
-    const transport::PipeAction action =
-        rx.complete(slot, transport::kern::to_status(status), actual, payload);
-    switch (action) {
-      case transport::PipeAction::proceed: {
-        uint8_t* packet = payload.data();
-        uint32_t size = static_cast<uint32_t>(payload.size());
-        owner->handleRxPacket(packet, size);
-        if (!rx.park(slot, {packet, size})) {
-          // [U] Whether Apple's class accepts a packet moved outside its read
-          // buffer is undocumented; hostkit cannot keep one, and says so.
-          os_log(OS_LOG_DEFAULT,
-                 LOG_PREFIX " handleRxPacket returned %u bytes outside the read buffer; dropped",
-                 size);
-        }
-        break;
+    const transport::InCompletion done =
+        rx.complete(slot, transport::kern::to_status(status), actual);
+    if (done.completed && status != kIOReturnSuccess && tuning.discard_failed_rx) {
+      rx.drop(slot);
+    } else if (done.completed) {
+      // A transfer a fault cut short is handed over like any other packet.
+      uint8_t* packet = done.payload.data();
+      uint32_t size = static_cast<uint32_t>(done.payload.size());
+      owner->handleRxPacket(packet, size);
+      if (!rx.park(slot, {packet, size})) {
+        // [U] Whether Apple's class accepts a packet moved outside its read
+        // buffer is undocumented; hostkit cannot keep one, and says so.
+        os_log(OS_LOG_DEFAULT,
+               LOG_PREFIX " handleRxPacket returned %u bytes outside the read buffer; dropped",
+               size);
       }
+    }
+    switch (done.action) {
+      case transport::PipeAction::proceed:
+        break;
       case transport::PipeAction::clear_stall:
         os_log(OS_LOG_DEFAULT, LOG_PREFIX " bulk IN 0x%02x stalled; clearing",
                endpoints.in.address);
@@ -221,13 +224,14 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     if (!active || owner == nullptr) {
       return;
     }
-    std::span<uint8_t> payload;
-    const transport::PipeAction action =
-        interrupts.complete(slot, transport::kern::to_status(status), actual, payload);
-    if (action == transport::PipeAction::proceed) {
-      owner->handleInterruptPacket(payload.data(), static_cast<uint32_t>(payload.size()));
+    const transport::InCompletion done =
+        interrupts.complete(slot, transport::kern::to_status(status), actual);
+    if (done.completed) {
+      owner->handleInterruptPacket(done.payload.data(), static_cast<uint32_t>(done.payload.size()));
       interrupts.release(slot);
-    } else if (action == transport::PipeAction::clear_stall) {
+    }
+    const transport::PipeAction action = done.action;
+    if (action == transport::PipeAction::clear_stall) {
       interrupt_pipe->ClearStall(true);
     } else if (action == transport::PipeAction::back_off) {
       back_off([this] {
@@ -534,12 +538,16 @@ OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
   };
   const transport::PipeStats& rx = path_->rx.stats();
   const transport::PipeStats& tx = path_->tx.stats();
+  const transport::PipeStats& interrupt = path_->interrupts.stats();
   put("RxDepth", path_->rx.config().depth);
   put("RxTransferSize", path_->rx.config().transfer_size);
   put("RxTransfers", rx.transfers);
   put("RxBytes", rx.bytes);
   put("RxStalls", rx.stalls);
   put("RxErrors", rx.errors);
+  put("RxBabbles", rx.babbles);
+  put("RxRecoveries", rx.recoveries);
+  put("RxFaultBytes", rx.fault_bytes);
   put("RxMaxInFlight", rx.max_in_flight);
   put("RxDiscardedBytes", rx.discarded_bytes);
   put("RxParkedBytes", path_->rx.parked_bytes());
@@ -547,8 +555,14 @@ OSDictionary* IOUserUSBSerial::hostkitCopyDataPathStatistics() const {
   put("TxBytes", tx.bytes);
   put("TxStalls", tx.stalls);
   put("TxErrors", tx.errors);
+  put("TxRecoveries", tx.recoveries);
+  put("TxResentBytes", tx.fault_bytes);
   put("TxDiscardedBytes", tx.discarded_bytes);
-  put("InterruptTransfers", path_->interrupts.stats().transfers);
+  put("InterruptTransfers", interrupt.transfers);
+  put("InterruptStalls", interrupt.stalls);
+  put("InterruptErrors", interrupt.errors);
+  put("InterruptRecoveries", interrupt.recoveries);
+  put("DiscardFailedRx", path_->tuning.discard_failed_rx ? 1 : 0);
   put("AppleRxMode", path_->tuning.apple_rx ? 1 : 0);
   return stats;
 }

@@ -104,6 +104,105 @@ TEST(Faults, PacketLargerThanTheBufferIsBabble) {
   EXPECT_EQ(done[0].status, kIOReturnOverrun);
 }
 
+// A babbling packet is lost with what it held; the transfer it was going into
+// ends with the bytes that came before it, and the chip counts the loss.
+TEST(Faults, ABabblingPacketIsLostAndItsTransferKeepsWhatCameBefore) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("cdc-acm", bus);
+  sim::connect_loopback(dev->port(0));
+  const std::vector<uint8_t> data = pattern(200);  // 64 + 64 + 64 + 8 at the device
+  Pipe out(*dev, 0x02);
+  out.submit_out(data);
+  bus.advance(5ms);
+  Pipe in(*dev, 0x81);
+  in.submit_in(128);
+  bus.advance(5ms);
+  dev->inject_babbling_packet(0x81);
+  in.submit_in(128);
+  in.submit_in(128);
+  bus.advance(5ms);
+  const auto done = in.take();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(done[0].status, kIOReturnSuccess);
+  EXPECT_EQ(done[0].data, std::vector<uint8_t>(data.begin(), data.begin() + 128));
+  EXPECT_EQ(done[1].status, kIOReturnOverrun);  // the third packet babbled: lost
+  EXPECT_EQ(done[1].actual, 0u);
+  EXPECT_EQ(done[2].status, kIOReturnSuccess);  // the stream goes on after it
+  EXPECT_EQ(done[2].data, std::vector<uint8_t>(data.begin() + 192, data.end()));
+  const sim::PortCounters c = dev->port(0).snapshot().counters;
+  EXPECT_EQ(c.usb_in_lost_bytes, 64u);
+  EXPECT_EQ(c.usb_in_bytes, 136u);
+}
+
+// A device that halts mid-transfer: the transfer in progress ends with the
+// bytes it carried (IN: received, OUT: accepted), the others queued with none.
+TEST(Faults, StallAfterHaltsInTheMiddleOfATransfer) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("cdc-acm", bus);
+  sim::connect_loopback(dev->port(0));
+  dev->stall_after(0x02, 2);  // OUT: after two packets
+  const std::vector<uint8_t> data = pattern(200);
+  Pipe out(*dev, 0x02);
+  out.submit_out(data);
+  out.submit_out({1, 2, 3});
+  bus.advance(5ms);
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(sent[0].actual, 128u);
+  EXPECT_EQ(sent[1].status, kIOUSBPipeStalled);
+  EXPECT_EQ(sent[1].actual, 0u);
+  dev->stall_after(0x81, 1, 2);  // IN: after one packet, twice
+  Pipe in(*dev, 0x81);
+  in.submit_in(128);
+  in.submit_in(128);
+  bus.advance(5ms);
+  auto got = in.take();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin(), data.begin() + 64));
+  EXPECT_EQ(got[1].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[1].actual, 0u);
+  EXPECT_EQ(dev->clear_halt(0x81), kIOReturnSuccess);
+  in.submit_in(128);
+  bus.advance(5ms);
+  got = in.take();
+  ASSERT_EQ(got.size(), 1u);  // the second halt, one packet later
+  EXPECT_EQ(got[0].status, kIOUSBPipeStalled);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin() + 64, data.begin() + 128));
+  EXPECT_EQ(dev->clear_halt(0x81), kIOReturnSuccess);
+  EXPECT_EQ(dev->clear_halt(0x02), kIOReturnSuccess);
+  out.submit_out(std::vector<uint8_t>(data.begin() + 128, data.end()));
+  in.submit_in(128);
+  bus.advance(5ms);
+  got = in.take();
+  ASSERT_EQ(got.size(), 1u);  // no more halts
+  EXPECT_EQ(got[0].status, kIOReturnSuccess);
+  EXPECT_EQ(got[0].data, std::vector<uint8_t>(data.begin() + 128, data.end()));
+}
+
+// Packets a test puts on the wire go out ahead of the chip's data: a
+// zero-length packet ends a transfer with nothing, a short one with its bytes.
+TEST(Faults, InjectedInPacketsGoOutAheadOfTheChipsData) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("ft232r", bus);
+  EXPECT_TRUE(dev->inject_in_packet(0x81, {}));
+  EXPECT_TRUE(dev->inject_in_packet(0x81, {0x01}));
+  EXPECT_FALSE(dev->inject_in_packet(0x81, std::vector<uint8_t>(65)));  // over wMaxPacketSize
+  EXPECT_FALSE(dev->inject_in_packet(0x02, {0x01}));                    // an OUT endpoint
+  Pipe in(*dev, 0x81);
+  in.submit_in(64);
+  in.submit_in(64);
+  in.submit_in(64);
+  bus.advance(20ms);
+  const auto done = in.take();
+  ASSERT_GE(done.size(), 3u);
+  EXPECT_EQ(done[0].status, kIOReturnSuccess);
+  EXPECT_EQ(done[0].actual, 0u);
+  EXPECT_EQ(done[1].data, std::vector<uint8_t>{0x01});
+  EXPECT_EQ(done[2].actual, 2u);  // then the chip's own: a status-only packet
+}
+
 TEST(Faults, AbortCompletesEverythingQueued) {
   sim::Bus bus(sim::ClockMode::manual);
   auto dev = sim::make_device("ft232r", bus);

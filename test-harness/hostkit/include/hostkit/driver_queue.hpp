@@ -6,11 +6,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace hostkit {
 
@@ -45,15 +47,22 @@ class DriverQueue {
   bool on_queue() const;
   boost::asio::io_context& context() { return context_; }
   const std::shared_ptr<QueueLink>& link() const { return link_; }
-  // Lets queued work finish, then joins the thread. Idempotent.
+  // Lets posted work finish, drops the work of post_after timers still waiting
+  // (it would come after the end of the process), then joins the thread.
+  // Idempotent.
   void stop();
 
  private:
+  void cancel_timers();
+
   boost::asio::io_context context_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::thread thread_;
   std::thread::id thread_id_;
   std::shared_ptr<QueueLink> link_ = std::make_shared<QueueLink>();
+  std::mutex timers_mutex_;
+  std::vector<std::weak_ptr<boost::asio::steady_timer>> timers_;  // post_after's
+  bool timers_cancelled_ = false;
 };
 
 // The queue of the calling thread, or nullptr when not on a driver queue.

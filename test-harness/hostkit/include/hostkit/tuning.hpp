@@ -14,6 +14,11 @@ struct UsbSerialTuning {
   // Apple's IOUserUSBSerial: one wMaxPacketSize read in flight, re-armed only while
   // the RX ring has that much room (docs/field-notes.md §1.1, [RE]).
   bool apple_rx = false;
+  // What the framework does with the bytes of a bulk-IN transfer that ends with
+  // an error (a stall, a babble, an unplug) [U]: hand them to handleRxPacket like
+  // any other (false, our pipeline's way), or drop them and count them in
+  // RxDiscardedBytes (true), as Linux's usb-serial and cdc-acm drivers drop them.
+  bool discard_failed_rx = false;
   // Largest bulk-OUT transfer, in wMaxPacketSize units (cdc-acm: 20).
   uint16_t tx_packets_per_transfer = 32;
   // RX and TX ring size: the framework default (docs/driverkit-reference.md §1.2).
