@@ -363,6 +363,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
       return error("--quick and --rates both choose the matrix's rates; give one");
     }
   }
+  if ((has_mode(Mode::matrix) || has_mode(Mode::soak)) && o.plot_path) {
+    return error("--plot draws throughput, sweeps and latency; not --mode matrix or soak");
+  }
   if (vm.count("seed") != 0) {
     if (!has_mode(Mode::soak)) {
       return error("--seed belongs to --mode soak");

@@ -55,7 +55,6 @@ size_t random_size(std::mt19937_64& random, size_t max) {
 struct Shared {
   std::atomic<bool> stop{false};
   std::atomic<bool> all_received{false};
-  std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> received{0};
 };
 
@@ -100,7 +99,6 @@ void writer_loop(int fd, const SoakConfig& config, Shared& shared, WriterOutcome
     out.largest = std::max(out.largest, done);
     ++out.writes;
     sent += done;
-    shared.sent.store(sent);
     std::memmove(buffer.data(), buffer.data() + done, chunk - done);
     chunk -= done;
   }

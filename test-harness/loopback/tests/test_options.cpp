@@ -200,6 +200,7 @@ TEST(ParseOptions, Refusals) {
       {"--mode", "soak", "--all-ports"},
       {"--mode", "soak", "--seed", "-1"},
       {"--seed", "7"},  // without --mode soak
+      {"--mode", "soak", "--plot", "s.png"},
   };
   for (const auto& args : bad) {
     std::vector<const char*> argv{"usbserial-loopback"};
