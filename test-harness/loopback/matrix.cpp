@@ -47,10 +47,12 @@ constexpr size_t kMaxBurst = 256;
 constexpr double kGarbledFrames = 24;
 constexpr size_t kMaxGarbledBurst = 65536;
 // After the line time: how long a direction must stay silent before its burst is over. Short
-// when everything arrived (only extras could follow), long when bytes are missing and expected.
+// when everything arrived (only extras could follow), long when bytes are missing and expected:
+// on a loaded machine a bridge can be off the CPU for more than a second, and bytes that arrive
+// after their cell ended would spoil the next one. Only a failing cell waits that long.
 constexpr double kSettleSeconds = 0.02;
 constexpr double kGarbageQuietSeconds = 0.15;
-constexpr double kMissingQuietSeconds = 1.0;
+constexpr double kMissingQuietSeconds = 3.0;
 // How far the driver's reported rate may be from the documented one and from the chip's own:
 // Statistics ActualBaud is an integer.
 constexpr double kRateSlack = 1.0;
@@ -567,7 +569,10 @@ std::vector<std::string> matrix_problems(const MatrixResult& result) {
       }
     }
     if (pair.bridge_exit && !pair.bridge_exit->clean()) {
-      problems.push_back(name + ": the bridge " + pair.bridge_exit->describe());
+      problems.push_back(name + ": the bridge " + pair.bridge_exit->describe() +
+                         (pair.bridge_stderr_tail.empty()
+                              ? " (it wrote nothing on stderr)"
+                              : "; its stderr ends with: " + pair.bridge_stderr_tail));
     }
   }
   return problems;
@@ -723,6 +728,7 @@ void write_matrix_json(hostutil::JsonWriter& json, const MatrixResult& result) {
       json.null();
     }
     json.field("bridge_clean", pair.bridge_exit && pair.bridge_exit->clean());
+    json.field("bridge_stderr_tail", pair.bridge_stderr_tail);
     json.key("cells").begin_array();
     for (const MatrixCell& cell : pair.cells) {
       json.begin_object();

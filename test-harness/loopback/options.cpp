@@ -54,7 +54,7 @@ po::options_description visible_options() {
       ("chips", po::value<std::string>()->value_name("LIST"),
        "matrix: comma-separated chips (default cdc-acm,ft232r,cp2102n,ch340,pl2303-hx)")
       ("jobs", po::value<std::string>()->value_name("N"),
-       "matrix: null-modem bridges run at the same time, 1..16 (default 2)")
+       "matrix: null-modem bridges run at the same time, 1..16 (default 4)")
       ("quick", "matrix: only 921600, 1800000, 2000000, 2500000 and 3000000 baud")
       ("seed", po::value<std::string>()->value_name("N"),
        "soak: seed of the random chunk sizes and changes (default 1)")

@@ -20,12 +20,13 @@ inline constexpr size_t kMaxChunk = 16ULL << 20;
 inline constexpr uint64_t kDefaultRoundTrips = 1000;
 inline constexpr size_t kDefaultMessageBytes = 1;
 inline constexpr size_t kMaxMessageBytes = 4096;
-// --mode sweep without --rates: the common rates from 9600 to 3 Mbaud.
+// --mode matrix: null-modem bridges at the same time; --mode soak: the largest write.
 inline constexpr unsigned kDefaultJobs = 4;
 inline constexpr size_t kDefaultSoakChunk = 65536;
 // --mode matrix --quick: the top of the range, where the families differ: each refusal keeps
 // a rate near the far side's (921600 or 2 MBd), as in the whole matrix.
 inline constexpr uint32_t kQuickMatrixRates[] = {921600, 1800000, 2000000, 2500000, 3000000};
+// --mode sweep without --rates: the common rates from 9600 to 3 Mbaud.
 inline constexpr uint32_t kDefaultSweepRates[] = {9600,   19200,  38400,   57600,   115200, 230400,
                                                   460800, 921600, 1000000, 2000000, 3000000};
 
