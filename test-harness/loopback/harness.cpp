@@ -156,16 +156,12 @@ std::string canonical_or_empty(const std::string& path) {
   return ec ? std::string() : resolved.string();
 }
 
-}  // namespace
-
-std::optional<std::string> control_request(const std::string& socket_path, const std::string& line,
-                                           double timeout_s, std::string* error) {
-  const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                        std::chrono::duration<double>(timeout_s));
+// A connection to the bridge's control socket; invalid, with *error set, when there is none.
+Fd connect_control(const std::string& socket_path, std::string* error) {
   sockaddr_un address{};
   if (socket_path.size() >= sizeof address.sun_path) {
     *error = "the socket path " + socket_path + " is too long";
-    return std::nullopt;
+    return Fd();
   }
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
@@ -180,6 +176,19 @@ std::optional<std::string> control_request(const std::string& socket_path, const
   if (!fd.valid() ||
       ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     *error = "cannot reach the bridge at " + socket_path + ": " + std::strerror(errno);
+    return Fd();
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::optional<std::string> control_request(const std::string& socket_path, const std::string& line,
+                                           double timeout_s, std::string* error) {
+  const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                        std::chrono::duration<double>(timeout_s));
+  Fd fd = connect_control(socket_path, error);
+  if (!fd.valid()) {
     return std::nullopt;
   }
   const std::string request = line + "\n";
@@ -335,15 +344,9 @@ std::optional<std::vector<PortStatus>> read_port_statuses(const std::string& soc
 
 int bridge_pid(const std::string& socket_path) {
 #if defined(SO_PEERCRED)
-  sockaddr_un address{};
-  if (socket_path.size() >= sizeof address.sun_path) {
-    return 0;
-  }
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid() ||
-      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  std::string unused;
+  const Fd fd = connect_control(socket_path, &unused);
+  if (!fd.valid()) {
     return 0;
   }
   ucred credentials{};
