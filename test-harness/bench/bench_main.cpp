@@ -15,7 +15,10 @@
 //      10 IN and 10 OUT halts on an FT2232H, each cutting a transfer in two; bytes lost and
 //      what was counted, with the bytes of a failed transfer dropped (--discard-failed-rx,
 //      as the pipeline did before, and as Linux's drivers do) and delivered, on both
-//      classes, in the same run.
+//      classes, in the same run;
+//   8. the same tty stream on a simulated CDC-ACM function, and CDC-ACM decode_rx versus
+//      memcpy; then one table per family (CDC-ACM, FTDI, CP210x, CH34x, PL2303) of decode_rx
+//      against memcpy and the tty stream against the raw pty pair.
 // and prints the ratios. --json FILE writes the figures for tools; --paced-bytes N and
 // --fault-bytes N set the size of each paced and fault run (default 8 MiB and 16 MiB; 0
 // skips them).
@@ -45,6 +48,7 @@
 #include "bridge/bridge.hpp"
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
+#include "transport/chips/cdc_acm.hpp"
 #include "transport/chips/ch34x.hpp"
 #include "transport/chips/cp210x.hpp"
 #include "transport/chips/ftdi.hpp"
@@ -310,6 +314,37 @@ void BM_Pl2303DecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
+// CDC-ACM bulk IN is raw data (line errors come on the interrupt endpoint): the same copy
+// first, as for PL2303, over 16 64-byte packets.
+void BM_CdcAcmDecodeRx(benchmark::State& state) {
+  transport::chips::CdcAcm cdc;
+  transport::PortConfig config;
+  config.variant = transport::ChipVariant::cdc_acm;
+  config.bulk_in_max_packet = 64;
+  config.interrupt_max_packet = 16;
+  if (cdc.configure(config) != transport::Status::ok) {
+    state.SkipWithError("configure");
+    return;
+  }
+  std::vector<uint8_t> pristine(16 * 64);
+  for (size_t i = 0; i < pristine.size(); ++i) {
+    pristine[i] = static_cast<uint8_t>(i);
+  }
+  std::vector<uint8_t> transfer(pristine.size());
+  for (auto _ : state) {
+    std::memcpy(transfer.data(), pristine.data(), pristine.size());
+    transport::RxReport report;
+    benchmark::DoNotOptimize(cdc.decode_rx(transfer, report));
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+}
+
+// A full-speed CDC-ACM function (on the IOUserSerial class, as the device table says).
+void BM_DriverTtyCdcAcm(benchmark::State& state) {
+  bridge_stream(state, false, "cdc-acm");
+}
+
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -338,6 +373,8 @@ BENCHMARK(BM_Ch34xDecodeRx);
 BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
 BENCHMARK(BM_Pl2303DecodeRx);
 BENCHMARK(BM_DriverTtyPl2303hx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_CdcAcmDecodeRx);
+BENCHMARK(BM_DriverTtyCdcAcm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 // One paced run: `bytes` out through a simulated FT232H at 12 MBd with a loopback
 // plug, read back until everything came or nothing arrived for 2 s.
@@ -662,6 +699,52 @@ int main(int argc, char** argv) {
       pl2303_decode / 1e6, copy64 / 1e6, copy64 > 0 ? pl2303_decode / copy64 : 0.0);
   json.field("driver_tty_pl2303hx_bytes_per_second", pl2303);
   json.field("pl2303_decode_rx_64_bytes_per_second", pl2303_decode);
+
+  // Per family: decode_rx against memcpy of the same packets, and the tty stream (unpaced,
+  // loopback plug) against the raw pty pair, all measured above in this run.
+  struct Family {
+    const char* family;
+    const char* chip;
+    const char* decode;  // benchmark names
+    const char* copy;
+    const char* tty;
+  };
+  const Family families[] = {
+      {"CDC-ACM", "cdc-acm", "BM_CdcAcmDecodeRx", "BM_MemcpyOnly/64",
+       "BM_DriverTtyCdcAcm/min_time:2.000/real_time"},
+      {"FTDI", "ft232r", "BM_FtdiDecodeRx/64", "BM_MemcpyOnly/64",
+       "BM_DriverTtyFt232r/min_time:2.000/real_time"},
+      {"CP210x", "cp2102n", "BM_Cp210xDecodeRx/64", "BM_MemcpyOnly/64",
+       "BM_DriverTtyCp2102n/min_time:2.000/real_time"},
+      {"CH34x", "ch340", "BM_Ch34xDecodeRx", "BM_MemcpyOnly/32",
+       "BM_DriverTtyCh340/min_time:2.000/real_time"},
+      {"PL2303", "pl2303-hx", "BM_Pl2303DecodeRx", "BM_MemcpyOnly/64",
+       "BM_DriverTtyPl2303hx/min_time:2.000/real_time"},
+  };
+  std::printf(
+      "\nPer family (MB/s; decode_rx includes the copy it is measured against; tty: unpaced "
+      "loopback through the driver's tty, against the raw pty pair %.1f MB/s)\n",
+      raw / 1e6);
+  std::printf("  %-8s %-10s %12s %10s %7s %10s %9s\n", "family", "chip", "decode_rx", "memcpy",
+              "ratio", "tty", "tty/raw");
+  json.key("families").begin_array();
+  for (const Family& f : families) {
+    const double decode = rate(f.decode);
+    const double copy = rate(f.copy);
+    const double tty = rate(f.tty);
+    std::printf("  %-8s %-10s %12.1f %10.1f %7.3f %10.1f %9.3f\n", f.family, f.chip, decode / 1e6,
+                copy / 1e6, copy > 0 ? decode / copy : 0.0, tty / 1e6, raw > 0 ? tty / raw : 0.0);
+    json.begin_object();
+    json.field("family", std::string(f.family));
+    json.field("chip", std::string(f.chip));
+    json.field("decode_rx_bytes_per_second", decode);
+    json.field("memcpy_bytes_per_second", copy);
+    json.field("decode_over_memcpy", copy > 0 ? decode / copy : 0.0);
+    json.field("tty_bytes_per_second", tty);
+    json.field("tty_over_raw_pty", raw > 0 ? tty / raw : 0.0);
+    json.end_object();
+  }
+  json.end_array();
 
   // 6. Paced at 12 MBd on a high-speed FTDI: the same stream on each data path.
   std::vector<PacedRun> runs;

@@ -31,16 +31,26 @@ void set_nonblocking(int fd) {
   }
 }
 
-// A close-on-exec pipe (pipe2() is Linux-only; the flag is set right after, which is fine
-// because this process forks nothing else meanwhile).
+// A close-on-exec pipe. The matrix starts bridges from several threads, so on Linux the flag
+// is set atomically (pipe2): a pipe end that another thread's child inherited would keep it
+// open for that bridge's whole life. Elsewhere it is set right after (one bridge at a time).
 bool make_pipe(Fd* read_end, Fd* write_end) {
   int fds[2];
+#if defined(__linux__)
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return false;
+  }
+  read_end->reset(fds[0]);
+  write_end->reset(fds[1]);
+  return true;
+#else
   if (::pipe(fds) != 0) {
     return false;
   }
   read_end->reset(fds[0]);
   write_end->reset(fds[1]);
   return ::fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0 && ::fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0;
+#endif
 }
 
 std::string format_seconds(double s) {
@@ -49,9 +59,38 @@ std::string format_seconds(double s) {
   return out.str();
 }
 
+// This process's environment for the bridge, without the client shim: a tool run under
+// usbserial-run has it in LD_PRELOAD, and the bridge is the server side of the ports.
+std::vector<std::string> bridge_environment() {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string text = *entry;
+    if (text.rfind("LD_PRELOAD=", 0) == 0) {
+      std::string kept;
+      std::istringstream list(text.substr(11));
+      for (std::string item; list >> item;) {  // the loader takes spaces or colons
+        for (size_t start = 0; start <= item.size();) {
+          const size_t colon = std::min(item.find(':', start), item.size());
+          const std::string library = item.substr(start, colon - start);
+          if (!library.empty() && library.find("libusbserial-shim") == std::string::npos) {
+            kept += (kept.empty() ? "" : ":") + library;
+          }
+          start = colon + 1;
+        }
+      }
+      if (kept.empty()) {
+        continue;
+      }
+      text = "LD_PRELOAD=" + kept;
+    }
+    env.push_back(std::move(text));
+  }
+  return env;
+}
+
 // Child side of fork(): only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(char* const* argv, int stdin_fd, int stdout_fd, int stderr_fd,
-                             int report_fd, pid_t parent) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int stdin_fd, int stdout_fd,
+                             int stderr_fd, int report_fd, pid_t parent) {
   ::setpgid(0, 0);
 #if defined(__linux__)
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -74,7 +113,7 @@ std::string format_seconds(double s) {
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execv(argv[0], argv);
+  ::execve(argv[0], argv, envp);
   const int err = errno;
   [[maybe_unused]] const ssize_t n = ::write(report_fd, &err, sizeof err);
   ::_exit(127);
@@ -229,6 +268,12 @@ bool BridgeChild::start(const BridgeConfig& config, std::string* error) {
     argv.push_back(s.data());
   }
   argv.push_back(nullptr);
+  std::vector<std::string> env_storage = bridge_environment();
+  std::vector<char*> envp;
+  for (std::string& s : env_storage) {
+    envp.push_back(s.data());
+  }
+  envp.push_back(nullptr);
 
   Fd out_read, out_write, err_read, err_write, report_read, report_write;
   if (!make_pipe(&out_read, &out_write) || !make_pipe(&err_read, &err_write) ||
@@ -252,8 +297,8 @@ bool BridgeChild::start(const BridgeConfig& config, std::string* error) {
     return false;
   }
   if (pid == 0) {
-    exec_child(argv.data(), dev_null.get(), out_write.get(), err_write.get(), report_write.get(),
-               parent);
+    exec_child(argv.data(), envp.data(), dev_null.get(), out_write.get(), err_write.get(),
+               report_write.get(), parent);
   }
   pid_ = pid;
   ::setpgid(pid, pid);  // also done by the child; whichever runs first wins, both are fine

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -81,6 +82,22 @@ uint32_t number(const ptree& tree, const char* path) {
   return static_cast<uint32_t>(std::min<uint64_t>(std::stoull(value), UINT32_MAX));
 }
 
+uint64_t number64(const ptree& tree, const char* path) {
+  const std::string value = text(tree, path);
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+      value.size() > 19) {
+    return 0;
+  }
+  return std::stoull(value);
+}
+
+double real_number(const ptree& tree, const char* path) {
+  const std::string value = text(tree, path);
+  char* end = nullptr;
+  const double parsed = value.empty() ? 0.0 : std::strtod(value.c_str(), &end);
+  return end != nullptr && *end == '\0' ? parsed : 0.0;
+}
+
 std::optional<ptree> bridge_status(const std::string& socket_path, std::string* error) {
   const std::optional<std::string> reply = control_request(socket_path, "status", 5, error);
   if (!reply) {
@@ -139,26 +156,39 @@ std::string canonical_or_empty(const std::string& path) {
   return ec ? std::string() : resolved.string();
 }
 
+// A connection to the bridge's control socket; invalid, with *error set, when there is none.
+Fd connect_control(const std::string& socket_path, std::string* error) {
+  sockaddr_un address{};
+  if (socket_path.size() >= sizeof address.sun_path) {
+    *error = "the socket path " + socket_path + " is too long";
+    return Fd();
+  }
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+#if defined(SOCK_CLOEXEC)
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));  // atomic: the matrix forks meanwhile
+#else
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
+  if (fd.valid()) {
+    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  }
+#endif
+  if (!fd.valid() ||
+      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    *error = "cannot reach the bridge at " + socket_path + ": " + std::strerror(errno);
+    return Fd();
+  }
+  return fd;
+}
+
 }  // namespace
 
 std::optional<std::string> control_request(const std::string& socket_path, const std::string& line,
                                            double timeout_s, std::string* error) {
   const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                         std::chrono::duration<double>(timeout_s));
-  sockaddr_un address{};
-  if (socket_path.size() >= sizeof address.sun_path) {
-    *error = "the socket path " + socket_path + " is too long";
-    return std::nullopt;
-  }
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
-  if (fd.valid()) {
-    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
-  }
-  if (!fd.valid() ||
-      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    *error = "cannot reach the bridge at " + socket_path + ": " + std::strerror(errno);
+  Fd fd = connect_control(socket_path, error);
+  if (!fd.valid()) {
     return std::nullopt;
   }
   const std::string request = line + "\n";
@@ -263,6 +293,72 @@ std::optional<DriverRate> read_driver_rate(const HarnessPort& port, uint32_t req
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::optional<std::vector<PortStatus>> read_port_statuses(const std::string& socket_path,
+                                                          std::string* error) {
+  const std::optional<ptree> status = bridge_status(socket_path, error);
+  if (!status) {
+    return std::nullopt;
+  }
+  const ptree empty;
+  std::vector<PortStatus> ports;
+  std::vector<int> seen_per_device;
+  for (const auto& [unused, entry] : status->get_child("ports", empty)) {
+    PortStatus port;
+    port.callout = text(entry, "callout");
+    const std::string device = text(entry, "device");
+    port.device = device.empty() || device[0] == '-' ? -1 : std::stoi(device);
+    port.requested_baud = number(entry, "driver.Statistics.RequestedBaud");
+    port.actual_baud = number(entry, "driver.Statistics.ActualBaud");
+    port.last_error = text(entry, "driver.Statistics.LastError");
+    port.framing_errors = number64(entry, "driver.Statistics.FramingErrors");
+    port.breaks = number64(entry, "driver.Statistics.BreaksReceived");
+    port.parity_errors = number64(entry, "driver.Statistics.ParityErrors");
+    port.overruns = number64(entry, "driver.Statistics.OverrunErrors");
+    // The k-th port of an adapter in this list is the k-th port of its simulated chip.
+    if (port.device >= 0) {
+      if (seen_per_device.size() <= static_cast<size_t>(port.device)) {
+        seen_per_device.resize(static_cast<size_t>(port.device) + 1, 0);
+      }
+      const int k = seen_per_device[static_cast<size_t>(port.device)]++;
+      for (const auto& [unused2, adapter] : status->get_child("devices", empty)) {
+        if (text(adapter, "index") != device) {
+          continue;
+        }
+        int index = 0;
+        for (const auto& [unused3, sim_port] : adapter.get_child("ports", empty)) {
+          if (index++ == k) {
+            port.chip_baud = real_number(sim_port, "line.baud");
+            port.chip_data_bits = number(sim_port, "line.data_bits");
+            port.chip_parity = text(sim_port, "line.parity");
+            port.chip_stop_bits = text(sim_port, "line.stop_bits");
+          }
+        }
+      }
+    }
+    ports.push_back(std::move(port));
+  }
+  return ports;
+}
+
+int bridge_pid(const std::string& socket_path) {
+#if defined(SO_PEERCRED)
+  std::string unused;
+  const Fd fd = connect_control(socket_path, &unused);
+  if (!fd.valid()) {
+    return 0;
+  }
+  ucred credentials{};
+  socklen_t size = sizeof credentials;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0) {
+    return 0;
+  }
+  return credentials.pid;
+#else
+  (void)socket_path;
+  return 0;
+#endif
 }
 
 std::optional<std::vector<std::string>> list_bridge_chips(const std::string& bridge_path,

@@ -43,6 +43,34 @@ struct DriverRate {
 std::optional<DriverRate> read_driver_rate(const HarnessPort& port, uint32_t requested,
                                            double timeout_s, std::string* error);
 
+// One port as the bridge's status shows it: the driver's registry (Statistics) and the
+// simulated chip behind it.
+struct PortStatus {
+  std::string callout;
+  int device = -1;
+  uint32_t requested_baud = 0;  // Statistics RequestedBaud
+  uint32_t actual_baud = 0;     // Statistics ActualBaud: what the driver says the chip runs at
+  std::string last_error;       // Statistics LastError
+  uint64_t framing_errors = 0;  // Statistics FramingErrors, BreaksReceived, ParityErrors,
+  uint64_t breaks = 0;          // OverrunErrors: what the chip reported, counted by the driver
+  uint64_t parity_errors = 0;
+  uint64_t overruns = 0;
+  double chip_baud = 0;  // the rate the simulated chip's UART runs at (0: not simulated)
+  // The simulated chip's framing: data bits, "none" / "odd" / "even" / "mark" / "space",
+  // "1" / "1.5" / "2" (empty: not simulated).
+  unsigned chip_data_bits = 0;
+  std::string chip_parity;
+  std::string chip_stop_bits;
+};
+
+// Every port the bridge at `socket_path` publishes, in its order. nullopt, with *error set,
+// when the bridge cannot be asked.
+std::optional<std::vector<PortStatus>> read_port_statuses(const std::string& socket_path,
+                                                          std::string* error);
+
+// The process at the other end of the control socket (Linux: SO_PEERCRED); 0 when unknown.
+int bridge_pid(const std::string& socket_path);
+
 // Runs `bridge --list-chips`. nullopt, with *error set, when it cannot be run or fails.
 std::optional<std::vector<std::string>> list_bridge_chips(const std::string& bridge_path,
                                                           std::string* error);

@@ -10,6 +10,7 @@
 #include "options.hpp"
 #include "report.hpp"
 #include "session.hpp"
+#include "shim_runner.hpp"
 
 namespace {
 
@@ -43,6 +44,12 @@ int main(int argc, char** argv) {
   }
 
   const loopback::Options& options = parsed.options;
+  if (loopback::needs_client_shim(options) && !loopback::client_shim_loaded()) {
+    std::string error;
+    loopback::rerun_under_shim(argc, argv, &error);  // returns only when it cannot
+    std::cerr << loopback::kToolName << ": error: " << error << "\n";
+    return loopback::kExitUsage;
+  }
 
   // Ctrl-C or SIGTERM: stop streaming, stop the bridge, still report (as FAIL).
   struct sigaction sa {};

@@ -8,6 +8,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "rate_model.hpp"
+
 #ifndef USBSERIAL_VERSION
 #define USBSERIAL_VERSION "unknown"
 #endif
@@ -28,15 +30,15 @@ po::options_description visible_options() {
        "bytes to send; suffixes K, M, G are powers of 1024 (default 16M)")
       ("baud", po::value<std::string>()->value_name("RATE"),
        "line rate in baud, any integer (default 115200)")
-      ("rtscts", "RTS/CTS hardware flow control")
+      ("rtscts", "RTS/CTS hardware flow control (always on in soak mode)")
       ("timeout", po::value<std::string>()->value_name("SECONDS"),
        "fail when nothing has been received for this long; also the time the bridge "
        "gets to become ready (default 10)")
       ("chunk", po::value<std::string>()->value_name("BYTES"),
-       "bytes per write() (default 4096)")
+       "bytes per write() (default 4096); soak: the largest write (default 64K)")
       ("mode", po::value<std::vector<std::string>>()->value_name("MODE"),
        "throughput (default), latency or sweep; a comma list or repeated runs several, "
-       "in that order")
+       "in that order; matrix or soak run alone")
       ("all-ports", "test every port of the adapter at once (a simulated adapter, or a "
        "harness port's adapter); each port streams a different part of the pattern, so a "
        "byte delivered to the wrong port is caught")
@@ -46,7 +48,16 @@ po::options_description visible_options() {
        "latency: bytes sent per round trip, 1..4096 (default 1)")
       ("rates", po::value<std::string>()->value_name("LIST"),
        "sweep: comma-separated rates (default 9600,19200,38400,57600,115200,230400,460800,"
-       "921600,1000000,2000000,3000000)")
+       "921600,1000000,2000000,3000000); soak: the rates its line changes pick from (the "
+       "same default); matrix: the rates, in order (default 300,9600,57600,115200,250000,"
+       "921600,1800000,2000000,2500000,3000000)")
+      ("chips", po::value<std::string>()->value_name("LIST"),
+       "matrix: comma-separated chips (default cdc-acm,ft232r,cp2102n,ch340,pl2303-hx)")
+      ("jobs", po::value<std::string>()->value_name("N"),
+       "matrix: null-modem bridges run at the same time, 1..16 (default 4)")
+      ("quick", "matrix: only 921600, 1800000, 2000000, 2500000 and 3000000 baud")
+      ("seed", po::value<std::string>()->value_name("N"),
+       "soak: seed of the random chunk sizes and changes (default 1)")
       ("json", po::value<std::string>()->value_name("FILE"), "also write a JSON report to FILE")
       ("plot", po::value<std::string>()->value_name("FILE.png"),
        "also draw throughput per rate and the latency histogram into FILE.png (needs "
@@ -85,8 +96,10 @@ bool parse_seconds(const std::string& text, double* out) {
   return true;
 }
 
+constexpr Mode kModes[] = {Mode::throughput, Mode::latency, Mode::sweep, Mode::matrix, Mode::soak};
+
 std::optional<Mode> parse_mode(const std::string& text) {
-  for (const Mode m : {Mode::throughput, Mode::latency, Mode::sweep}) {
+  for (const Mode m : kModes) {
     if (text == to_string(m)) {
       return m;
     }
@@ -233,6 +246,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
       return error("--chunk '" + text + "' must be between 1 and 16M bytes");
     }
     o.chunk = static_cast<size_t>(*v);
+    o.chunk_given = true;
   }
   if (vm.count("json") != 0) {
     o.json_path = vm["json"].as<std::string>();
@@ -246,15 +260,21 @@ ParseResult parse_options(int argc, const char* const* argv) {
       for (const std::string& name : split_commas(item)) {
         const std::optional<Mode> m = parse_mode(name);
         if (!m) {
-          return error("--mode '" + name + "' is not one of throughput, latency, sweep");
+          return error("--mode '" + name +
+                       "' is not one of throughput, latency, sweep, matrix, soak");
         }
         if (std::find(chosen.begin(), chosen.end(), *m) == chosen.end()) {
           chosen.push_back(*m);
         }
       }
     }
+    const bool alone = std::find(chosen.begin(), chosen.end(), Mode::matrix) != chosen.end() ||
+                       std::find(chosen.begin(), chosen.end(), Mode::soak) != chosen.end();
+    if (alone && chosen.size() > 1) {
+      return error("--mode matrix and --mode soak run alone");
+    }
     o.modes.clear();
-    for (const Mode m : {Mode::throughput, Mode::latency, Mode::sweep}) {
+    for (const Mode m : kModes) {
       if (std::find(chosen.begin(), chosen.end(), m) != chosen.end()) {
         o.modes.push_back(m);
       }
@@ -299,8 +319,69 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (!has_mode(Mode::latency) && (vm.count("round-trips") != 0 || vm.count("message") != 0)) {
     return error("--round-trips and --message belong to --mode latency");
   }
-  if (!has_mode(Mode::sweep) && vm.count("rates") != 0) {
-    return error("--rates belongs to --mode sweep");
+  if (!has_mode(Mode::sweep) && !has_mode(Mode::matrix) && !has_mode(Mode::soak) &&
+      vm.count("rates") != 0) {
+    return error("--rates belongs to --mode sweep, matrix or soak");
+  }
+  if (vm.count("chips") != 0) {
+    for (const std::string& chip : split_commas(vm["chips"].as<std::string>())) {
+      if (!find_matrix_chip(chip)) {
+        std::string known;
+        for (const MatrixChip& entry : kMatrixChips) {
+          known += (known.empty() ? "" : ", ") + std::string(entry.chip);
+        }
+        return error("--chips: '" + chip + "' is not a chip of the matrix (" + known + ")");
+      }
+      if (std::find(o.chips.begin(), o.chips.end(), chip) == o.chips.end()) {
+        o.chips.push_back(chip);
+      }
+    }
+  }
+  if (vm.count("jobs") != 0) {
+    const std::string& text = vm["jobs"].as<std::string>();
+    uint32_t jobs = 0;
+    if (!parse_uint32(text, &jobs) || jobs > 16) {
+      return error("--jobs '" + text + "' must be between 1 and 16");
+    }
+    o.jobs = jobs;
+  }
+  o.quick = vm.count("quick") != 0;
+  if (!has_mode(Mode::matrix) && (vm.count("chips") != 0 || vm.count("jobs") != 0 || o.quick)) {
+    return error("--chips, --jobs and --quick belong to --mode matrix");
+  }
+  if (has_mode(Mode::matrix)) {
+    // The matrix starts its own bridges, two adapters each, at its own rates and bursts.
+    if (o.tty) {
+      return error("--mode matrix starts its own bridges; it takes no TTY");
+    }
+    for (const char* other : {"sim", "all-ports", "bytes", "baud", "rtscts", "chunk"}) {
+      if (vm.count(other) != 0) {
+        return error(std::string("--") + other + " cannot be combined with --mode matrix");
+      }
+    }
+    if (o.quick && vm.count("rates") != 0) {
+      return error("--quick and --rates both choose the matrix's rates; give one");
+    }
+  }
+  if ((has_mode(Mode::matrix) || has_mode(Mode::soak)) && o.plot_path) {
+    return error("--plot draws throughput, sweeps and latency; not --mode matrix or soak");
+  }
+  if (vm.count("seed") != 0) {
+    if (!has_mode(Mode::soak)) {
+      return error("--seed belongs to --mode soak");
+    }
+    const std::string& text = vm["seed"].as<std::string>();
+    if (text.empty() || text.size() > 19 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
+      return error("--seed '" + text + "' is not a non-negative integer");
+    }
+    o.seed = std::stoull(text);
+  }
+  if (has_mode(Mode::soak)) {
+    if (vm.count("all-ports") != 0) {
+      return error("--all-ports cannot be combined with --mode soak");
+    }
+    o.rtscts = true;  // the soak runs under RTS/CTS
   }
   if (vm.count("bridge") != 0) {
     o.bridge_path = vm["bridge"].as<std::string>();
@@ -332,8 +413,41 @@ const char* to_string(Mode mode) {
       return "latency";
     case Mode::sweep:
       return "sweep";
+    case Mode::matrix:
+      return "matrix";
+    case Mode::soak:
+      return "soak";
   }
   return "throughput";
+}
+
+std::vector<std::string> matrix_chips(const Options& options) {
+  if (!options.chips.empty()) {
+    return options.chips;
+  }
+  std::vector<std::string> chips;
+  for (const MatrixChip& entry : kMatrixChips) {
+    chips.emplace_back(entry.chip);
+  }
+  return chips;
+}
+
+std::vector<uint32_t> matrix_rates(const Options& options) {
+  if (!options.rates.empty()) {
+    return options.rates;
+  }
+  if (options.quick) {
+    return std::vector<uint32_t>(std::begin(kQuickMatrixRates), std::end(kQuickMatrixRates));
+  }
+  return std::vector<uint32_t>(std::begin(kMatrixRates), std::end(kMatrixRates));
+}
+
+std::vector<uint32_t> soak_rates(const Options& options) {
+  return sweep_rates(options);
+}
+
+size_t soak_chunk(const Options& options) {
+  return options.chunk_given ? options.chunk : kDefaultSoakChunk;
 }
 
 std::vector<uint32_t> sweep_rates(const Options& options) {
@@ -397,6 +511,16 @@ std::string help_text(const std::vector<std::string>& chips, const std::string& 
       << "              back; min, percentiles (p50 p90 p99 p99.9) and max\n"
       << "  sweep       a short throughput run at each of --rates, reopening the port for\n"
       << "              each; a rate the driver refuses is reported, not tested\n"
+      << "  matrix      (alone, no TTY) every pair of --chips joined by a null-modem cable in\n"
+      << "              a paced bridge, at each of --rates: which side refuses, the rate each\n"
+      << "              driver programs, and whether a burst each way arrives intact or as\n"
+      << "              garbage with framing errors, all checked against the chips' documented\n"
+      << "              rates; prints the table\n"
+      << "  soak        (alone) --bytes through a loopback plug under RTS/CTS in writes and\n"
+      << "              reads of random size, changing the rate, parity, stop bits, DTR and RTS\n"
+      << "              every 5-50 ms; nothing may be lost and the bridge's memory, threads and\n"
+      << "              descriptors may not grow. Matrix and soak on simulated or harness ports\n"
+      << "              run under usbserial-run (the tool starts it itself)\n"
       << "\n"
       << "Pattern: byte i of the stream is byte (i mod 8), little-endian, of the (i div 8)-th\n"
       << "output of SplitMix64 seeded with 0, i.e. of mix((i div 8 + 1) * 0x9E3779B97F4A7C15)\n"

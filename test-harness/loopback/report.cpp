@@ -294,6 +294,15 @@ void judge(Report& report) {
         }
       }
     }
+    if (report.has_mode(Mode::soak)) {
+      if (!port.soak) {
+        problems.push_back(prefix + "no soak ran");
+      } else {
+        for (const std::string& problem : soak_problems(*port.soak)) {
+          problems.push_back(prefix + "soak: " + problem);
+        }
+      }
+    }
     if (report.has_mode(Mode::latency)) {
       if (!port.latency) {
         problems.push_back(prefix + "no latency was measured");
@@ -321,7 +330,11 @@ void judge(Report& report) {
       }
     }
   }
-  if (report.ports.empty()) {
+  if (report.matrix) {
+    for (std::string& problem : matrix_problems(*report.matrix)) {
+      problems.push_back(std::move(problem));
+    }
+  } else if (report.ports.empty()) {
     problems.push_back("no data was exchanged");
   }
   if (report.bridge) {
@@ -345,6 +358,27 @@ void judge(Report& report) {
   }
   if (report.has_mode(Mode::latency)) {
     good.push_back(std::to_string(round_trips) + " round trips came back intact" + each);
+  }
+  if (report.has_mode(Mode::soak) && !report.ports.empty() && report.ports[0].soak) {
+    const SoakResult& soak = *report.ports[0].soak;
+    good.push_back("soak: all " + std::to_string(soak.verify.expected_total) +
+                   " bytes came back intact through " +
+                   std::to_string(soak.changes.line + soak.changes.dtr + soak.changes.rts) +
+                   " line and modem changes" +
+                   (!soak.end          ? std::string()
+                    : soak.bridge_asan ? std::string("; the bridge's threads and descriptors did "
+                                                     "not grow")
+                                       : std::string("; the bridge's memory, threads and "
+                                                     "descriptors did not grow")));
+  }
+  if (report.matrix) {
+    size_t cells = 0;
+    for (const MatrixPair& pair : report.matrix->pairs) {
+      cells += pair.cells.size();
+    }
+    good.push_back(std::to_string(report.matrix->pairs.size()) + " null-modem pairs at " +
+                   std::to_string(report.matrix->rates.size()) + " rates (" +
+                   std::to_string(cells) + " cells) behaved as documented");
   }
   if (report.has_mode(Mode::sweep)) {
     good.push_back(std::to_string(rates_tested) + " rates passed" + each +
@@ -413,7 +447,9 @@ std::string summary_text(const Report& report) {
     out << padded << text << "\n";
   };
   const Options& o = report.options;
-  if (report.ports.empty()) {
+  if (report.matrix) {
+    out << matrix_text(*report.matrix);
+  } else if (report.ports.empty()) {
     line("port", port_description(report, ""));
   }
   for (size_t index = 0; index < report.ports.size(); ++index) {
@@ -467,6 +503,9 @@ std::string summary_text(const Report& report) {
       } else if (port.actual_baud != 0) {
         line("ceiling", no_line_rate_text(report));
       }
+    }
+    if (port.soak) {
+      out << soak_text(*port.soak);
     }
     if (port.latency) {
       const LatencyResult& l = *port.latency;
@@ -711,6 +750,12 @@ std::string report_json(const Report& report) {
     } else {
       json.null();
     }
+    json.key("soak");
+    if (port.soak) {
+      write_soak_json(json, *port.soak);
+    } else {
+      json.null();
+    }
     json.key("sweep");
     if (report.has_mode(Mode::sweep)) {
       json.begin_array();
@@ -725,6 +770,12 @@ std::string report_json(const Report& report) {
   }
   json.end_array();
 
+  json.key("matrix");
+  if (report.matrix) {
+    write_matrix_json(json, *report.matrix);
+  } else {
+    json.null();
+  }
   optional_string(json, "plot_error", report.plot_error);
   json.key("bridge");
   if (report.bridge) {

@@ -12,7 +12,9 @@
 
 #include "bridge_child.hpp"
 #include "latency.hpp"
+#include "matrix.hpp"
 #include "options.hpp"
+#include "soak.hpp"
 #include "stream_runner.hpp"
 
 namespace loopback {
@@ -69,6 +71,7 @@ struct PortReport {
   std::optional<RunResult> run;  // throughput
   std::optional<LatencyResult> latency;
   std::vector<SweepPoint> sweep;
+  std::optional<SoakResult> soak;
 };
 
 struct Report {
@@ -78,6 +81,7 @@ struct Report {
   bool paced = true;              // a UART paces the port: real ports, and bridges run with --paced
   std::vector<PortReport> ports;  // empty until a port was chosen
   std::optional<BridgeInfo> bridge;
+  std::optional<MatrixResult> matrix;     // --mode matrix (its own bridges; ports stays empty)
   std::optional<std::string> plot_error;  // --plot was asked for and failed
   Verdict verdict = Verdict::error;
   std::string reason;

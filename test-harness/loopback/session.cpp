@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,9 +17,11 @@
 
 #include "bridge_child.hpp"
 #include "harness.hpp"
+#include "matrix.hpp"
 #include "pattern.hpp"
 #include "platform.hpp"
 #include "plot.hpp"
+#include "shim_runner.hpp"
 #include "stream_runner.hpp"
 #include "tty_port.hpp"
 
@@ -309,6 +312,62 @@ void measure_sweep(const std::vector<Target>& targets, const Options& options, c
   }
 }
 
+// The soak on the first target. False on a setup error.
+bool measure_soak(const std::vector<Target>& targets, const Options& options, const SessionIo& io,
+                  Report& report) {
+  const Target& target = targets[0];
+  std::string error;
+  bool refused = false;
+  std::optional<OpenPort> open = open_target(target, options, options.baud, &error, &refused);
+  if (!open) {
+    set_setup_error(report, error + (refused ? " (the soak runs under RTS/CTS, 8 data bits, at "
+                                               "--baud; this driver refused that)"
+                                             : ""));
+    return false;
+  }
+  report.ports[0].actual_baud = open->actual_baud;
+  report.ports[0].rate_source = open->source;
+  SoakConfig config;
+  if (target.harness) {
+    config.bridge_socket = target.harness->socket_path;
+    config.bridge_port = target.harness->callout;
+  }
+  config.total_bytes = options.bytes;
+  config.rates = soak_rates(options);
+  config.max_chunk = soak_chunk(options);
+  config.seed = options.seed;
+  config.timeout_s = options.timeout_s;
+  // A harness port's plug is the bridge's, which wires DTR to DSR; a real port's is probed.
+  config.check_dsr = target.harness.has_value();
+  config.bridge_pid = target.harness ? bridge_pid(target.harness->socket_path) : 0;
+  config.cancel = io.cancel;
+  if (!options.quiet) {
+    *io.err << kToolName << ": soak of " << options.bytes << " bytes through " << target.path
+            << " under RTS/CTS, writes of 1.." << config.max_chunk
+            << " bytes, line and modem changes every 5-50 ms (seed " << options.seed << ")"
+            << (config.bridge_pid > 0
+                    ? "; sampling the bridge, pid " + std::to_string(config.bridge_pid)
+                    : std::string())
+            << "\n"
+            << std::flush;
+  }
+  // A long run shows its progress: on a terminal in place, elsewhere (a CI log) every 10 s.
+  ProgressLine progress(io.err, io.progress_tty && !options.quiet);
+  auto last_line = std::chrono::steady_clock::now();
+  config.on_progress = [&](const std::string& text) {
+    if (io.progress_tty) {
+      progress.show(text);
+    } else if (!options.quiet &&
+               std::chrono::steady_clock::now() - last_line >= std::chrono::seconds(10)) {
+      last_line = std::chrono::steady_clock::now();
+      *io.err << text << "\n" << std::flush;
+    }
+  };
+  report.ports[0].soak = run_soak(open->tty->fd(), config);
+  progress.clear();
+  return true;
+}
+
 // Measures every mode the options ask for on `targets`. False on a setup error.
 bool measure(const std::vector<Target>& targets, const Options& options, const SessionIo& io,
              Report& report) {
@@ -327,12 +386,24 @@ bool measure(const std::vector<Target>& targets, const Options& options, const S
   if (report.has_mode(Mode::sweep)) {
     measure_sweep(targets, options, io, report);
   }
+  if (report.has_mode(Mode::soak)) {
+    if (targets[0].harness && !client_shim_loaded()) {
+      set_setup_error(report,
+                      "--mode soak on a harness port needs the client shim, which carries modem "
+                      "lines and parity: run it under usbserial-run");
+      return false;
+    }
+    return measure_soak(targets, options, io, report);
+  }
   return true;
 }
 
 bool measured_anything(const Report& report) {
+  if (report.matrix) {
+    return true;
+  }
   for (const PortReport& port : report.ports) {
-    if (port.run || port.latency || !port.sweep.empty()) {
+    if (port.run || port.latency || !port.sweep.empty() || port.soak) {
       return true;
     }
   }
@@ -420,6 +491,48 @@ void run_with_bridge(const Options& options, const SessionIo& io, Report& report
 
   std::error_code ec;
   std::filesystem::remove_all(*run_dir, ec);
+}
+
+void run_matrix_session(const Options& options, const SessionIo& io, Report& report) {
+  report.kind = PortKind::simulated;
+  report.paced = true;
+  std::string looked_at;
+  const std::string bridge_path = find_bridge(options, self_directory(), &looked_at);
+  if (bridge_path.empty()) {
+    set_setup_error(report, std::string(kBridgeName) + " not found (looked at " + looked_at +
+                                "); build it, or pass --bridge PATH");
+    return;
+  }
+  if (!client_shim_loaded()) {
+    set_setup_error(report,
+                    "--mode matrix needs the client shim, so that a refused rate fails "
+                    "tcsetattr: run it under usbserial-run");
+    return;
+  }
+  MatrixConfig config;
+  config.chips = matrix_chips(options);
+  config.rates = matrix_rates(options);
+  config.jobs = options.jobs;
+  config.bridge_path = bridge_path;
+  config.bridge_args = options.bridge_args;
+  config.timeout_s = options.timeout_s;
+  config.cancel = io.cancel;
+  const size_t n = config.chips.size();
+  if (!options.quiet) {
+    *io.err << kToolName << ": null-modem matrix of " << n << " chips (" << n * (n + 1) / 2
+            << " bridges, " << options.jobs << " at a time) at " << config.rates.size()
+            << " rates, paced\n"
+            << std::flush;
+  }
+  ProgressLine progress(io.err, io.progress_tty && !options.quiet);
+  config.on_progress = [&](const std::string& text) { progress.show(text); };
+  if (!options.quiet) {
+    config.on_pair_done = [&](const std::string& text) {
+      progress.clear();
+      *io.err << text << "\n" << std::flush;
+    };
+  }
+  report.matrix = run_matrix(config);
 }
 
 PlotData plot_data(const Report& report) {
@@ -535,7 +648,9 @@ Report run_session(const Options& options, const SessionIo& io) {
     }
   }
 
-  if (options.tty) {
+  if (report.has_mode(Mode::matrix)) {
+    run_matrix_session(options, io, report);
+  } else if (options.tty) {
     run_on_tty(options, io, report);
   } else {
     run_with_bridge(options, io, report);

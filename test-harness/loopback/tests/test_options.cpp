@@ -123,6 +123,37 @@ TEST(ParseOptions, SweepBytesFollowTheRateUnlessGiven) {
   EXPECT_EQ(loopback::sweep_bytes(o, 9600), 8192U);
 }
 
+TEST(ParseOptions, MatrixChipsRatesAndJobs) {
+  loopback::Options o = parse({"--mode", "matrix"}).options;
+  EXPECT_EQ(loopback::matrix_chips(o),
+            (std::vector<std::string>{"cdc-acm", "ft232r", "cp2102n", "ch340", "pl2303-hx"}));
+  EXPECT_EQ(loopback::matrix_rates(o),
+            (std::vector<uint32_t>{300, 9600, 57600, 115200, 250000, 921600, 1800000, 2000000,
+                                   2500000, 3000000}));
+  EXPECT_EQ(o.jobs, 4U);
+  o = parse({"--mode", "matrix", "--quick", "--chips", "ch340,ft232r,ch340", "--jobs", "1"})
+          .options;
+  EXPECT_EQ(loopback::matrix_chips(o), (std::vector<std::string>{"ch340", "ft232r"}));
+  EXPECT_EQ(loopback::matrix_rates(o),
+            (std::vector<uint32_t>{921600, 1800000, 2000000, 2500000, 3000000}));
+  EXPECT_EQ(o.jobs, 1U);
+  o = parse({"--mode", "matrix", "--rates", "2500000,300"}).options;
+  EXPECT_EQ(loopback::matrix_rates(o), (std::vector<uint32_t>{2500000, 300}));  // in that order
+}
+
+TEST(ParseOptions, SoakRunsUnderRtsCtsWithLargeRandomWrites) {
+  loopback::Options o = parse({"--mode", "soak", "--bytes", "1G"}).options;
+  EXPECT_TRUE(o.rtscts);
+  EXPECT_EQ(o.bytes, 1ULL << 30);
+  EXPECT_EQ(o.seed, 1U);
+  EXPECT_EQ(loopback::soak_chunk(o), 65536U);
+  EXPECT_EQ(loopback::soak_rates(o), loopback::sweep_rates(o));
+  o = parse({"--mode", "soak", "--chunk", "512", "--seed", "42", "--rates", "9600,115200"}).options;
+  EXPECT_EQ(loopback::soak_chunk(o), 512U);
+  EXPECT_EQ(o.seed, 42U);
+  EXPECT_EQ(loopback::soak_rates(o), (std::vector<uint32_t>{9600, 115200}));
+}
+
 TEST(ParseOptions, Refusals) {
   const std::vector<std::vector<const char*>> bad = {
       {"--bogus"},
@@ -154,6 +185,22 @@ TEST(ParseOptions, Refusals) {
       {"--mode", "sweep", "--rates", "9600,,115200"},
       {"--mode", "sweep", "--rates", "9600,-1"},
       {"--plot", ""},
+      {"--mode", "matrix,throughput"},  // matrix and soak run alone
+      {"--mode", "soak", "--mode", "latency"},
+      {"--mode", "matrix", "/dev/ttyUSB0"},
+      {"--mode", "matrix", "--sim", "ft232r"},
+      {"--mode", "matrix", "--bytes", "1M"},
+      {"--mode", "matrix", "--baud", "9600"},
+      {"--mode", "matrix", "--chips", "ft232r,ft4232h"},  // not a chip of the matrix
+      {"--mode", "matrix", "--jobs", "0"},
+      {"--mode", "matrix", "--jobs", "17"},
+      {"--mode", "matrix", "--quick", "--rates", "9600"},
+      {"--chips", "ft232r"},  // without --mode matrix
+      {"--quick"},
+      {"--mode", "soak", "--all-ports"},
+      {"--mode", "soak", "--seed", "-1"},
+      {"--seed", "7"},  // without --mode soak
+      {"--mode", "soak", "--plot", "s.png"},
   };
   for (const auto& args : bad) {
     std::vector<const char*> argv{"usbserial-loopback"};
