@@ -171,7 +171,14 @@ class Bridge:
             return self.stopped
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=20)
+        try:
+            code = self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a hung shutdown: its stacks, then it is killed
+            print(f"usbserial-bridge {self.process.pid} still running 20 s after SIGTERM",
+                  file=sys.stderr)
+            dump_stacks(self.process.pid)
+            self.process.kill()
+            code = self.process.wait(timeout=10)
         self.stopped = (code, self.log())
         if self in RUNNING:
             RUNNING.remove(self)
