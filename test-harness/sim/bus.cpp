@@ -261,6 +261,9 @@ void Bus::run_ready() {
     return;
   }
   in_run_ = true;
+  if (armed_at_ <= clock_->now().count()) {
+    armed_at_ = INT64_MAX;  // the executor's timer has fired (or is about to: harmless)
+  }
   int budget = kRunBatch;
   while (budget-- > 0 && !stop_ && run_one(lock)) {
   }
@@ -273,15 +276,41 @@ void Bus::run_ready() {
   } else {
     drop_cancelled_locked();
     const int64_t next = heap_.empty() ? INT64_MAX : heap_.front().at;
-    if (next != armed_at_) {
+    // Only an earlier deadline re-arms: a timer pushed later (a latency timer
+    // restarted per packet) lets the armed one fire early once, and the run
+    // then arms the real one.
+    if (next < armed_at_) {
       armed_at_ = next;
-      if (next != INT64_MAX) {
-        auto* steady = static_cast<SteadyClock*>(clock_.get());
-        executor_->request_run_at(steady->to_real(SimTime(next)));
-      }
+      auto* steady = static_cast<SteadyClock*>(clock_.get());
+      executor_->request_run_at(steady->to_real(SimTime(next)));
     }
   }
   idle_cv_.notify_all();
+}
+
+void Bus::leave_executor() {
+  if (executor_ == nullptr || executor_->on_executor_thread()) {
+    throw std::logic_error("sim::Bus::leave_executor needs a bus on an executor, called off it");
+  }
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;  // a run_ready() still queued on the executor returns at once
+  }
+  executor_->barrier();
+  std::promise<std::thread::id> started;
+  auto id = started.get_future();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+    executor_ = nullptr;
+    run_requested_ = false;
+    armed_at_ = INT64_MAX;
+  }
+  thread_ = std::thread([this, &started] {
+    started.set_value(std::this_thread::get_id());
+    loop();
+  });
+  thread_id_ = id.get();
 }
 
 void Bus::run_until_idle() {

@@ -90,9 +90,7 @@ class BusExecutor {
   // Any thread but the executor's: returns once everything the executor had
   // queued before the call has run (the bus's destructor needs it).
   virtual void barrier() = 0;
-
- protected:
-  ~BusExecutor() = default;
+  virtual ~BusExecutor() = default;
 };
 
 // A FIFO of T that keeps its capacity: pushing allocates only when it has
@@ -213,10 +211,19 @@ class Bus {
   // The time of the earliest pending timer, if any (any thread).
   std::optional<SimTime> next_timer() const;
 
+  // Executor mode only, from a thread other than the executor's: moves the bus
+  // onto a thread of its own (before the executor goes away), keeping its work.
+  void leave_executor();
+
   // Executor mode only, on the executor's thread: runs what is runnable now
   // (a bounded batch; it asks to be called again when more is left) and asks
   // for the next timer.
   void run_ready();
+  // Work is runnable now (any thread).
+  bool has_ready_work() const {
+    std::lock_guard lock(mu_);
+    return runnable_locked();
+  }
 
  private:
   struct Item {

@@ -292,9 +292,9 @@ void UartPort::notify_client() {
 }
 
 void UartPort::outputs_changed() {
-  const auto deps = dependents_;
-  for (UartPort* d : deps) {
-    d->refresh_inputs();
+  // refresh_inputs() does not rewire, so the list stays as it is meanwhile.
+  for (size_t i = 0; i < dependents_.size(); ++i) {
+    dependents_[i]->refresh_inputs();
   }
 }
 

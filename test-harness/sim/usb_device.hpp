@@ -161,6 +161,10 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   // bus thread; set it (any thread) before traffic starts. For measurements.
   using PacketObserver = std::function<void(uint8_t endpoint, size_t bytes, SimTime at)>;
   void set_packet_observer(PacketObserver observer);
+  // Bulk and interrupt transfers completed so far, any status (any thread).
+  uint64_t transfers_completed() const {
+    return transfers_completed_.load(std::memory_order_relaxed);
+  }
   // The bus time this device's transactions take (paced mode).
   const BusTiming& timing() const { return bus_timing(speed_); }
 
@@ -248,6 +252,7 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   RingQueue<Completion> completions_;
   Bus::Task completion_task_;
   PacketObserver packet_observer_;
+  std::atomic<uint64_t> transfers_completed_{0};
   // Paced bus model (bus thread).
   mutable int64_t frame_index_ = -1;
   mutable uint32_t frame_used_ = 0;
