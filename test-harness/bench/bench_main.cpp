@@ -591,6 +591,7 @@ int main(int argc, char** argv) {
       {"cdc-acm", "cdc-acm", 3'000'000},
       {"ft232r", "ft232r", 3'000'000},
       {"ft232h", "ft232h", 12'000'000},
+      {"ft2232h", "ft2232h", 12'000'000},
       {"cp2102n", "cp2102n", 3'000'000},
       {"ch340", "ch340", 2'000'000},
       {"pl2303-hx", "pl2303-hx", 3'000'000},
@@ -657,7 +658,7 @@ int main(int argc, char** argv) {
       latency_rounds, "chip", "client -> OUT packet", "device (OUT -> IN)", "IN packet -> client",
       "round trip");
   json.key("latency_us").begin_array();
-  for (const Chip& chip : {chips[0], chips[1], chips[2], chips[4]}) {
+  for (const Chip& chip : {chips[0], chips[1], chips[2], chips[5]}) {
     const LatencyFigures f = latency_run(chip, latency_rounds);
     auto cell = [](const std::vector<double>& v) {
       char text[64];

@@ -237,31 +237,38 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   runtime_ = std::make_unique<hostkit::Runtime>(
       hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties,
                               USBSERIAL_SERIAL_DRIVER_CLASS, options_.driver_class});
-  if (options_.sim.paced) {
-    bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
-  } else {
-    auto executor = std::make_unique<QueueBusExecutor>(runtime_->queue());
-    bus_ = std::make_unique<sim::Bus>(*executor);
-    executor->set_bus(bus_.get());
-    executor_ = std::move(executor);
-  }
-  for (size_t i = 0; i < options_.chips.size(); ++i) {
-    devices_.push_back(make_device(i));
-    attached_.push_back(false);
-  }
-  for (size_t i = 0; i < devices_.size(); ++i) {
-    wire(i);
-  }
-  family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir, options_.ports);
-  for (size_t i = 0; i < devices_.size(); ++i) {
-    attach(i);
-  }
-  size_t expected_ports = 0;
-  for (const auto& device : devices_) {
-    expected_ports += device->port_count();
-  }
-  if (family_->ports().size() != expected_ports) {
-    throw std::runtime_error("not every port was published (see the log above)");
+  // A throw leaves no destructor to run: the same teardown, or the devices
+  // would wait for a bus whose queue thread went with the runtime.
+  try {
+    if (options_.sim.paced) {
+      bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
+    } else {
+      auto executor = std::make_unique<QueueBusExecutor>(runtime_->queue());
+      bus_ = std::make_unique<sim::Bus>(*executor);
+      executor->set_bus(bus_.get());
+      executor_ = std::move(executor);
+    }
+    for (size_t i = 0; i < options_.chips.size(); ++i) {
+      devices_.push_back(make_device(i));
+      attached_.push_back(false);
+    }
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      wire(i);
+    }
+    family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir, options_.ports);
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      attach(i);
+    }
+    size_t expected_ports = 0;
+    for (const auto& device : devices_) {
+      expected_ports += device->port_count();
+    }
+    if (family_->ports().size() != expected_ports) {
+      throw std::runtime_error("not every port was published (see the log above)");
+    }
+  } catch (...) {
+    shut_down();
+    throw;
   }
 }
 
@@ -329,13 +336,17 @@ void Bridge::attach(size_t index) {
 }
 
 Bridge::~Bridge() {
+  shut_down();
+}
+
+void Bridge::shut_down() {
   for (size_t i = 0; i < devices_.size(); ++i) {
     if (attached_[i]) {
       runtime_->detach(devices_[i].get());
     }
   }
   family_.reset();
-  if (executor_) {
+  if (executor_ && bus_) {
     bus_->leave_executor();  // the queue's thread goes with the runtime
   }
   runtime_.reset();

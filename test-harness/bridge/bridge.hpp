@@ -75,6 +75,7 @@ class Bridge {
   std::shared_ptr<sim::SimDevice> make_device(size_t index);
   void wire(size_t index);    // the plug or cable of device `index`, as the options say
   void attach(size_t index);  // throws when the driver does not start
+  void shut_down();           // the destructor's work, also when the constructor throws
 
   BridgeOptions options_;
   // Unpaced, the simulator runs on the driver queue's thread (BusExecutor), so
