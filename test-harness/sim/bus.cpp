@@ -14,9 +14,12 @@ constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
 // Work items one run_ready() call runs before it gives the executor back.
 constexpr int kRunBatch = 256;
 
-bool later(const auto& a, const auto& b) {
-  return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-}
+// The timer heap's order: a min-heap on (at, seq) through std::*_heap.
+struct Later {
+  bool operator()(const auto& a, const auto& b) const {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+  }
+};
 
 }  // namespace
 
@@ -135,8 +138,7 @@ Bus::TimerId Bus::schedule_at(SimTime at, std::function<void()> fn) {
   slots_[slot] = TimerSlot{std::move(fn), id};
   ++live_timers_;
   heap_.push_back(TimerEntry{at.count(), seq, id});
-  std::push_heap(heap_.begin(), heap_.end(),
-                 [](const auto& a, const auto& b) { return later(a, b); });
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   if (executor_ != nullptr) {
     // Outside run_ready() nobody would re-arm the executor's timer for this one.
     if (!in_run_ && at.count() < armed_at_) {
@@ -165,8 +167,7 @@ void Bus::cancel(TimerId& id) {
         const uint64_t s = e.id & kSlotMask;
         return slots_[s].id != e.id;
       });
-      std::make_heap(heap_.begin(), heap_.end(),
-                     [](const auto& a, const auto& b) { return later(a, b); });
+      std::make_heap(heap_.begin(), heap_.end(), Later{});
     }
   }
   id = 0;
@@ -174,8 +175,7 @@ void Bus::cancel(TimerId& id) {
 
 void Bus::drop_cancelled_locked() const {
   while (!heap_.empty() && slots_[heap_.front().id & kSlotMask].id != heap_.front().id) {
-    std::pop_heap(heap_.begin(), heap_.end(),
-                  [](const auto& a, const auto& b) { return later(a, b); });
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
   }
 }
@@ -215,8 +215,7 @@ bool Bus::run_one(std::unique_lock<std::mutex>& lock) {
   drop_cancelled_locked();
   if (!heap_.empty() && heap_.front().at <= clock_->now().count()) {
     const TimerId id = heap_.front().id;
-    std::pop_heap(heap_.begin(), heap_.end(),
-                  [](const auto& a, const auto& b) { return later(a, b); });
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
     const uint64_t slot = id & kSlotMask;
     std::function<void()> fn = std::move(slots_[slot].fn);

@@ -40,10 +40,7 @@ void QueueLink::deliver(QueueDelivery* item) {
   if (inline_drain_ && queue_->on_queue()) {
     return;  // the turn in progress drains it
   }
-  if (!drain_posted_) {
-    drain_posted_ = true;
-    queue_->post(with_memory(drain_memory_, [link = shared_from_this()] { link->drain(); }));
-  }
+  post_drain_locked();
 }
 
 bool QueueLink::drain() {
@@ -66,7 +63,13 @@ bool QueueLink::drain() {
 void QueueLink::set_inline_drain(bool on) {
   std::lock_guard lock(mutex_);
   inline_drain_ = on;
-  if (!on && head_ != nullptr && !drain_posted_ && queue_ != nullptr) {
+  if (!on && head_ != nullptr && queue_ != nullptr) {
+    post_drain_locked();
+  }
+}
+
+void QueueLink::post_drain_locked() {
+  if (!drain_posted_) {
     drain_posted_ = true;
     queue_->post(with_memory(drain_memory_, [link = shared_from_this()] { link->drain(); }));
   }

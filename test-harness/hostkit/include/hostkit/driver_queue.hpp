@@ -134,6 +134,7 @@ class QueueLink : public std::enable_shared_from_this<QueueLink> {
  private:
   friend class DriverQueue;
   void drop_pending();
+  void post_drain_locked();  // one drain in flight at a time (mutex_ held)
   std::mutex mutex_;
   DriverQueue* queue_ = nullptr;
   QueueDelivery* head_ = nullptr;
