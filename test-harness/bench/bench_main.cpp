@@ -1,27 +1,27 @@
 // usbserial-bench: figures, not tests. In one run it measures
-//   1. bytes/s through the driver's tty on a simulated FT232R (unpaced, loopback plug),
-//      on the IOUserUSBSerial class, the same with Apple's one-read-in-flight RX path, and
-//      on the IOUserSerial class (its own deep pipeline); and on a simulated CH340
-//      (32-byte packets, 2 MBd);
-//   2. bytes/s through a raw pty pair whose master echoes everything back (the same two
-//      pty crossings with no driver and no simulator: the floor of our path);
-//   3. FTDI and CH34x decode_rx bytes/s versus memcpy of the same buffer;
-//   4. the same two for a simulated CP2102N (3 MBd) and CP210x decode_rx with event insertion;
-//   5. the same tty stream on a simulated PL2303HX, and PL2303 decode_rx versus memcpy;
-//   6. a high-speed FTDI (FT232H) paced at 12 MBd through a loopback plug: bytes lost and
-//      MB/s on Apple's one-read path (--apple-rx), on our IOUserUSBSerial path and on the
-//      IOUserSerial class, one after the other in the same run;
-//   7. bulk halts during a stream (unpaced, loopback plug): 20 bulk-IN halts on an FT232R,
+//   1. the harness: for every simulated chip, bytes/s through the driver's tty
+//      (unpaced, loopback plug, 16 MiB each way), alternated with the same
+//      client on a raw pty pair whose master echoes everything back (the same
+//      two pty crossings with no driver and no simulator: the floor of our
+//      path); each next to that baseline: the throughput ratio, heap
+//      allocations per USB transfer, and context switches per MiB (the whole
+//      process, both runs counted the same way); plus a per-layer latency
+//      breakdown of 1-byte round trips in percentiles (client -> OUT packet at
+//      the device, the device's own time, IN packet at the device -> client);
+//   2. CDC-ACM, FTDI, CH34x, CP210x and PL2303 decode_rx bytes/s versus memcpy of the same
+//      buffer;
+//   3. paced runs: a high-speed FTDI (FT232H) at 12 MBd through a loopback plug on
+//      Apple's one-read path (--apple-rx), on our IOUserUSBSerial path and on the
+//      IOUserSerial class (bytes lost, MB/s), and a full-speed CDC-ACM at 20 MBd, each
+//      as a fraction of the line's limit and of the bus's bulk limit;
+//   4. bulk halts during a stream (unpaced, loopback plug): 20 bulk-IN halts on an FT232R,
 //      10 IN and 10 OUT halts on an FT2232H, each cutting a transfer in two; bytes lost and
 //      what was counted, with the bytes of a failed transfer dropped (--discard-failed-rx,
 //      as the pipeline did before, and as Linux's drivers do) and delivered, on both
-//      classes, in the same run;
-//   8. the same tty stream on a simulated CDC-ACM function, and CDC-ACM decode_rx versus
-//      memcpy; then one table per family (CDC-ACM, FTDI, CP210x, CH34x, PL2303) of decode_rx
-//      against memcpy and the tty stream against the raw pty pair.
-// and prints the ratios. --json FILE writes the figures for tools; --paced-bytes N and
-// --fault-bytes N set the size of each paced and fault run (default 8 MiB and 16 MiB; 0
-// skips them).
+//      classes, in the same run.
+// --json FILE writes the figures for tools; --paced-bytes N and --fault-bytes N set the
+// size of each paced and fault run (default 8 MiB and 16 MiB; 0 skips them); --quick
+// runs everything small (CI smoke).
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -29,10 +29,12 @@
 #include <unistd.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 
 #include <DriverKit/DriverKit.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,9 +56,52 @@
 #include "transport/chips/ftdi.hpp"
 #include "transport/chips/pl2303.hpp"
 
+// Heap allocations of the whole process, counted by wrapping glibc's malloc
+// (operator new and the C library both come here). Not with the sanitizers,
+// which bring their own allocator.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define USBSERIAL_BENCH_COUNTS_ALLOCATIONS 0
+#else
+#define USBSERIAL_BENCH_COUNTS_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+#if USBSERIAL_BENCH_COUNTS_ALLOCATIONS
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void* malloc(size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(size_t n, size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+int posix_memalign(void** out, size_t alignment, size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  *out = __libc_memalign(alignment, size);
+  return *out != nullptr ? 0 : ENOMEM;
+}
+void* aligned_alloc(size_t alignment, size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(alignment, size);
+}
+}
+#endif
+
 namespace {
 
-constexpr size_t kStreamBytes = 16u << 20;
+size_t g_stream_bytes = 16u << 20;
 
 bool make_raw(int fd, uint32_t baud) {
   termios2 t{};
@@ -104,67 +149,70 @@ size_t stream_through(int fd, size_t bytes) {
   return received;
 }
 
-void bridge_stream(benchmark::State& state, bool apple_rx, const char* chip = "ft232r",
-                   uint32_t baud = 3'000'000,
-                   std::optional<transport::DriverClass> driver_class = std::nullopt) {
-  hostkit::set_log_sink([](int, const std::string&) {});
-  char dir[] = "/tmp/usbserial-bench.XXXXXX";
-  ::mkdtemp(dir);
-  bridge::BridgeOptions options;
-  options.chips = {chip};
-  options.run_dir = dir;
-  options.tuning.apple_rx = apple_rx;
-  options.driver_class = driver_class;
-  {
-    bridge::Bridge stack(options);
-    const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, baud);
-    for (auto _ : state) {
-      if (stream_through(fd, kStreamBytes) != kStreamBytes) {
-        state.SkipWithError("bytes lost");
-        break;
-      }
-    }
-    ::close(fd);
+// The process's heap allocations and context switches (all threads) at one moment.
+struct Usage {
+  uint64_t allocations = 0;
+  uint64_t context_switches = 0;
+  double cpu_seconds = 0;  // user + system, all threads
+  std::chrono::steady_clock::time_point at;
+  static Usage now() {
+    rusage r{};
+    ::getrusage(RUSAGE_SELF, &r);
+    const double cpu = static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+                       static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) * 1e-6;
+    return {g_allocations.load(), static_cast<uint64_t>(r.ru_nvcsw + r.ru_nivcsw), cpu,
+            std::chrono::steady_clock::now()};
   }
-  std::filesystem::remove_all(dir);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kStreamBytes));
-}
+};
 
-void BM_DriverTtyFt232r(benchmark::State& state) {
-  bridge_stream(state, false);
-}
-void BM_DriverTtyFt232rAppleRx(benchmark::State& state) {
-  bridge_stream(state, true);
-}
-void BM_DriverTtyCp2102n(benchmark::State& state) {
-  bridge_stream(state, false, "cp2102n", 3'000'000);
-}
+// One stream of `bytes` out and back, with what it cost.
+struct StreamFigures {
+  bool ok = false;
+  size_t bytes = 0;
+  double seconds = 0;
+  uint64_t allocations = 0;
+  uint64_t context_switches = 0;
+  uint64_t transfers = 0;  // USB transfers the simulated device completed (0: none, a pty)
+  double cpu_seconds = 0;
+  double cpu_ms_per_mib() const {
+    return bytes > 0 ? cpu_seconds * 1e3 * (1 << 20) / static_cast<double>(bytes) : 0;
+  }
+  double mb_per_s() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0; }
+  double switches_per_mib() const {
+    return bytes > 0
+               ? static_cast<double>(context_switches) * (1 << 20) / static_cast<double>(bytes)
+               : 0;
+  }
+  double allocations_per_transfer() const {
+    return transfers > 0 ? static_cast<double>(allocations) / static_cast<double>(transfers) : 0;
+  }
+};
 
-void BM_DriverTtyCh340(benchmark::State& state) {
-  bridge_stream(state, false, "ch340", 2'000'000);  // the data sheet's maximum
-}
-
-// 3 MBd is a direct rate of the PL2303HX (and the FT232R's maximum).
-void BM_DriverTtyPl2303hx(benchmark::State& state) {
-  bridge_stream(state, false, "pl2303-hx");
-}
-
-void BM_DriverTtyFt232rSerialClass(benchmark::State& state) {
-  bridge_stream(state, false, "ft232r", 3'000'000, transport::DriverClass::serial);
+StreamFigures measured_stream(int fd, size_t bytes, const std::function<uint64_t()>& transfers) {
+  StreamFigures f;
+  f.bytes = bytes;
+  const uint64_t transfers_before = transfers();
+  const Usage before = Usage::now();
+  f.ok = stream_through(fd, bytes) == bytes;
+  const Usage after = Usage::now();
+  f.seconds = std::chrono::duration<double>(after.at - before.at).count();
+  f.allocations = after.allocations - before.allocations;
+  f.context_switches = after.context_switches - before.context_switches;
+  f.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  f.transfers = transfers() - transfers_before;
+  return f;
 }
 
 // The baseline: a pty pair and a thread that echoes the master (a software loopback plug).
-void BM_RawPtyEcho(benchmark::State& state) {
+StreamFigures raw_pty_stream(size_t bytes) {
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   ::grantpt(master);
   ::unlockpt(master);
   const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
   make_raw(slave, 3'000'000);
-  std::atomic<bool> stop{false};
   std::thread echo([&] {
     std::vector<uint8_t> buffer(65536);
-    while (!stop) {
+    for (;;) {
       const ssize_t n = ::read(master, buffer.data(), buffer.size());
       if (n <= 0) {
         return;
@@ -178,17 +226,114 @@ void BM_RawPtyEcho(benchmark::State& state) {
       }
     }
   });
-  for (auto _ : state) {
-    if (stream_through(slave, kStreamBytes) != kStreamBytes) {
-      state.SkipWithError("bytes lost");
-      break;
+  StreamFigures f = measured_stream(slave, bytes, [] { return uint64_t{0}; });
+  ::close(slave);  // the echo thread's read ends with EIO
+  echo.join();
+  ::close(master);
+  return f;
+}
+
+struct Chip {
+  const char* label;
+  const char* chip;
+  uint32_t baud;
+  std::optional<transport::DriverClass> driver_class = std::nullopt;
+};
+
+// A bridge on one simulated chip with a loopback plug, its port open and raw.
+struct BridgeRun {
+  std::string dir;
+  std::unique_ptr<bridge::Bridge> stack;
+  int fd = -1;
+  explicit BridgeRun(const Chip& chip, bool paced = false, bool apple_rx = false) {
+    hostkit::set_log_sink([](int, const std::string&) {});
+    char path[] = "/tmp/usbserial-bench.XXXXXX";
+    dir = ::mkdtemp(path);
+    bridge::BridgeOptions options;
+    options.chips = {chip.chip};
+    options.run_dir = dir;
+    options.sim.paced = paced;
+    options.tuning.apple_rx = apple_rx;
+    options.driver_class = chip.driver_class;
+    stack = std::make_unique<bridge::Bridge>(options);
+    fd = ::open(stack->callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
+    make_raw(fd, chip.baud);
+    // The chip must be at its rate before the first byte (the tty side applies
+    // termios shortly after tcsetattr returns).
+    for (int i = 0; i < 200 && stack->device(0).port(0).snapshot().line.baud != chip.baud; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  stop = true;
-  ::close(slave);
-  ::close(master);
-  echo.join();
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kStreamBytes));
+  ~BridgeRun() {
+    ::close(fd);
+    stack.reset();
+    std::filesystem::remove_all(dir);
+  }
+  uint64_t transfers() { return stack->device(0).transfers_completed(); }
+};
+
+StreamFigures bridge_stream(const Chip& chip, size_t bytes) {
+  BridgeRun run(chip);
+  // A first stream brings every queue and cache to its working size.
+  stream_through(run.fd, std::min<size_t>(bytes, 1u << 20));
+  return measured_stream(run.fd, bytes, [&] { return run.transfers(); });
+}
+
+// 1-byte round trips, cut where the simulated device sees the packets.
+struct LatencyFigures {
+  std::vector<double> to_device_us;    // client write -> OUT packet at the device
+  std::vector<double> device_us;       // OUT packet -> IN packet carrying the byte
+  std::vector<double> from_device_us;  // IN packet at the device -> client read returns
+  std::vector<double> total_us;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+LatencyFigures latency_run(const Chip& chip, int rounds) {
+  BridgeRun run(chip);
+  using clock = std::chrono::steady_clock;
+  std::atomic<int64_t> out_at{0};
+  std::atomic<int64_t> in_at{0};
+  // FTDI IN packets start with two status bytes; other chips' IN packets are data.
+  const size_t status_bytes = std::string(chip.chip).rfind("ft", 0) == 0 ? 2 : 0;
+  run.stack->device(0).set_packet_observer([&](uint8_t endpoint, size_t bytes, sim::SimTime) {
+    const int64_t now = clock::now().time_since_epoch().count();
+    int64_t zero = 0;
+    if ((endpoint & 0x80) == 0 && bytes > 0) {
+      out_at.compare_exchange_strong(zero, now);
+    } else if ((endpoint & 0x80) != 0 && bytes > status_bytes) {
+      in_at.compare_exchange_strong(zero, now);
+    }
+  });
+  LatencyFigures f;
+  uint8_t byte = 0x5A;
+  for (int i = 0; i < rounds; ++i) {
+    out_at = 0;
+    in_at = 0;
+    const int64_t t0 = clock::now().time_since_epoch().count();
+    if (::write(run.fd, &byte, 1) != 1 || ::read(run.fd, &byte, 1) != 1) {
+      break;
+    }
+    const int64_t t1 = clock::now().time_since_epoch().count();
+    const int64_t o = out_at.load();
+    const int64_t n = in_at.load();
+    if (o == 0 || n == 0) {
+      continue;
+    }
+    f.to_device_us.push_back(static_cast<double>(o - t0) / 1e3);
+    f.device_us.push_back(static_cast<double>(n - o) / 1e3);
+    f.from_device_us.push_back(static_cast<double>(t1 - n) / 1e3);
+    f.total_us.push_back(static_cast<double>(t1 - t0) / 1e3);
+  }
+  run.stack->device(0).set_packet_observer(nullptr);
+  return f;
 }
 
 // decode_rx over a transfer of 16 packets, status bytes in every packet, as the chip sends them.
@@ -340,11 +485,6 @@ void BM_CdcAcmDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
-// A full-speed CDC-ACM function (on the IOUserSerial class, as the device table says).
-void BM_DriverTtyCdcAcm(benchmark::State& state) {
-  bridge_stream(state, false, "cdc-acm");
-}
-
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
 void BM_MemcpyOnly(benchmark::State& state) {
   const auto size = static_cast<size_t>(16 * state.range(0));
@@ -358,28 +498,18 @@ void BM_MemcpyOnly(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 
-BENCHMARK(BM_DriverTtyFt232r)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DriverTtyFt232rAppleRx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DriverTtyCh340)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DriverTtyFt232rSerialClass)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(2.0);
-BENCHMARK(BM_RawPtyEcho)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DriverTtyCp2102n)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_FtdiDecodeRx)->Arg(64)->Arg(512);
 BENCHMARK(BM_Cp210xDecodeRx)->Arg(64);
 BENCHMARK(BM_Ch34xDecodeRx);
 BENCHMARK(BM_MemcpyOnly)->Arg(32)->Arg(64)->Arg(512);
 BENCHMARK(BM_Pl2303DecodeRx);
-BENCHMARK(BM_DriverTtyPl2303hx)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_CdcAcmDecodeRx);
-BENCHMARK(BM_DriverTtyCdcAcm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
-// One paced run: `bytes` out through a simulated FT232H at 12 MBd with a loopback
-// plug, read back until everything came or nothing arrived for 2 s.
+// One paced run: `bytes` out through a simulated chip with a loopback plug, read
+// back until everything came or nothing arrived for 2 s.
 struct PacedRun {
-  const char* path;  // which data path
+  std::string path;  // which chip and data path
+  uint32_t baud = 0;
   size_t sent = 0;
   size_t received = 0;
   size_t lost() const { return sent > received ? sent - received : 0; }
@@ -387,33 +517,24 @@ struct PacedRun {
   // The longest time the client did not read: a client (or driver) starved of
   // the CPU that long can lose bytes at the chip, whatever the data path.
   double longest_gap_ms = 0;
+  double line_limit = 0;  // bytes/s each way: baud / 10 (8N1)
+  double bus_limit = 0;   // bulk bytes/s of the device's bus, both directions together
+  const char* bus_name = "";
   double mb_per_s() const {
     return seconds > 0 ? static_cast<double>(received) / seconds / 1e6 : 0;
   }
 };
 
-PacedRun paced_run(const char* path, bool apple_rx,
-                   std::optional<transport::DriverClass> driver_class, size_t bytes) {
-  constexpr uint32_t kRate = 12'000'000;
-  hostkit::set_log_sink([](int, const std::string&) {});
-  char dir[] = "/tmp/usbserial-bench.XXXXXX";
-  ::mkdtemp(dir);
-  bridge::BridgeOptions options;
-  options.chips = {"ft232h"};
-  options.run_dir = dir;
-  options.sim.paced = true;
-  options.tuning.apple_rx = apple_rx;
-  options.driver_class = driver_class;
-  PacedRun run{path};
+PacedRun paced_run(const std::string& path, const Chip& chip, bool apple_rx, size_t bytes) {
+  PacedRun run{path, chip.baud};
+  run.line_limit = chip.baud / 10.0;
   {
-    bridge::Bridge stack(options);
-    const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, kRate);
-    // The chip must be at 12 MBd before the first byte (the tty side applies
-    // termios shortly after tcsetattr returns).
-    for (int i = 0; i < 200 && stack.device(0).port(0).snapshot().line.baud != kRate; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    BridgeRun bridge(chip, true, apple_rx);
+    const sim::BusTiming& timing = bridge.stack->device(0).timing();
+    run.bus_limit = timing.bulk_bytes_per_second();
+    run.bus_name =
+        bridge.stack->device(0).speed() == hostkit::UsbSpeed::high ? "high-speed" : "full-speed";
+    const int fd = bridge.fd;
     std::vector<uint8_t> out(65536);
     for (size_t i = 0; i < out.size(); ++i) {
       out[i] = static_cast<uint8_t>(i * 131);
@@ -447,10 +568,10 @@ PacedRun paced_run(const char* path, bool apple_rx,
       }
     }
     run.seconds = std::chrono::duration<double>(last - start).count();
+    // A writer still blocked on a full tty: closing the bridge's side ends it.
+    bridge.stack.reset();
     writer.join();
-    ::close(fd);
   }
-  std::filesystem::remove_all(dir);
   return run;
 }
 
@@ -610,6 +731,8 @@ int main(int argc, char** argv) {
   std::string json_path;
   size_t paced_bytes = 8u << 20;
   size_t fault_bytes = 16u << 20;
+  int latency_rounds = 1000;
+  std::string only_chip;  // --only CHIP: the harness line of that chip alone, nothing else
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
@@ -618,6 +741,13 @@ int main(int argc, char** argv) {
       paced_bytes = std::strtoull(argv[++i], nullptr, 0);
     } else if (std::strcmp(argv[i], "--fault-bytes") == 0 && i + 1 < argc) {
       fault_bytes = std::strtoull(argv[++i], nullptr, 0);
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only_chip = argv[++i];
+    } else if (std::strcmp(argv[i], "--quick") == 0) {
+      g_stream_bytes = 1u << 20;
+      paced_bytes = 256u << 10;
+      fault_bytes = 1u << 20;
+      latency_rounds = 50;
     } else {
       args.push_back(argv[i]);
     }
@@ -626,41 +756,113 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, args.data());
   Collector collector;
   benchmark::RunSpecifiedBenchmarks(&collector);
-
   auto rate = [&](const char* name) {
     const auto it = collector.rates.find(name);
     return it == collector.rates.end() ? 0.0 : it->second;
   };
-  const double driver = rate("BM_DriverTtyFt232r/min_time:2.000/real_time");
-  const double apple = rate("BM_DriverTtyFt232rAppleRx/min_time:2.000/real_time");
-  const double serial_class = rate("BM_DriverTtyFt232rSerialClass/min_time:2.000/real_time");
-  const double raw = rate("BM_RawPtyEcho/min_time:2.000/real_time");
-  const double cp2102n = rate("BM_DriverTtyCp2102n/min_time:2.000/real_time");
-  const double ch340 = rate("BM_DriverTtyCh340/min_time:2.000/real_time");
-  std::printf("\nSummary (MB/s = 10^6 bytes/s, both directions counted once)\n");
-  std::printf("  driver tty, FT232R sim unpaced : %8.1f MB/s\n", driver / 1e6);
-  std::printf("  same, Apple one-read RX path   : %8.1f MB/s\n", apple / 1e6);
-  std::printf("  driver tty, CH340 sim unpaced  : %8.1f MB/s\n", ch340 / 1e6);
-  std::printf("  same, IOUserSerial class       : %8.1f MB/s\n", serial_class / 1e6);
-  std::printf("  raw pty pair with echo         : %8.1f MB/s\n", raw / 1e6);
-  std::printf("  driver tty, CP2102N sim unpaced: %8.1f MB/s\n", cp2102n / 1e6);
-  if (raw > 0) {
-    std::printf("  driver / raw pty               : %8.3f\n", driver / raw);
-    std::printf("  CP2102N driver / raw pty       : %8.3f\n", cp2102n / raw);
-    std::printf("  CH340 driver / raw pty         : %8.3f\n", ch340 / raw);
-    std::printf("  IOUserSerial class / raw pty   : %8.3f\n", serial_class / raw);
-  }
   hostutil::JsonWriter json;
   json.begin_object();
-  json.field("driver_tty_ft232r_bytes_per_second", driver);
-  json.field("driver_tty_ft232r_apple_rx_bytes_per_second", apple);
-  json.field("driver_tty_ft232r_serial_class_bytes_per_second", serial_class);
-  json.field("raw_pty_echo_bytes_per_second", raw);
-  json.field("driver_over_raw_pty", raw > 0 ? driver / raw : 0.0);
-  json.field("driver_tty_cp2102n_bytes_per_second", cp2102n);
-  json.field("cp2102n_driver_over_raw_pty", raw > 0 ? cp2102n / raw : 0.0);
-  json.field("driver_tty_ch340_bytes_per_second", ch340);
-  json.field("ch340_driver_over_raw_pty", raw > 0 ? ch340 / raw : 0.0);
+
+  // 1. The harness, chip by chip, each alternated with a raw pty run.
+  const Chip chips[] = {
+      {"cdc-acm", "cdc-acm", 3'000'000},
+      {"ft232r", "ft232r", 3'000'000},
+      {"ft232h", "ft232h", 12'000'000},
+      {"ft2232h", "ft2232h", 12'000'000},
+      {"cp2102n", "cp2102n", 3'000'000},
+      {"ch340", "ch340", 2'000'000},
+      {"pl2303-hx", "pl2303-hx", 3'000'000},
+      {"ft232r, IOUserSerial class", "ft232r", 3'000'000, transport::DriverClass::serial},
+  };
+  std::printf(
+      "\nThe harness, unpaced, loopback plug, %zu bytes each way; each chip next to a raw pty "
+      "pair\n"
+      "with an echo thread, run just before and just after it (the mean; MB/s = 10^6 bytes/s,\n"
+      "counted once)\n",
+      g_stream_bytes);
+  std::printf("  %-28s %8s %8s %6s | %11s | %11s %6s | %10s %6s\n", "chip", "MB/s", "raw MB/s",
+              "ratio", "allocs/xfer", "cswitch/MiB", "raw", "CPU ms/MiB", "raw");
+  json.key("harness").begin_array();
+  for (const Chip& chip : chips) {
+    if (!only_chip.empty() && only_chip != chip.label) {
+      continue;
+    }
+    // The baseline before and after, so that a load that comes or goes during
+    // the run weighs on both sides alike.
+    const StreamFigures raw_before = raw_pty_stream(g_stream_bytes);
+    const StreamFigures ours = bridge_stream(chip, g_stream_bytes);
+    const StreamFigures raw_after = raw_pty_stream(g_stream_bytes);
+    StreamFigures raw = raw_before;
+    raw.seconds = (raw_before.seconds + raw_after.seconds) / 2;
+    raw.context_switches = (raw_before.context_switches + raw_after.context_switches) / 2;
+    raw.cpu_seconds = (raw_before.cpu_seconds + raw_after.cpu_seconds) / 2;
+    const double ratio = raw.mb_per_s() > 0 ? ours.mb_per_s() / raw.mb_per_s() : 0;
+    char allocs[32] = "n/a";
+    if (USBSERIAL_BENCH_COUNTS_ALLOCATIONS) {
+      std::snprintf(allocs, sizeof allocs, "%.3f", ours.allocations_per_transfer());
+    }
+    std::printf("  %-28s %8.1f %8.1f %6.3f | %11s | %11.0f %6.0f | %10.1f %6.1f%s\n", chip.label,
+                ours.mb_per_s(), raw.mb_per_s(), ratio, allocs, ours.switches_per_mib(),
+                raw.switches_per_mib(), ours.cpu_ms_per_mib(), raw.cpu_ms_per_mib(),
+                ours.ok ? "" : "  BYTES LOST");
+    json.begin_object();
+    json.field("chip", std::string(chip.label));
+    json.field("ok", ours.ok);
+    json.field("bytes_per_second", ours.mb_per_s() * 1e6);
+    json.field("raw_pty_bytes_per_second", raw.mb_per_s() * 1e6);
+    json.field("ratio_to_raw_pty", ratio);
+    json.field("transfers", ours.transfers);
+    json.field("allocations", ours.allocations);
+    json.field("allocations_per_transfer", ours.allocations_per_transfer());
+    json.field("context_switches_per_mib", ours.switches_per_mib());
+    json.field("raw_pty_context_switches_per_mib", raw.switches_per_mib());
+    json.field("cpu_ms_per_mib", ours.cpu_ms_per_mib());
+    json.field("raw_pty_cpu_ms_per_mib", raw.cpu_ms_per_mib());
+    json.end_object();
+  }
+  json.end_array();
+  if (!USBSERIAL_BENCH_COUNTS_ALLOCATIONS) {
+    std::printf("  (allocations are not counted under the sanitizers)\n");
+  }
+  if (!only_chip.empty()) {
+    return 0;
+  }
+
+  // The 1-byte round trip, layer by layer.
+  std::printf(
+      "\n1-byte round trips (%d each), microseconds p50 / p90 / p99:\n"
+      "  %-12s %-22s %-22s %-22s %-22s\n",
+      latency_rounds, "chip", "client -> OUT packet", "device (OUT -> IN)", "IN packet -> client",
+      "round trip");
+  json.key("latency_us").begin_array();
+  for (const Chip& chip : {chips[0], chips[1], chips[2], chips[5]}) {
+    const LatencyFigures f = latency_run(chip, latency_rounds);
+    auto cell = [](const std::vector<double>& v) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%6.0f %6.0f %6.0f", percentile(v, 50), percentile(v, 90),
+                    percentile(v, 99));
+      return std::string(text);
+    };
+    std::printf("  %-12s %-22s %-22s %-22s %-22s\n", chip.label, cell(f.to_device_us).c_str(),
+                cell(f.device_us).c_str(), cell(f.from_device_us).c_str(),
+                cell(f.total_us).c_str());
+    json.begin_object();
+    json.field("chip", std::string(chip.label));
+    json.field("samples", static_cast<uint64_t>(f.total_us.size()));
+    for (const auto& [name, v] :
+         {std::pair{"client_to_out_packet", &f.to_device_us}, std::pair{"device", &f.device_us},
+          std::pair{"in_packet_to_client", &f.from_device_us},
+          std::pair{"round_trip", &f.total_us}}) {
+      json.field(std::string(name) + "_p50", percentile(*v, 50));
+      json.field(std::string(name) + "_p90", percentile(*v, 90));
+      json.field(std::string(name) + "_p99", percentile(*v, 99));
+    }
+    json.end_object();
+  }
+  json.end_array();
+
+  // 2. Decoders against memcpy.
+  std::printf("\nDecoders (MB/s, each including its copy, against memcpy of the same buffer)\n");
   for (const char* size : {"64", "512"}) {
     const double decode = rate((std::string("BM_FtdiDecodeRx/") + size).c_str());
     const double copy = rate((std::string("BM_MemcpyOnly/") + size).c_str());
@@ -688,92 +890,65 @@ int main(int argc, char** argv) {
       ch34x_decode / 1e6, copy32 / 1e6, copy32 > 0 ? ch34x_decode / copy32 : 0.0);
   json.field("ch34x_decode_rx_32_bytes_per_second", ch34x_decode);
   json.field("memcpy_32_bytes_per_second", copy32);
-  const double pl2303 = rate("BM_DriverTtyPl2303hx/min_time:2.000/real_time");
   const double pl2303_decode = rate("BM_Pl2303DecodeRx");
   const double copy64 = rate("BM_MemcpyOnly/64");
-  std::printf("  driver tty, PL2303HX sim unpaced: %7.1f MB/s (driver / raw pty %.3f)\n",
-              pl2303 / 1e6, raw > 0 ? pl2303 / raw : 0.0);
   std::printf(
       "  PL2303 decode_rx (64-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
       "MB/s (ratio %.3f)\n",
       pl2303_decode / 1e6, copy64 / 1e6, copy64 > 0 ? pl2303_decode / copy64 : 0.0);
-  json.field("driver_tty_pl2303hx_bytes_per_second", pl2303);
   json.field("pl2303_decode_rx_64_bytes_per_second", pl2303_decode);
-
-  // Per family: decode_rx against memcpy of the same packets, and the tty stream (unpaced,
-  // loopback plug) against the raw pty pair, all measured above in this run.
-  struct Family {
-    const char* family;
-    const char* chip;
-    const char* decode;  // benchmark names
-    const char* copy;
-    const char* tty;
-  };
-  const Family families[] = {
-      {"CDC-ACM", "cdc-acm", "BM_CdcAcmDecodeRx", "BM_MemcpyOnly/64",
-       "BM_DriverTtyCdcAcm/min_time:2.000/real_time"},
-      {"FTDI", "ft232r", "BM_FtdiDecodeRx/64", "BM_MemcpyOnly/64",
-       "BM_DriverTtyFt232r/min_time:2.000/real_time"},
-      {"CP210x", "cp2102n", "BM_Cp210xDecodeRx/64", "BM_MemcpyOnly/64",
-       "BM_DriverTtyCp2102n/min_time:2.000/real_time"},
-      {"CH34x", "ch340", "BM_Ch34xDecodeRx", "BM_MemcpyOnly/32",
-       "BM_DriverTtyCh340/min_time:2.000/real_time"},
-      {"PL2303", "pl2303-hx", "BM_Pl2303DecodeRx", "BM_MemcpyOnly/64",
-       "BM_DriverTtyPl2303hx/min_time:2.000/real_time"},
-  };
+  const double cdc_acm_decode = rate("BM_CdcAcmDecodeRx");
   std::printf(
-      "\nPer family (MB/s; decode_rx includes the copy it is measured against; tty: unpaced "
-      "loopback through the driver's tty, against the raw pty pair %.1f MB/s)\n",
-      raw / 1e6);
-  std::printf("  %-8s %-10s %12s %10s %7s %10s %9s\n", "family", "chip", "decode_rx", "memcpy",
-              "ratio", "tty", "tty/raw");
-  json.key("families").begin_array();
-  for (const Family& f : families) {
-    const double decode = rate(f.decode);
-    const double copy = rate(f.copy);
-    const double tty = rate(f.tty);
-    std::printf("  %-8s %-10s %12.1f %10.1f %7.3f %10.1f %9.3f\n", f.family, f.chip, decode / 1e6,
-                copy / 1e6, copy > 0 ? decode / copy : 0.0, tty / 1e6, raw > 0 ? tty / raw : 0.0);
-    json.begin_object();
-    json.field("family", std::string(f.family));
-    json.field("chip", std::string(f.chip));
-    json.field("decode_rx_bytes_per_second", decode);
-    json.field("memcpy_bytes_per_second", copy);
-    json.field("decode_over_memcpy", copy > 0 ? decode / copy : 0.0);
-    json.field("tty_bytes_per_second", tty);
-    json.field("tty_over_raw_pty", raw > 0 ? tty / raw : 0.0);
-    json.end_object();
-  }
-  json.end_array();
+      "  CDC-ACM decode_rx (64-byte packets, incl. its copy): %8.1f MB/s vs memcpy %8.1f "
+      "MB/s (ratio %.3f)\n",
+      cdc_acm_decode / 1e6, copy64 / 1e6, copy64 > 0 ? cdc_acm_decode / copy64 : 0.0);
+  json.field("cdc_acm_decode_rx_64_bytes_per_second", cdc_acm_decode);
 
-  // 6. Paced at 12 MBd on a high-speed FTDI: the same stream on each data path.
+  // 3. Paced: line and bus limits.
+  std::printf(
+      "\nPaced runs, loopback plug, %zu bytes each way (a fraction of the line's limit\n"
+      "each way, and of the bus's bulk limit for both ways together):\n",
+      paced_bytes);
+  const Chip ft232h{"ft232h", "ft232h", 12'000'000};
+  const Chip ft232h_serial{"ft232h", "ft232h", 12'000'000, transport::DriverClass::serial};
+  const Chip cdc{"cdc-acm", "cdc-acm", 20'000'000};
   std::vector<PacedRun> runs;
   if (paced_bytes > 0) {
-    std::printf("\nFT232H paced at 12 MBd (line limit 1.2 MB/s each way), %zu bytes each way:\n",
-                paced_bytes);
     runs = {
-        paced_run("Apple one-read path (--apple-rx)", true, std::nullopt, paced_bytes),
-        paced_run("IOUserUSBSerial, hostkit's deep path", false, std::nullopt, paced_bytes),
-        paced_run("IOUserSerial class (the dext's own)", false, transport::DriverClass::serial,
+        paced_run("FT232H 12 MBd, Apple one-read path (--apple-rx)", ft232h, true, paced_bytes),
+        paced_run("FT232H 12 MBd, IOUserUSBSerial, hostkit's deep path", ft232h, false,
                   paced_bytes),
+        paced_run("FT232H 12 MBd, IOUserSerial class (the dext's own)", ft232h_serial, false,
+                  paced_bytes),
+        paced_run("CDC-ACM 20 MBd (full speed)", cdc, false, paced_bytes),
     };
   }
-  json.key("paced_ft232h_12mbd").begin_array();
+  json.key("paced").begin_array();
   for (const PacedRun& r : runs) {
-    std::printf("  %-38s: %10zu bytes lost, %6.3f MB/s, longest read gap %6.1f ms\n", r.path,
-                r.lost(), r.mb_per_s(), r.longest_gap_ms);
+    const double each_way = r.mb_per_s() * 1e6;
+    std::printf(
+        "  %-52s: %9zu bytes lost, %6.3f MB/s each way = %5.1f %% of the line limit %.3f MB/s;\n"
+        "  %-52s  on the bus %6.3f MB/s = %5.1f %% of the %s bulk limit %.3f MB/s; "
+        "longest read gap %.1f ms\n",
+        r.path.c_str(), r.lost(), r.mb_per_s(), 100 * each_way / r.line_limit, r.line_limit / 1e6,
+        "", 2 * r.mb_per_s(), 100 * 2 * each_way / r.bus_limit, r.bus_name, r.bus_limit / 1e6,
+        r.longest_gap_ms);
     json.begin_object();
-    json.field("path", std::string(r.path));
+    json.field("path", r.path);
+    json.field("baud", static_cast<uint64_t>(r.baud));
     json.field("bytes_sent", static_cast<uint64_t>(r.sent));
     json.field("bytes_received", static_cast<uint64_t>(r.received));
     json.field("bytes_lost", static_cast<uint64_t>(r.lost()));
     json.field("mb_per_s", r.mb_per_s());
+    json.field("fraction_of_line_limit", each_way / r.line_limit);
+    json.field("fraction_of_bus_limit", 2 * each_way / r.bus_limit);
+    json.field("bus_limit_bytes_per_second", r.bus_limit);
     json.field("longest_read_gap_ms", r.longest_gap_ms);
     json.end_object();
   }
   json.end_array();
 
-  // 7. Bulk halts mid-stream: the same stream and the same halts on each data path.
+  // 4. Bulk halts mid-stream: the same stream and the same halts on each data path.
   std::vector<FaultRun> faults;
   if (fault_bytes > 0) {
     std::printf("\nBulk halts during %zu bytes each way (unpaced, loopback plug):\n", fault_bytes);

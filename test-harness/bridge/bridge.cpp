@@ -5,6 +5,7 @@
 #include <DriverKit/DriverKit.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <stdexcept>
 
 #include "common/json_writer.hpp"
@@ -151,6 +152,77 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
 
 }  // namespace
 
+// The driver queue as the bus's thread.
+class QueueBusExecutor final : public sim::BusExecutor {
+ public:
+  explicit QueueBusExecutor(hostkit::DriverQueue& queue) : queue_(queue), timer_(queue.context()) {}
+  void set_bus(sim::Bus* bus) { bus_ = bus; }
+  // The bus asks for one run at a time, and re-arms its timer rarely: the
+  // operations live in fixed memory. Inside a turn, a request only asks for
+  // another round of the turn.
+  void request_run() override {
+    if (in_turn_ && queue_.on_queue()) {
+      again_ = true;
+      return;
+    }
+    queue_.post(hostkit::with_memory(run_memory_, [this] { turn(); }));
+  }
+  void request_run_at(std::chrono::steady_clock::time_point at) override {
+    timer_.expires_at(at);
+    timer_.async_wait(
+        hostkit::with_memory(timer_memory_, [this](const boost::system::error_code& error) {
+          if (!error) {
+            turn();
+          }
+        }));
+  }
+  bool on_executor_thread() const override { return queue_.on_queue(); }
+
+  // One turn: the simulator runs, then the driver gets the completions it
+  // produced, and again while either has more (bounded, so that the tty side
+  // and everything else queued get the thread in between). The completions
+  // still reach the driver on its queue, never inside its own calls.
+  void turn() {
+    if (bus_ == nullptr) {
+      return;
+    }
+    hostkit::QueueLink& link = *queue_.link();
+    in_turn_ = true;
+    link.set_inline_drain(true);
+    bool more = false;
+    for (int round = 0; round < kRoundsPerTurn && bus_ != nullptr; ++round) {
+      again_ = false;
+      bus_->run_ready();
+      const bool delivered = link.drain();
+      more = again_ || (bus_ != nullptr && bus_->has_ready_work());
+      if (!delivered && !more) {
+        break;
+      }
+    }
+    link.set_inline_drain(false);
+    in_turn_ = false;
+    if (more && bus_ != nullptr) {
+      request_run();
+    }
+  }
+  void barrier() override {
+    queue_.sync([this] {
+      timer_.cancel();
+      bus_ = nullptr;
+    });
+  }
+
+ private:
+  hostkit::DriverQueue& queue_;
+  boost::asio::steady_timer timer_;
+  hostkit::HandlerMemory run_memory_;
+  hostkit::HandlerMemory timer_memory_;
+  sim::Bus* bus_ = nullptr;
+  bool in_turn_ = false;
+  bool again_ = false;
+  static constexpr int kRoundsPerTurn = 16;
+};
+
 Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   if (options_.chips.empty() || options_.chips.size() > 2) {
     throw std::runtime_error("give one simulated adapter, or two for a null-modem cable");
@@ -161,30 +233,43 @@ Bridge::Bridge(BridgeOptions options) : options_(std::move(options)) {
   if (options_.wiring == Wiring::null_modem && options_.chips.size() != 2) {
     throw std::runtime_error("a null-modem cable needs two adapters");
   }
-  bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
-  for (size_t i = 0; i < options_.chips.size(); ++i) {
-    devices_.push_back(make_device(i));
-    attached_.push_back(false);
-  }
-  for (size_t i = 0; i < devices_.size(); ++i) {
-    wire(i);
-  }
-
   // Both sides of every ring (the tty side and the driver) use one convention.
   transport::set_serial_queue_indexing(options_.queue_indexing);
   runtime_ = std::make_unique<hostkit::Runtime>(
       hostkit::RuntimeOptions{USBSERIAL_DRIVER_CLASS, options_.tuning, options_.set_properties,
                               USBSERIAL_SERIAL_DRIVER_CLASS, options_.driver_class});
-  family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir, options_.ports);
-  for (size_t i = 0; i < devices_.size(); ++i) {
-    attach(i);
-  }
-  size_t expected_ports = 0;
-  for (const auto& device : devices_) {
-    expected_ports += device->port_count();
-  }
-  if (family_->ports().size() != expected_ports) {
-    throw std::runtime_error("not every port was published (see the log above)");
+  // A throw leaves no destructor to run: the same teardown, or the devices
+  // would wait for a bus whose queue thread went with the runtime.
+  try {
+    if (options_.sim.paced) {
+      bus_ = std::make_unique<sim::Bus>(sim::ClockMode::real);
+    } else {
+      auto executor = std::make_unique<QueueBusExecutor>(runtime_->queue());
+      bus_ = std::make_unique<sim::Bus>(*executor);
+      executor->set_bus(bus_.get());
+      executor_ = std::move(executor);
+    }
+    for (size_t i = 0; i < options_.chips.size(); ++i) {
+      devices_.push_back(make_device(i));
+      attached_.push_back(false);
+    }
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      wire(i);
+    }
+    family_ = std::make_unique<tty::SerialFamily>(*runtime_, options_.run_dir, options_.ports);
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      attach(i);
+    }
+    size_t expected_ports = 0;
+    for (const auto& device : devices_) {
+      expected_ports += device->port_count();
+    }
+    if (family_->ports().size() != expected_ports) {
+      throw std::runtime_error("not every port was published (see the log above)");
+    }
+  } catch (...) {
+    shut_down();
+    throw;
   }
 }
 
@@ -252,16 +337,24 @@ void Bridge::attach(size_t index) {
 }
 
 Bridge::~Bridge() {
+  shut_down();
+}
+
+void Bridge::shut_down() {
   for (size_t i = 0; i < devices_.size(); ++i) {
     if (attached_[i]) {
       runtime_->detach(devices_[i].get());
     }
   }
   family_.reset();
+  if (executor_ && bus_) {
+    bus_->leave_executor();  // the queue's thread goes with the runtime
+  }
   runtime_.reset();
   devices_.clear();
   retired_.clear();
   bus_.reset();
+  executor_.reset();
 }
 
 std::vector<tty::PortInfo> Bridge::ports() {

@@ -75,8 +75,13 @@ class Bridge {
   std::shared_ptr<sim::SimDevice> make_device(size_t index);
   void wire(size_t index);    // the plug or cable of device `index`, as the options say
   void attach(size_t index);  // throws when the driver does not start
+  void shut_down();           // the destructor's work, also when the constructor throws
 
   BridgeOptions options_;
+  // Unpaced, the simulator runs on the driver queue's thread (BusExecutor), so
+  // that a transfer is a turn of one thread rather than two threads waking each
+  // other; paced, it keeps a thread of its own, as a device runs beside its host.
+  std::unique_ptr<sim::BusExecutor> executor_;
   std::unique_ptr<sim::Bus> bus_;
   std::vector<std::shared_ptr<sim::SimDevice>> devices_;
   // Unplugged adapters that were replaced by replug(). They stay alive until the bridge

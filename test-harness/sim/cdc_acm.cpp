@@ -260,9 +260,7 @@ void CdcAcmDevice::pump_out() {
 
 void CdcAcmDevice::send_in(size_t n) {
   UartPort& p = *port_;
-  for (size_t i = 0; i < n; ++i) {
-    packet_[i] = p.rx_at(i).value;  // bulk IN is raw data: errors go in SERIAL_STATE
-  }
+  p.rx_copy(0, packet_.data(), n);  // bulk IN is raw data: errors go in SERIAL_STATE
   p.rx_consume(n);
   if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
     p.counters().usb_in_bytes += n;

@@ -422,9 +422,7 @@ void Ch34xDevice::pump_in() {
     } else {
       break;
     }
-    for (size_t i = 0; i < n; ++i) {
-      packet_[i] = p.rx_at(i).value;  // raw data: errors go to the status endpoint
-    }
+    p.rx_copy(0, packet_.data(), n);  // raw data: errors go to the status endpoint
     p.rx_consume(n);
     if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
       p.counters().usb_in_bytes += n;

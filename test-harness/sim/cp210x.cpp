@@ -134,6 +134,7 @@ Cp210xDevice::Cp210xDevice(Bus& bus, const Variant& variant, SimOptions options,
           bus, UartPort::Config{name, ch->spec->tx_fifo, ch->spec->rx_fifo, options.paced},
           static_cast<UartPort::Client*>(this));
       ch->in = &add_endpoint(static_cast<uint8_t>(0x81 + i), kEndpointBulk, ch->spec->max_packet);
+      ch->packet.resize(ch->spec->max_packet);
       ch->out = &add_endpoint(static_cast<uint8_t>(0x01 + i), kEndpointBulk, ch->spec->max_packet);
       Channel* raw = ch.get();
       ch->pump = std::make_unique<Bus::Task>(bus, [this, raw] { pump(*raw); });
@@ -534,17 +535,29 @@ void Cp210xDevice::send_in(Channel& ch, size_t limit) {
   if (p.take_overrun() && escape != 0) {
     ch.carry.insert(ch.carry.end(), {escape, 0x02, kLsrOverrun});  // a character was lost
   }
-  std::vector<uint8_t> packet;
-  packet.reserve(limit);
-  while (!ch.carry.empty() && packet.size() < limit) {
-    packet.push_back(ch.carry.front());
+  uint8_t* packet = ch.packet.data();
+  limit = std::min(limit, ch.packet.size());
+  size_t length = 0;
+  while (!ch.carry.empty() && length < limit) {
+    packet[length++] = ch.carry.front();
     ch.carry.pop_front();
   }
   size_t taken = 0;
-  while (packet.size() < limit && taken < p.rx_level()) {
-    const UartPort::RxEntry& e = p.rx_at(taken++);
+  while (length < limit && taken < p.rx_level()) {
+    // A stretch of characters that need no escape goes as one block.
+    size_t run = p.rx_clean_run(taken, std::min(limit - length, p.rx_level() - taken));
+    if (escape != 0) {
+      run = p.rx_find(taken, run, escape);
+    }
+    if (run > 0) {
+      p.rx_copy(taken, packet + length, run);
+      taken += run;
+      length += run;
+      continue;
+    }
+    const UartPort::RxEntry e = p.rx_at(taken++);
     uint8_t encoded[4] = {e.value};
-    size_t length = 1;
+    size_t encoded_length = 1;
     if (escape != 0 && e.flags != 0) {
       uint8_t lsr = 0;
       lsr |= (e.flags & rx_flag::kFraming) != 0 ? kLsrFraming : 0;
@@ -555,22 +568,22 @@ void Cp210xDevice::send_in(Channel& ch, size_t limit) {
       encoded[1] = 0x01;
       encoded[2] = lsr;
       encoded[3] = e.value;
-      length = 4;
+      encoded_length = 4;
     } else if (escape != 0 && e.value == escape) {
       encoded[1] = 0x00;
-      length = 2;
+      encoded_length = 2;
     }
     // What does not fit goes first in the next packet: a sequence may straddle packets.
-    for (size_t i = 0; i < length; ++i) {
-      if (packet.size() < limit) {
-        packet.push_back(encoded[i]);
+    for (size_t i = 0; i < encoded_length; ++i) {
+      if (length < limit) {
+        packet[length++] = encoded[i];
       } else {
         ch.carry.push_back(encoded[i]);
       }
     }
   }
   p.rx_consume(taken);
-  if (ch.in->send_packet(packet)) {
+  if (ch.in->send_packet(std::span<const uint8_t>(packet, length))) {
     p.counters().usb_in_bytes += taken;
     ++p.counters().usb_in_packets;
   } else {

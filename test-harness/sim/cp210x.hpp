@@ -139,6 +139,7 @@ class Cp210xDevice final : public SimDevice, private UartPort::Client {
     State state;
     std::deque<uint8_t> carry;  // encoded bytes that did not fit the last packet
     uint8_t last_msr = 0;
+    std::vector<uint8_t> packet;  // the IN packet being built (wMaxPacketSize)
   };
 
   IOReturnValue device_request(const UsbSetup& setup, std::span<uint8_t> data,

@@ -385,11 +385,10 @@ void FtdiDevice::uart_activity(UartPort& port) {
     if (port.take_error_events() != 0) {
       ch.flush_armed = true;
     }
-    if (port.chip().event_char_enabled) {
-      for (size_t i = ch.scan_pos; i < port.rx_level(); ++i) {
-        if (port.rx_at(i).value == port.chip().event_char) {
-          ch.flush_armed = true;
-        }
+    if (port.chip().event_char_enabled && ch.scan_pos < port.rx_level()) {
+      const size_t fresh = port.rx_level() - ch.scan_pos;
+      if (port.rx_find(ch.scan_pos, fresh, port.chip().event_char) < fresh) {
+        ch.flush_armed = true;
       }
     }
     ch.scan_pos = port.rx_level();
@@ -449,16 +448,11 @@ void FtdiDevice::pump_in(Channel& ch) {
   Endpoint& ep = *ch.in;
   const size_t payload = static_cast<size_t>(ep.max_packet()) - 2;
   while (ep.in_waiting()) {
-    size_t n = 0;
-    bool error = false;
-    const size_t level = p.rx_level();
-    while (n < payload && n < level) {
-      const uint8_t flags = p.rx_at(n).flags;
-      ++n;
-      if (flags != 0) {
-        error = true;  // an errored byte ends its packet
-        break;
-      }
+    const size_t level = std::min(p.rx_level(), payload);
+    size_t n = p.rx_clean_run(0, level);
+    const bool error = n < level;
+    if (error) {
+      ++n;  // an errored byte ends its packet
     }
     if (n < payload && !ch.flush_armed && !error) {
       return;  // wait for a full packet, the latency timer or an event
@@ -476,8 +470,10 @@ void FtdiDevice::send_packet(Channel& ch, size_t n) {
   if (p.take_overrun()) {
     line |= FTDI_RS_OE;
   }
-  for (size_t i = 0; i < n; ++i) {
-    const UartPort::RxEntry& e = p.rx_at(i);
+  p.rx_copy(0, packet_.data() + 2, n);
+  const size_t clean = p.rx_clean_run(0, n);
+  for (size_t i = clean; i < n; ++i) {
+    const UartPort::RxEntry e = p.rx_at(i);
     uint8_t value = e.value;
     if ((e.flags & rx_flag::kFraming) != 0) {
       line |= FTDI_RS_FE;

@@ -483,9 +483,7 @@ void Pl2303Device::pump_out() {
 
 void Pl2303Device::send_in(size_t n) {
   UartPort& p = *port_;
-  for (size_t i = 0; i < n; ++i) {
-    packet_[i] = p.rx_at(i).value;  // raw data: errors are reported in the notifications
-  }
+  p.rx_copy(0, packet_.data(), n);  // raw data: errors are reported in the notifications
   p.rx_consume(n);
   if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
     p.counters().usb_in_bytes += n;

@@ -131,9 +131,7 @@ void UartPort::set_uart_enabled(bool on) {
 
 void UartPort::tx_write(std::span<const uint8_t> bytes) {
   const size_t n = std::min(bytes.size(), tx_space());
-  for (size_t i = 0; i < n; ++i) {
-    tx_fifo_.push(bytes[i]);
-  }
+  tx_fifo_.push_n(bytes.data(), n);
   if (n != 0) {
     outgoing_->kick();
   }
@@ -294,9 +292,9 @@ void UartPort::notify_client() {
 }
 
 void UartPort::outputs_changed() {
-  const auto deps = dependents_;
-  for (UartPort* d : deps) {
-    d->refresh_inputs();
+  // refresh_inputs() does not rewire, so the list stays as it is meanwhile.
+  for (size_t i = 0; i < dependents_.size(); ++i) {
+    dependents_[i]->refresh_inputs();
   }
 }
 
@@ -574,11 +572,17 @@ size_t Link::bulk_transfer() {
   if (n == 0) {
     return 0;
   }
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t v = tx_.tx_fifo_.pop();
-    if (rx_ != nullptr) {
-      rx_->rx_fifo_.push(UartPort::RxEntry{v, 0});
+  if (rx_ != nullptr) {
+    uint8_t block[256];
+    for (size_t done = 0; done < n;) {
+      const size_t k = std::min(n - done, sizeof block);
+      tx_.tx_fifo_.copy_out(0, block, k);
+      tx_.tx_fifo_.drop(k);
+      rx_->rx_fifo_.push_clean(block, k);
+      done += k;
     }
+  } else {
+    tx_.tx_fifo_.drop(n);
   }
   tx_.counters_.tx_line_bytes += n;
   free_at_ += static_cast<double>(n) * f.frame_time();

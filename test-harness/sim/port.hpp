@@ -17,6 +17,7 @@
 // "any thread", which marshal onto it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -166,7 +167,17 @@ class UartPort {
 
   size_t rx_level() const { return rx_fifo_.size(); }
   size_t rx_space() const { return config_.rx_fifo - rx_fifo_.size(); }
-  const RxEntry& rx_at(size_t i) const { return rx_fifo_[i]; }
+  RxEntry rx_at(size_t i) const { return rx_fifo_.at(i); }
+  // Copies the characters of entries [offset, offset + n) out (flags not included).
+  void rx_copy(size_t offset, uint8_t* out, size_t n) const {
+    rx_fifo_.values().copy_out(offset, out, n);
+  }
+  // The number of entries from `offset` on (at most n) that carry no rx_flag bits.
+  size_t rx_clean_run(size_t offset, size_t n) const { return rx_fifo_.clean_run(offset, n); }
+  // The index (from offset) of the first character equal to `value` among n, or n.
+  size_t rx_find(size_t offset, size_t n, uint8_t value) const {
+    return rx_fifo_.values().find(offset, n, value);
+  }
   // Removes n entries (after the chip copied them to USB).
   void rx_consume(size_t n);
   void rx_purge();
@@ -201,7 +212,7 @@ class UartPort {
     UartPort* from = nullptr;
     ModemOutput signal = ModemOutput::none;
   };
-  // A fixed-capacity FIFO.
+  // A fixed-capacity FIFO with block copies (memcpy, at most two pieces).
   template <class T>
   class Ring {
    public:
@@ -225,12 +236,95 @@ class UartPort {
     }
     const T& operator[](size_t i) const { return buf_[wrap(head_ + i)]; }
     void clear() { head_ = size_ = 0; }
+    // Appends n items (the caller checked the room).
+    void push_n(const T* src, size_t n) {
+      const size_t tail = wrap(head_ + size_);
+      const size_t first = std::min(n, buf_.size() - tail);
+      std::copy_n(src, first, buf_.data() + tail);
+      std::copy_n(src + first, n - first, buf_.data());
+      size_ += n;
+    }
+    void fill_n(const T& value, size_t n) {
+      const size_t tail = wrap(head_ + size_);
+      const size_t first = std::min(n, buf_.size() - tail);
+      std::fill_n(buf_.data() + tail, first, value);
+      std::fill_n(buf_.data(), n - first, value);
+      size_ += n;
+    }
+    // Copies items [offset, offset + n) out.
+    void copy_out(size_t offset, T* dst, size_t n) const {
+      const size_t start = wrap(head_ + offset);
+      const size_t first = std::min(n, buf_.size() - start);
+      std::copy_n(buf_.data() + start, first, dst);
+      std::copy_n(buf_.data(), n - first, dst + first);
+    }
+    // The index (from offset) of the first item equal to `value` in [offset, offset + n), or n.
+    size_t find(size_t offset, size_t n, const T& value) const {
+      const size_t start = wrap(head_ + offset);
+      const size_t first = std::min(n, buf_.size() - start);
+      const T* a = std::find(buf_.data() + start, buf_.data() + start + first, value);
+      if (a != buf_.data() + start + first) {
+        return static_cast<size_t>(a - (buf_.data() + start));
+      }
+      const T* b = std::find(buf_.data(), buf_.data() + (n - first), value);
+      return first + static_cast<size_t>(b - buf_.data());
+    }
 
    private:
     size_t wrap(size_t i) const { return i >= buf_.size() ? i - buf_.size() : i; }
     std::vector<T> buf_;
     size_t head_ = 0;
     size_t size_ = 0;
+  };
+  // The RX FIFO: characters and their rx_flag bits side by side, so that the
+  // characters of a clean stretch copy out as one block.
+  class RxFifo {
+   public:
+    explicit RxFifo(size_t capacity) : values_(capacity), flags_(capacity) {}
+    size_t size() const { return values_.size(); }
+    bool full() const { return values_.full(); }
+    void push(const RxEntry& e) {
+      values_.push(e.value);
+      flags_.push(e.flags);
+      flagged_ += e.flags != 0 ? 1 : 0;
+    }
+    void push_clean(const uint8_t* src, size_t n) {
+      values_.push_n(src, n);
+      flags_.fill_n(0, n);
+    }
+    RxEntry at(size_t i) const { return RxEntry{values_[i], flags_[i]}; }
+    void drop(size_t n) {
+      if (flagged_ != 0) {
+        for (size_t i = 0; i < n; ++i) {
+          flagged_ -= flags_[i] != 0 ? 1 : 0;
+        }
+      }
+      values_.drop(n);
+      flags_.drop(n);
+    }
+    void clear() {
+      values_.clear();
+      flags_.clear();
+      flagged_ = 0;
+    }
+    // How many of the n entries from `offset` on carry no flags before the first that does.
+    size_t clean_run(size_t offset, size_t n) const {
+      if (flagged_ == 0) {
+        return n;
+      }
+      for (size_t i = 0; i < n; ++i) {
+        if (flags_[offset + i] != 0) {
+          return i;
+        }
+      }
+      return n;
+    }
+    const Ring<uint8_t>& values() const { return values_; }
+
+   private:
+    Ring<uint8_t> values_;
+    Ring<uint8_t> flags_;
+    size_t flagged_ = 0;  // entries with flags, so that a clean FIFO needs no scan
   };
 
   void notify_client();
@@ -267,7 +361,7 @@ class UartPort {
   uint8_t error_events_ = 0;
 
   Ring<uint8_t> tx_fifo_;
-  Ring<RxEntry> rx_fifo_;
+  RxFifo rx_fifo_;
 
   std::array<Source, 4> sources_{};
   std::array<std::optional<bool>, 4> overrides_{};

@@ -38,9 +38,11 @@ Endpoint::Endpoint(SimDevice& device, uint8_t address, uint8_t type, uint16_t ma
     : device_(device), address_(address), type_(type), max_packet_(max_packet) {}
 
 void Endpoint::complete_head(IOReturnValue status) {
-  Transfer t = std::move(queue_.front());
+  Transfer& t = queue_.front();
+  UsbCompletion done = std::move(t.done);
+  const auto actual = static_cast<uint32_t>(t.actual);
   queue_.pop_front();
-  device_.post_completion(std::move(t.done), status, static_cast<uint32_t>(t.actual));
+  device_.post_completion(std::move(done), status, actual);
 }
 
 void Endpoint::fail_all(IOReturnValue status) {
@@ -49,10 +51,23 @@ void Endpoint::fail_all(IOReturnValue status) {
   }
 }
 
+bool Endpoint::in_waiting() const {
+  return is_in() && !queue_.empty() && device_.bus_room(*this, max_packet_);
+}
+
+bool Endpoint::out_waiting() const {
+  if (is_in() || queue_.empty()) {
+    return false;
+  }
+  const Transfer& t = queue_.front();
+  return device_.bus_room(*this, std::min<size_t>(max_packet_, t.buffer.size() - t.actual));
+}
+
 bool Endpoint::send_packet(std::span<const uint8_t> packet) {
   if (queue_.empty() || !is_in()) {
     return false;
   }
+  device_.bus_take(*this, packet.size());
   Transfer& t = queue_.front();
   const size_t room = t.buffer.size() - t.actual;
   if (babble_packet_ && babble_skip_ > 0) {
@@ -109,7 +124,9 @@ void Endpoint::consume_out_packet() {
     return;
   }
   Transfer& t = queue_.front();
-  t.actual += std::min<size_t>(max_packet_, t.buffer.size() - t.actual);
+  const size_t n = std::min<size_t>(max_packet_, t.buffer.size() - t.actual);
+  device_.bus_take(*this, n);
+  t.actual += n;
   if (t.actual == t.buffer.size()) {
     complete_head(kIOReturnSuccess);
   }
@@ -119,7 +136,10 @@ void Endpoint::consume_out_packet() {
 // ====================================================================== SimDevice
 
 SimDevice::SimDevice(Bus& bus, SimOptions options, UsbSpeed speed)
-    : bus_(bus), options_(std::move(options)), speed_(speed) {}
+    : bus_(bus),
+      options_(std::move(options)),
+      speed_(speed),
+      completion_task_(bus, [this] { run_completions(); }) {}
 
 SimDevice::~SimDevice() = default;
 
@@ -131,6 +151,21 @@ void SimDevice::shutdown() {
     shut_down_ = true;
     fail_everything(kIOReturnNoDevice);
     teardown();
+    bus_.cancel(frame_timer_);
+    // The completion task dies with this object: what it has not delivered yet
+    // is handed to the bus, so that every transfer still completes exactly once.
+    auto pending = std::make_shared<std::vector<Completion>>();
+    while (!completions_.empty()) {
+      pending->push_back(std::move(completions_.front()));
+      completions_.pop_front();
+    }
+    if (!pending->empty()) {
+      bus_.post([pending] {
+        for (Completion& c : *pending) {
+          c.done(c.status, c.actual);
+        }
+      });
+    }
   });
 }
 
@@ -159,10 +194,110 @@ Endpoint* SimDevice::endpoint(uint8_t address) {
 void SimDevice::interrupt_injected(std::vector<uint8_t> /*raw*/) {}
 
 void SimDevice::post_completion(UsbCompletion done, IOReturnValue status, uint32_t actual) {
+  transfers_completed_.fetch_add(1, std::memory_order_relaxed);
   if (!done) {
     return;
   }
-  bus_.post([done = std::move(done), status, actual] { done(status, actual); });
+  int64_t ready_at = 0;
+  if (options_.paced && status == kIOReturnSuccess) {
+    ready_at = frame_end();
+    arm_frame_timer(ready_at);
+  } else {
+    // An error goes at once, and so does everything queued before it.
+    completions_.for_each([](Completion& c) { c.ready_at = 0; });
+  }
+  completions_.push_back(Completion{std::move(done), status, actual, ready_at});
+  if (ready_at == 0) {
+    completion_task_.wake();
+  }
+}
+
+void SimDevice::run_completions() {
+  // Unpaced completions are all due (ready_at 0): no need to read the clock.
+  const int64_t now = options_.paced ? bus_.now().count() : 0;
+  while (!completions_.empty() && completions_.front().ready_at <= now) {
+    Completion c = std::move(completions_.front());
+    completions_.pop_front();
+    c.done(c.status, c.actual);
+  }
+}
+
+void SimDevice::set_packet_observer(PacketObserver observer) {
+  bus_.call([&] { packet_observer_ = std::move(observer); });
+}
+
+// ---------------------------------------------------------------- bus model
+
+int64_t SimDevice::frame_end() const {
+  const int64_t frame = timing().frame.count();
+  return (bus_.now().count() / frame + 1) * frame;
+}
+
+void SimDevice::roll_frame() const {
+  const int64_t index = bus_.now().count() / timing().frame.count();
+  if (index != frame_index_) {
+    frame_index_ = index;
+    frame_used_ = 0;
+  }
+}
+
+bool SimDevice::bus_room(const Endpoint& ep, size_t bytes) const {
+  if (!options_.paced) {
+    return true;
+  }
+  const BusTiming& t = timing();
+  roll_frame();
+  if (frame_used_ + bytes + t.overhead <= t.frame_bytes) {
+    return true;
+  }
+  ep.bus_waiting_ = true;
+  arm_frame_timer(frame_end());
+  return false;
+}
+
+void SimDevice::bus_take(const Endpoint& ep, size_t bytes) {
+  if (packet_observer_) {
+    packet_observer_(ep.address(), bytes, bus_.now());
+  }
+  if (!options_.paced) {
+    return;
+  }
+  roll_frame();
+  frame_used_ += static_cast<uint32_t>(bytes) + timing().overhead;
+}
+
+void SimDevice::arm_frame_timer(int64_t at) const {
+  if (frame_timer_ != 0 && frame_timer_at_ <= at) {
+    return;
+  }
+  bus_.cancel(frame_timer_);
+  frame_timer_at_ = at;
+  auto* self = const_cast<SimDevice*>(this);
+  frame_timer_ = bus_.schedule_at(SimTime(at), [self] {
+    self->frame_timer_ = 0;
+    self->frame_tick();
+  });
+}
+
+void SimDevice::frame_tick() {
+  if (shut_down_) {
+    return;
+  }
+  // A new frame: completions of the last one reach the host, and endpoints
+  // that found no room get another look.
+  run_completions();
+  if (!completions_.empty()) {
+    arm_frame_timer(completions_.front().ready_at);
+  }
+  if (detached_) {
+    return;
+  }
+  for (auto& ep : endpoints_) {
+    if (ep->bus_waiting_) {
+      ep->bus_waiting_ = false;
+      endpoint_activity(*ep);
+    }
+  }
 }
 
 void SimDevice::fail_everything(IOReturnValue status) {
@@ -336,7 +471,7 @@ IOReturnValue SimDevice::submit(uint8_t address, std::span<uint8_t> buffer, UsbC
   if (ep == nullptr || (ep->is_in() && buffer.empty())) {
     return kIOReturnBadArgument;
   }
-  bus_.post([this, ep, buffer, done = std::move(done)]() mutable {
+  auto queue = [this, ep, buffer, done = std::move(done)]() mutable {
     if (detached_ || shut_down_) {
       post_completion(std::move(done), kIOReturnNoDevice, 0);
       return;
@@ -353,7 +488,15 @@ IOReturnValue SimDevice::submit(uint8_t address, std::span<uint8_t> buffer, UsbC
     ep->queue_.push_back(Endpoint::Transfer{buffer, std::move(done), 0});
     ep->send_injected();
     endpoint_activity(*ep);
-  });
+  };
+  if (bus_.on_bus_thread()) {
+    // On the bus thread (a bus that runs on the driver's queue) the transfer is
+    // queued now; the device looks at it in a later turn (endpoint_activity
+    // wakes a task), so nothing completes inside submit().
+    queue();
+  } else {
+    bus_.post(std::move(queue));
+  }
   return kIOReturnSuccess;
 }
 

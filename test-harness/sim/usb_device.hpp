@@ -10,14 +10,27 @@
 // (kIOReturnOverrun): the packet is lost, and the transfer ends with the bytes
 // it held before it. An OUT transfer is consumed packet by packet
 // (wMaxPacketSize each) as the device accepts them; while it cannot, the host
-// sees NAKs and the transfer simply stays pending. Transfers on one endpoint
-// complete in submission order. Bus bandwidth (packets per frame) is not
-// modelled.
+// sees NAKs and the transfer simply stays pending. An IN transfer of a device
+// that has nothing to send stays pending too (NAK): it never completes empty.
+// Transfers on one endpoint complete in submission order.
+//
+// Paced mode models the bus (BusTiming below): time is cut into frames (1 ms at
+// full speed, 125 us microframes at high speed), each with room for a fixed
+// number of byte times. A bulk or interrupt packet takes its payload plus the
+// transaction's protocol overhead; a packet that does not fit waits for the
+// next frame, so a full-speed device moves at most 19 x 64-byte packets per
+// frame (1.216 MB/s, both directions together) and a high-speed one 13 x 512
+// (53.248 MB/s). NAKed polls take no room (our choice: a host controller polls
+// a NAKing endpoint with the time that is left). A transfer that completes
+// with success is reported to the host at the end of the (micro)frame in which
+// its last packet moved, as host controllers report at frame boundaries; an
+// error (stall, abort, unplug) is reported at once, after every completion
+// queued before it. Unpaced mode has no frames: packets move as fast as the
+// simulator runs and completions are reported at once.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,8 +52,37 @@ using hostkit::UsbCompletion;
 using hostkit::UsbSetup;
 using hostkit::UsbSpeed;
 
+// The bus time a paced device's transactions take (USB 2.0 §5.8.4, bulk
+// transaction limits): a frame has room for `frame_bytes` byte times, a
+// transaction takes its payload plus `overhead` (tokens, handshake, CRCs, sync,
+// inter-packet gaps). 12 Mb/s x 1 ms = 1500 byte times per full-speed frame and
+// 13 bytes of overhead: 19 x (64 + 13) = 1463 fit, 20 do not. 480 Mb/s x 125 us
+// = 7500 per high-speed microframe and 55 bytes of overhead: 13 x (512 + 55) =
+// 7371 fit, 14 do not.
+struct BusTiming {
+  SimDuration frame;
+  uint32_t frame_bytes;
+  uint32_t overhead;
+  uint16_t bulk_max_packet;
+  // The most bulk payload one (micro)frame carries: 19 x 64 or 13 x 512 bytes.
+  uint32_t bulk_bytes_per_frame() const {
+    return (frame_bytes / (bulk_max_packet + overhead)) * bulk_max_packet;
+  }
+  // That as bytes per second: 1,216,000 (full speed) or 53,248,000 (high speed).
+  double bulk_bytes_per_second() const {
+    return bulk_bytes_per_frame() * 1e9 / static_cast<double>(frame.count());
+  }
+};
+inline constexpr BusTiming kFullSpeedTiming{std::chrono::milliseconds(1), 1500, 13, 64};
+inline constexpr BusTiming kHighSpeedTiming{std::chrono::microseconds(125), 7500, 55, 512};
+inline const BusTiming& bus_timing(UsbSpeed speed) {
+  return speed == UsbSpeed::high ? kHighSpeedTiming : kFullSpeedTiming;
+}
+
 struct SimOptions {
-  bool paced = false;                // UART timing at the programmed rate (else: unpaced, lossless)
+  // UART timing at the programmed rate and the bus's frames (else: unpaced, lossless, as fast
+  // as the simulator runs).
+  bool paced = false;
   std::string serial = "";           // iSerialNumber string; empty -> iSerialNumber = 0 (no string)
   std::optional<uint16_t> vid, pid;  // override the default IDs
   bool full_speed_port = false;      // an H part on a full-speed port: 64-byte bulk packets
@@ -64,16 +106,19 @@ class Endpoint {
   uint16_t max_packet() const { return max_packet_; }
   bool halted() const { return halted_; }
 
-  // IN: a transfer is waiting for data.
-  bool in_waiting() const { return is_in() && !queue_.empty(); }
+  // IN: a transfer is waiting for data and the bus has room for a packet in
+  // this frame (paced; when it has none, the endpoint is looked at again at
+  // the next frame).
+  bool in_waiting() const;
   size_t in_filled() const { return queue_.empty() ? 0 : queue_.front().actual; }
   // Sends one packet (at most wMaxPacketSize bytes) into the head transfer.
   // False when the host did not get it: babble (the packet is lost) or no
   // transfer waiting; the caller counts what it held as lost.
   bool send_packet(std::span<const uint8_t> packet);
 
-  // OUT: a transfer has a packet for the device.
-  bool out_waiting() const { return !is_in() && !queue_.empty(); }
+  // OUT: a transfer has a packet for the device and the bus has room for it in
+  // this frame (as in_waiting).
+  bool out_waiting() const;
   // The next packet of the head transfer (empty for a zero-length transfer).
   std::span<const uint8_t> out_packet() const;
   void consume_out_packet();
@@ -104,7 +149,8 @@ class Endpoint {
   uint32_t stall_every_ = 0;      // stall_after(): packets between halts
   uint32_t stall_countdown_ = 0;  // packets until the next halt
   uint32_t stalls_left_ = 0;
-  std::deque<Transfer> queue_;
+  mutable bool bus_waiting_ = false;  // refused for want of bus time: wake at the next frame
+  RingQueue<Transfer> queue_;
   std::deque<std::vector<uint8_t>> injected_;  // inject_in_packet(), not yet sent
 };
 
@@ -136,6 +182,18 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   void inject_interrupt(std::vector<uint8_t> raw);  // raw bytes on the notification endpoint (CDC)
   void override_descriptors(std::optional<std::vector<uint8_t>> device,
                             std::optional<std::vector<uint8_t>> configuration);
+
+  // Sees every packet that moves on a bulk or interrupt endpoint: an IN packet
+  // as the device sends it, an OUT packet as the device takes it. Runs on the
+  // bus thread; set it (any thread) before traffic starts. For measurements.
+  using PacketObserver = std::function<void(uint8_t endpoint, size_t bytes, SimTime at)>;
+  void set_packet_observer(PacketObserver observer);
+  // Bulk and interrupt transfers completed so far, any status (any thread).
+  uint64_t transfers_completed() const {
+    return transfers_completed_.load(std::memory_order_relaxed);
+  }
+  // The bus time this device's transactions take (paced mode).
+  const BusTiming& timing() const { return bus_timing(speed_); }
 
   bool detached() const { return detached_.load(); }
   Bus& bus() const { return bus_; }
@@ -179,9 +237,24 @@ class SimDevice : public hostkit::UsbDeviceBackend {
  private:
   friend class Endpoint;
   IOReturnValue standard_request(const UsbSetup& setup, std::span<uint8_t> data, uint16_t& actual);
+  struct Completion {
+    UsbCompletion done;
+    IOReturnValue status = 0;
+    uint32_t actual = 0;
+    int64_t ready_at = 0;  // bus time (ns) at which the host learns of it
+  };
   void post_completion(UsbCompletion done, IOReturnValue status, uint32_t actual);
+  void run_completions();
   void fail_everything(IOReturnValue status);
   IOReturnValue do_clear_halt(uint8_t endpoint);
+  // Paced bus model: room for a transaction of `bytes` in the current frame;
+  // take() charges one.
+  bool bus_room(const Endpoint& ep, size_t bytes) const;
+  void bus_take(const Endpoint& ep, size_t bytes);
+  void roll_frame() const;    // starts a fresh budget when a new frame has begun
+  int64_t frame_end() const;  // end of the current frame (ns)
+  void arm_frame_timer(int64_t at) const;
+  void frame_tick();
 
   Bus& bus_;
   SimOptions options_;
@@ -201,6 +274,17 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   std::vector<std::string> strings_;
 
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
+
+  // Completions on their way to the host, in order (bus thread).
+  RingQueue<Completion> completions_;
+  Bus::Task completion_task_;
+  PacketObserver packet_observer_;
+  std::atomic<uint64_t> transfers_completed_{0};
+  // Paced bus model (bus thread).
+  mutable int64_t frame_index_ = -1;
+  mutable uint32_t frame_used_ = 0;
+  mutable Bus::TimerId frame_timer_ = 0;
+  mutable int64_t frame_timer_at_ = 0;
 };
 
 // Descriptor builders (USB 2.0 §9.6).

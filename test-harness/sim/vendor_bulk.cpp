@@ -164,9 +164,7 @@ void VendorBulkDevice::pump_out(Channel& ch) {
 
 void VendorBulkDevice::send_in(Channel& ch, size_t n) {
   UartPort& p = *ch.port;
-  for (size_t i = 0; i < n; ++i) {
-    packet_[i] = p.rx_at(i).value;
-  }
+  p.rx_copy(0, packet_.data(), n);
   p.rx_consume(n);
   if (ch.in->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
     p.counters().usb_in_bytes += n;

@@ -46,6 +46,11 @@ constexpr uint8_t kPacketIoctl = 0x40;
 constexpr auto kStatusPollInterval = std::chrono::milliseconds(20);
 
 constexpr size_t kReadChunk = 16384;
+// RX bytes the tty side lets gather in the ring (while more keep coming) before
+// it writes them to the client in one go.
+constexpr uint32_t kRxBatchBytes = 8192;
+// TX ring space the tty side waits for before it reads the client again.
+constexpr uint32_t kTxReadBatchBytes = 4096;
 
 // While a close or a drain waits for the TX path, it is looked at this often.
 constexpr auto kTickInterval = std::chrono::milliseconds(2);
@@ -611,6 +616,7 @@ void BsdClient::activate() {
 void BsdClient::deactivate() {
   active_ = false;
   status_poll_.cancel();
+  status_poll_armed_ = false;
   termios2 t{};
   if (::ioctl(master_, TCGETS2, &t) == 0 && (t.c_cflag & HUPCL) != 0 &&
       service_->HwProgramMCR(false, false) == kIOReturnSuccess) {
@@ -777,27 +783,38 @@ void BsdClient::arm_read() {
     return;
   }
   reading_ = true;
-  master_watch_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                            [this, alive = alive_](const boost::system::error_code& ec) {
-                              if (!*alive) {
-                                return;
-                              }
-                              reading_ = false;
-                              if (!ec) {
-                                on_readable();
-                              }
-                            });
+  master_watch_->async_wait(
+      boost::asio::posix::stream_descriptor::wait_read,
+      hostkit::with_memory(read_wait_memory_,
+                           [this, alive = alive_](const boost::system::error_code& ec) {
+                             if (!*alive) {
+                               return;
+                             }
+                             reading_ = false;
+                             if (!ec) {
+                               on_readable();
+                             }
+                           }));
 }
 
 void BsdClient::poll_status_later() {
+  if (status_poll_armed_) {
+    return;  // one poll at a time: re-arming per TX completion would cost a timer syscall each
+  }
+  status_poll_armed_ = true;
   status_poll_.expires_after(kStatusPollInterval);
-  status_poll_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!*alive || ec || !active_) {
-      return;
-    }
-    take_pending_status();
-    on_readable();
-  });
+  status_poll_.async_wait(hostkit::with_memory(
+      status_poll_memory_, [this, alive = alive_](const boost::system::error_code& ec) {
+        if (!*alive || ec) {
+          return;
+        }
+        status_poll_armed_ = false;
+        if (!active_) {
+          return;
+        }
+        take_pending_status();
+        on_readable();
+      }));
 }
 
 void BsdClient::take_pending_status() {
@@ -931,6 +948,7 @@ void BsdClient::set_output_held(bool held) {
     // Posted: this runs inside write_rx and apply_termios, which must not see
     // the master read (and a flush it may carry) under their feet.
     status_poll_.cancel();
+    status_poll_armed_ = false;
     boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
       if (*alive) {
         on_readable();
@@ -1020,12 +1038,33 @@ void BsdClient::rx_data_available() {
     return;
   }
   rx_pending_ = true;
-  runtime_.queue().post([this, alive = alive_] {
-    if (*alive) {
-      rx_pending_ = false;
-      write_rx();
+  post_write_rx();
+}
+
+void BsdClient::post_write_rx() {
+  runtime_.queue().post(hostkit::with_memory(write_rx_memory_, [this, alive = alive_] {
+    if (!*alive) {
+      return;
     }
-  });
+    // While the driver keeps filling the ring (completions queued behind this
+    // turn), let them go first, up to a batch: one write to the client then
+    // carries what several transfers brought, as a tty's flip buffer does. Two
+    // turns in a row without growth end the wait (the driver's next completions
+    // may sit one turn behind the simulator's).
+    const uint32_t level = rings_.mapped() ? rings_.rx().size() : 0;
+    if (level < kRxBatchBytes) {
+      rx_idle_turns_ = level > rx_seen_level_ ? 0 : rx_idle_turns_ + 1;
+      rx_seen_level_ = level;
+      if (rx_idle_turns_ < 2) {
+        post_write_rx();
+        return;
+      }
+    }
+    rx_seen_level_ = 0;
+    rx_idle_turns_ = 0;
+    rx_pending_ = false;
+    write_rx();
+  }));
 }
 
 void BsdClient::write_rx() {
@@ -1060,16 +1099,18 @@ void BsdClient::write_rx() {
     }
     if (n < 0 && errno == EAGAIN) {
       writing_ = true;
-      master_watch_->async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                                [this, alive = alive_](const boost::system::error_code& ec) {
-                                  if (!*alive) {
-                                    return;
-                                  }
-                                  writing_ = false;
-                                  if (!ec) {
-                                    write_rx();
-                                  }
-                                });
+      master_watch_->async_wait(
+          boost::asio::posix::stream_descriptor::wait_write,
+          hostkit::with_memory(write_wait_memory_,
+                               [this, alive = alive_](const boost::system::error_code& ec) {
+                                 if (!*alive) {
+                                   return;
+                                 }
+                                 writing_ = false;
+                                 if (!ec) {
+                                   write_rx();
+                                 }
+                               }));
     }
     break;
   }
@@ -1113,8 +1154,15 @@ ssize_t BsdClient::write_to_client(std::span<const uint8_t> bytes) {
 }
 
 void BsdClient::tx_free_space_available() {
-  if (active_ && !reading_) {
-    status_poll_.cancel();
+  if (!active_ || reading_ || !rings_.mapped()) {
+    return;
+  }
+  // Read the client again once a good part of the ring is free (or all of it),
+  // not for every few bytes the driver sends: one read then takes a block. The
+  // status poll still looks at termios changes and flushes meanwhile.
+  const uint32_t capacity = rings_.tx().capacity();
+  const uint32_t free_space = rings_.tx().free_space();
+  if (free_space >= std::min<uint32_t>(capacity / 4, kTxReadBatchBytes) || free_space == capacity) {
     on_readable();
   }
 }

@@ -182,6 +182,7 @@ class BsdClient final : public hostkit::SerialClient {
   void apply_termios(bool force);
   bool program(const LineState& wanted, std::string& refusal);
   void write_rx();
+  void post_write_rx();
   ssize_t write_to_client(std::span<const uint8_t> bytes);
   void set_output_held(bool held);
   void drop_unsent_output();  // the closing wait ran out
@@ -223,6 +224,7 @@ class BsdClient final : public hostkit::SerialClient {
   std::unique_ptr<boost::asio::posix::stream_descriptor> listener_;
   std::list<std::shared_ptr<Connection>> connections_;
   boost::asio::steady_timer status_poll_;
+  bool status_poll_armed_ = false;
   boost::asio::steady_timer tick_timer_;
   bool ticking_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -235,6 +237,13 @@ class BsdClient final : public hostkit::SerialClient {
   bool reading_ = false;
   bool writing_ = false;
   bool rx_pending_ = false;
+  uint32_t rx_seen_level_ = 0;  // RX ring level at the last deferral of write_rx
+  int rx_idle_turns_ = 0;       // deferrals in a row that saw no growth
+  // Memory for the asio operations of the data path (none allocates per transfer).
+  hostkit::HandlerMemory write_rx_memory_;
+  hostkit::HandlerMemory read_wait_memory_;
+  hostkit::HandlerMemory write_wait_memory_;
+  hostkit::HandlerMemory status_poll_memory_;
   bool output_held_ = false;
   bool output_dropped_ = false;  // this session's end dropped unsent bytes
   LineState line_;

@@ -23,6 +23,72 @@ void QueueLink::deliver(std::function<void()> work, const std::function<void()>&
   }
 }
 
+void QueueLink::deliver(QueueDelivery* item) {
+  std::unique_lock lock(mutex_);
+  if (queue_ == nullptr) {
+    lock.unlock();
+    item->run(false);
+    return;
+  }
+  item->next_ = nullptr;
+  if (tail_ != nullptr) {
+    tail_->next_ = item;
+  } else {
+    head_ = item;
+  }
+  tail_ = item;
+  if (inline_drain_ && queue_->on_queue()) {
+    return;  // the turn in progress drains it
+  }
+  post_drain_locked();
+}
+
+bool QueueLink::drain() {
+  QueueDelivery* item = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    item = head_;
+    head_ = tail_ = nullptr;
+    drain_posted_ = false;
+  }
+  const bool ran = item != nullptr;
+  while (item != nullptr) {
+    QueueDelivery* next = item->next_;
+    item->run(true);
+    item = next;
+  }
+  return ran;
+}
+
+void QueueLink::set_inline_drain(bool on) {
+  std::lock_guard lock(mutex_);
+  inline_drain_ = on;
+  if (!on && head_ != nullptr && queue_ != nullptr) {
+    post_drain_locked();
+  }
+}
+
+void QueueLink::post_drain_locked() {
+  if (!drain_posted_) {
+    drain_posted_ = true;
+    queue_->post(with_memory(drain_memory_, [link = shared_from_this()] { link->drain(); }));
+  }
+}
+
+void QueueLink::drop_pending() {
+  QueueDelivery* item = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    item = head_;
+    head_ = tail_ = nullptr;
+  }
+  while (item != nullptr) {
+    QueueDelivery* next = item->next_;
+    item->run(false);
+    item = next;
+  }
+}
+
 DriverQueue::DriverQueue() : guard_(boost::asio::make_work_guard(context_)) {
   std::promise<std::thread::id> started;
   auto id = started.get_future();
@@ -54,13 +120,11 @@ void DriverQueue::stop() {
   if (on_queue()) {
     context_.stop();  // cannot join ourselves; the thread ends after this handler
     thread_.detach();
+    link_->drop_pending();
     return;
   }
   thread_.join();
-}
-
-void DriverQueue::post(std::function<void()> work) {
-  boost::asio::post(context_, std::move(work));
+  link_->drop_pending();  // what a drain that never ran would have delivered
 }
 
 void DriverQueue::sync(const std::function<void()>& work) {

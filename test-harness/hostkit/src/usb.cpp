@@ -380,6 +380,44 @@ IOUSBHostPipe::IOUSBHostPipe(std::shared_ptr<hostkit::UsbDevice> device, uint8_t
                              uint16_t maxPacket)
     : device_(std::move(device)), address_(address), max_packet_(maxPacket) {}
 
+struct IOUSBHostPipe::PendingIo final : hostkit::QueueDelivery {
+  IOUSBHostPipe* pipe = nullptr;  // retained while the transfer is in flight
+  IOMemoryDescriptor* buffer = nullptr;
+  OSAction* completion = nullptr;
+  std::shared_ptr<hostkit::QueueLink> link;
+  hostkit::IOReturnValue status = 0;
+  uint32_t actual = 0;
+
+  void run(bool delivered) override {
+    if (delivered) {
+      completion->hostkitDeliver<IOReturn, uint32_t, uint64_t>(kOSActionTypeCompleteAsyncIO, status,
+                                                               actual, mach_absolute_time());
+    }
+    completion->release();
+    buffer->release();
+    IOUSBHostPipe* owner = pipe;
+    owner->give_back(this);
+    owner->release();  // may free the pipe, and this record with it
+  }
+};
+
+IOUSBHostPipe::PendingIo* IOUSBHostPipe::take_pending() {
+  std::lock_guard lock(pool_mutex_);
+  if (free_.empty()) {
+    pool_.push_back(std::make_unique<PendingIo>());
+    free_.reserve(pool_.size());
+    return pool_.back().get();
+  }
+  PendingIo* io = free_.back();
+  free_.pop_back();
+  return io;
+}
+
+void IOUSBHostPipe::give_back(PendingIo* io) {
+  std::lock_guard lock(pool_mutex_);
+  free_.push_back(io);
+}
+
 kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t dataBufferLength,
                                      OSAction* completion, uint32_t) {
   if (dataBuffer == nullptr || completion == nullptr ||
@@ -393,29 +431,27 @@ kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t da
   if (device_->detached()) {
     return kIOReturnNoDevice;
   }
+  PendingIo* io = take_pending();
+  retain();
   dataBuffer->retain();
   completion->retain();
+  io->pipe = this;
+  io->buffer = dataBuffer;
+  io->completion = completion;
   // The completion runs on the driver queue; if that queue has gone (the
   // runtime shut down with transfers pending) it only releases what it holds.
-  std::shared_ptr<hostkit::QueueLink> link = device_->runtime().queue().link();
-  const kern_return_t result = device_->backend().submit(
-      address_, {dataBuffer->hostkitBytes(), dataBufferLength},
-      [link, dataBuffer, completion](hostkit::IOReturnValue status, uint32_t actual) {
-        auto release = [dataBuffer, completion] {
-          completion->release();
-          dataBuffer->release();
-        };
-        link->deliver(
-            [release, completion, status, actual] {
-              completion->hostkitDeliver<IOReturn, uint32_t, uint64_t>(
-                  kOSActionTypeCompleteAsyncIO, status, actual, mach_absolute_time());
-              release();
-            },
-            release);
-      });
+  if (io->link == nullptr) {
+    io->link = device_->runtime().queue().link();
+  }
+  const kern_return_t result =
+      device_->backend().submit(address_, {dataBuffer->hostkitBytes(), dataBufferLength},
+                                [io](hostkit::IOReturnValue status, uint32_t actual) {
+                                  io->status = status;
+                                  io->actual = actual;
+                                  io->link->deliver(io);
+                                });
   if (result != kIOReturnSuccess) {
-    completion->release();
-    dataBuffer->release();
+    io->run(false);
   }
   return result;
 }

@@ -83,6 +83,9 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   std::vector<IOBufferMemoryDescriptor*> in_buffers;
   std::vector<IOBufferMemoryDescriptor*> interrupt_buffers;
   IOBufferMemoryDescriptor* out_buffer = nullptr;
+  std::vector<OSAction*> in_actions;
+  std::vector<OSAction*> interrupt_actions;
+  OSAction* out_action = nullptr;
 
   // The rings as the framework maps them at ConnectQueues (the driver's side:
   // it produces RX and consumes TX).
@@ -107,38 +110,37 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
   transport::Status submit_in(bool interrupt, uint8_t slot, std::span<uint8_t>) {
     IOUSBHostPipe* pipe = interrupt ? interrupt_pipe : in_pipe;
     IOBufferMemoryDescriptor* buffer = interrupt ? interrupt_buffers[slot] : in_buffers[slot];
+    OSAction* action = interrupt ? interrupt_actions[slot] : in_actions[slot];
     const uint32_t length = static_cast<uint32_t>(buffer->hostkitLength());
-    std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
-    const uint64_t gen = generation;
-    OSAction* action = OSAction::hostkitCreateIo(
-        [weak, gen, interrupt, slot](IOReturn status, uint32_t actual, uint64_t) {
-          if (auto self = weak.lock(); self && self->generation == gen) {
-            if (interrupt) {
-              self->interrupt_complete(slot, status, actual);
-            } else {
-              self->rx_complete(slot, status, actual);
-            }
-          }
-        });
-    const kern_return_t result = pipe->AsyncIO(buffer, length, action, 0);
-    action->release();
-    return transport::kern::to_status(result);
+    return transport::kern::to_status(pipe->AsyncIO(buffer, length, action, 0));
   }
 
   transport::Status submit_out(std::span<const uint8_t> data) {
     // BulkOutQueue hands out spans of out_buffer starting at its first byte.
+    return transport::kern::to_status(
+        out_pipe->AsyncIO(out_buffer, static_cast<uint32_t>(data.size()), out_action, 0));
+  }
+
+  // One completion action per transfer slot, made at activation and used for
+  // every transfer of that slot, as a dext does (an action per transfer would
+  // allocate per transfer). Completions of an earlier activation are ignored.
+  OSAction* make_action(bool interrupt, bool out, uint8_t slot) {
     std::weak_ptr<UsbSerialDataPath> weak = weak_from_this();
     const uint64_t gen = generation;
-    OSAction* action =
-        OSAction::hostkitCreateIo([weak, gen](IOReturn status, uint32_t actual, uint64_t) {
-          if (auto self = weak.lock(); self && self->generation == gen) {
+    return OSAction::hostkitCreateIo(
+        [weak, gen, interrupt, out, slot](IOReturn status, uint32_t actual, uint64_t) {
+          auto self = weak.lock();
+          if (!self || self->generation != gen) {
+            return;
+          }
+          if (out) {
             self->tx_complete(status, actual);
+          } else if (interrupt) {
+            self->interrupt_complete(slot, status, actual);
+          } else {
+            self->rx_complete(slot, status, actual);
           }
         });
-    const kern_return_t result =
-        out_pipe->AsyncIO(out_buffer, static_cast<uint32_t>(data.size()), action, 0);
-    action->release();
-    return transport::kern::to_status(result);
   }
 
   void back_off(std::function<void()> resume) {
@@ -332,6 +334,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
         return result;
       }
       in_buffers.push_back(buffer);
+      in_actions.push_back(make_action(false, false, i));
       slots.push_back(buffer->hostkitBytes());
     }
     const uint32_t out_size =
@@ -341,6 +344,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
       release_resources();
       return result;
     }
+    out_action = make_action(false, true, 0);
     if (rx.configure(rx_config, endpoints.in.max_packet, slots) != transport::Status::ok ||
         tx.configure({out_buffer->hostkitBytes(), out_size}) != transport::Status::ok) {
       release_resources();
@@ -355,6 +359,7 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
         return result;
       }
       interrupt_buffers.push_back(buffer);
+      interrupt_actions.push_back(make_action(true, false, 0));
       uint8_t* slot = buffer->hostkitBytes();
       (void)interrupts.configure({1, endpoints.interrupt.max_packet, false},
                                  endpoints.interrupt.max_packet,
@@ -397,6 +402,15 @@ struct UsbSerialDataPath : std::enable_shared_from_this<UsbSerialDataPath> {
     in_buffers.clear();
     interrupt_buffers.clear();
     OSSafeReleaseNULL(out_buffer);
+    for (OSAction*& action : in_actions) {
+      OSSafeReleaseNULL(action);
+    }
+    for (OSAction*& action : interrupt_actions) {
+      OSSafeReleaseNULL(action);
+    }
+    in_actions.clear();
+    interrupt_actions.clear();
+    OSSafeReleaseNULL(out_action);
     if (interface != nullptr && owner != nullptr) {
       interface->Close(owner, 0);
     }

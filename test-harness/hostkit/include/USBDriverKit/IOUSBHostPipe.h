@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "DriverKit/IOMemoryDescriptor.h"
 #include "DriverKit/OSAction.h"
@@ -30,7 +32,17 @@ class IOUSBHostPipe final : public OSObject {
   uint16_t hostkitMaxPacketSize() const { return max_packet_; }
 
  private:
+  // One transfer in flight: the completion to deliver and what it holds. Kept
+  // in a pool per pipe, so a transfer allocates nothing once the pool has grown
+  // to the most transfers ever in flight.
+  struct PendingIo;
+  PendingIo* take_pending();
+  void give_back(PendingIo* io);
+
   std::shared_ptr<hostkit::UsbDevice> device_;
   uint8_t address_;
   uint16_t max_packet_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<PendingIo>> pool_;
+  std::vector<PendingIo*> free_;
 };
