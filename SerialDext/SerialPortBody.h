@@ -80,6 +80,10 @@ class SerialPortBody {
   // kept as the last error (the pipeline counts it), published within 50 ms.
   void pipe_error(transport::FaultSite site, transport::Status status);
 
+  // Something a user watching the registry should see soon (payload starting to
+  // wait in the read slots): published within 50 ms, like a line error.
+  void note_event() { events_unpublished_ = true; }
+
   // Publishes "Statistics" (with the data path's counters when given).
   void publish_statistics(const DataPathStats* data_path = nullptr);
   // After a transfer changed the counters: publishes at most once a second, or
