@@ -83,20 +83,23 @@ kern_return_t org_usbserialbridge_SerialDriver::Stop_Impl(IOService* provider) {
 }
 
 kern_return_t org_usbserialbridge_SerialDriver::HwActivate_Impl() {
+  // The chip first, then the framework's channel, as the IOUserSerial class
+  // opens the chip before it arms a read: opening resets the chip's FIFOs where
+  // the chip can (FTDI, CP210x), so the first read the framework arms cannot
+  // return what the chip received while the port was closed. Control requests
+  // need nothing HwActivate sets up (docs/driverkit-assumptions.md item 16).
+  const kern_return_t opened = ivars->body.activate();
+  if (opened != kIOReturnSuccess) {
+    ivars->body.publish_statistics();
+    return opened;
+  }
   const kern_return_t result = HwActivate(SUPERDISPATCH);
   if (result != kIOReturnSuccess) {
     DEXT_LOG(kClassName, "HwActivate: IOUserUSBSerial::HwActivate failed 0x%x", result);
-    return result;
-  }
-  const kern_return_t opened = ivars->body.activate();
-  if (opened != kIOReturnSuccess) {
-    // [U] Whether the kernel calls HwDeactivate after a failed HwActivate is
-    // undocumented; the superclass's open channel is undone here so that no
-    // read stays armed on a port whose open failed.
-    HwDeactivate(SUPERDISPATCH);
+    (void)ivars->body.deactivate();
   }
   ivars->body.publish_statistics();
-  return opened;
+  return result;
 }
 
 kern_return_t org_usbserialbridge_SerialDriver::HwDeactivate_Impl() {

@@ -385,9 +385,12 @@ void Bridge::unplug(size_t device) {
     throw std::invalid_argument(device_name(device, options_.chips[device]) +
                                 " is already unplugged");
   }
-  // The simulator completes pending transfers with kIOReturnNoDevice and runs
-  // the detach handler, which terminates the drivers on the runtime's queue.
+  // The simulator completes pending transfers with kIOReturnNoDevice and posts
+  // the detach handler, which would terminate the drivers on the runtime's queue
+  // later. Termination is finished here, after those completions, so that when
+  // the control socket answers, the ports are gone (their ptys hung up).
   devices_[device]->unplug();
+  runtime_->detach(devices_[device].get());
   attached_[device] = false;
 }
 

@@ -272,6 +272,16 @@ BsdClient::~BsdClient() {
 }
 
 void BsdClient::withdraw() {
+  // Closing the master hangs up the slave: a reader blocked in read() gets EIO.
+  // First, so that a client that sees its control request fail (below) finds its
+  // pty hung up too.
+  if (master_watch_) {
+    master_watch_->close();
+    master_watch_.reset();
+  } else if (master_ >= 0) {
+    ::close(master_);
+  }
+  master_ = -1;
   // Clients of the control socket see it close: their requests fail with EIO.
   drain_waiters_.clear();
   modem_waiters_.clear();
@@ -284,14 +294,6 @@ void BsdClient::withdraw() {
     listener_->close();
     listener_.reset();
   }
-  // Closing the master hangs up the slave: a reader blocked in read() gets EIO.
-  if (master_watch_) {
-    master_watch_->close();
-    master_watch_.reset();
-  } else if (master_ >= 0) {
-    ::close(master_);
-  }
-  master_ = -1;
   if (inotify_watch_) {
     inotify_watch_->close();
     inotify_watch_.reset();
