@@ -197,9 +197,16 @@ int main(int argc, char** argv) {
       "full-speed-port", "attach high-speed parts to a full-speed port (64-byte packets)")(
       "cdc-interrupt-mps", po::value(&interrupt_mps),
       "wMaxPacketSize of the CDC notification endpoint (8 splits SERIAL_STATE)")(
-      "rx-depth", po::value(&rx_depth), "bulk-IN reads kept in flight (1..32, default 8)")(
-      "rx-packets", po::value(&rx_packets), "wMaxPacketSize units per read (default 16)")(
-      "apple-rx", "one wMaxPacketSize read in flight, as Apple's IOUserUSBSerial does")(
+      "apple-rx",
+      "IOUserUSBSerial class: one wMaxPacketSize read in flight, as Apple's framework "
+      "reportedly does (the default)")(
+      "deep-framework-rx",
+      "IOUserUSBSerial class: the other candidate for Apple's framework, several reads in "
+      "flight (--rx-depth, --rx-packets)")(
+      "rx-depth", po::value(&rx_depth),
+      "with --deep-framework-rx: bulk-IN reads kept in flight (1..32, default 8)")(
+      "rx-packets", po::value(&rx_packets),
+      "with --deep-framework-rx: wMaxPacketSize units per read (default 16)")(
       "discard-failed-rx",
       "IOUserUSBSerial class: drop the bytes of a bulk-IN transfer that ends with an error (a "
       "stall, a babble) instead of delivering them; one candidate for Apple's framework")(
@@ -309,7 +316,12 @@ int main(int argc, char** argv) {
   options.sim.cdc_interrupt_max_packet = static_cast<uint8_t>(interrupt_mps);
   options.tuning.rx_depth = static_cast<uint8_t>(rx_depth);
   options.tuning.rx_packets_per_transfer = static_cast<uint16_t>(rx_packets);
-  options.tuning.apple_rx = vm.count("apple-rx") != 0;
+  if (vm.count("apple-rx") != 0 && vm.count("deep-framework-rx") != 0) {
+    std::fprintf(stderr,
+                 "usbserial-bridge: --apple-rx and --deep-framework-rx exclude each other\n");
+    return 2;
+  }
+  options.tuning.apple_rx = vm.count("deep-framework-rx") == 0;
   options.tuning.discard_failed_rx = vm.count("discard-failed-rx") != 0;
 
   // Declared before the stack, so it is destroyed after it: the event loop's sockets go

@@ -207,6 +207,7 @@ struct Param {
   DriverClass driver_class;
   const char* chip;
   bool discard_failed_rx = false;  // hostkit's other candidate for Apple's framework
+  bool deep_framework_rx = false;  // and its other candidate for the framework's reads
 };
 
 void PrintTo(const Param& param, std::ostream* os) {
@@ -240,6 +241,7 @@ class FaultMatrix : public ::testing::TestWithParam<Param> {
     options.run_dir = run_dir_;
     options.driver_class = GetParam().driver_class;
     options.tuning.discard_failed_rx = GetParam().discard_failed_rx;
+    options.tuning.apple_rx = !GetParam().deep_framework_rx;
     stack_ = std::make_unique<bridge::Bridge>(options);
     endpoints_ = endpoints_of(device().configuration_descriptor());
     open_port();
@@ -518,7 +520,7 @@ TEST_P(DroppedBytes, BytesAFrameworkDropsAreCountedExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, DroppedBytes,
-                         ::testing::Values(Param{DriverClass::usb_serial, "ft232r", true}),
+                         ::testing::Values(Param{DriverClass::usb_serial, "ft232r", true, true}),
                          param_name);
 
 // ------------------------------------------------------------ FTDI framing
