@@ -620,6 +620,8 @@ FaultRun fault_run(std::string path, const char* chip, uint32_t in_halts, uint32
   options.chips = {chip};
   options.run_dir = dir;
   options.tuning.discard_failed_rx = discard_failed_rx;
+  // The framework's deep candidate: there a halt cuts transfers of several packets.
+  options.tuning.apple_rx = false;
   options.driver_class = driver_class;
   FaultRun run;
   run.path = std::move(path);
