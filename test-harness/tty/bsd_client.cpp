@@ -503,11 +503,13 @@ void BsdClient::on_open_events() {
   // as one), so the master's POLLHUP, which says whether any slave descriptor
   // is open, has the last word.
   alignas(inotify_event) char events[4096];
+  bool any = false;
   for (;;) {
     const ssize_t n = ::read(inotify_, events, sizeof events);
     if (n <= 0) {
       break;
     }
+    any = true;
     for (ssize_t offset = 0; offset < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(events + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
@@ -520,7 +522,12 @@ void BsdClient::on_open_events() {
       }
     }
   }
-  resync_opens();
+  // With no event since the last look an active session's slave cannot have
+  // closed (every last close gives an IN_CLOSE), and polling the master costs a
+  // wait for the pty's buffer worker while the client writes.
+  if (any || session_ != Session::active) {
+    resync_opens();
+  }
 }
 
 bool BsdClient::slave_closed() const {
@@ -845,14 +852,14 @@ void BsdClient::on_readable() {
     poll_status_later();
     return;
   }
-  if (!pull_from_master() && rings_.tx().free_space() == 0) {
+  if (!pull_from_master(false) && rings_.tx().free_space() == 0) {
     poll_status_later();
     return;
   }
   arm_read();
 }
 
-bool BsdClient::pull_from_master() {
+bool BsdClient::pull_from_master(bool to_empty) {
   if (!active_ || !rings_.mapped()) {
     return true;
   }
@@ -884,6 +891,12 @@ bool BsdClient::pull_from_master() {
       counters_.bytes_to_device += bytes;
       session_ring_in_ += bytes;
       service_->TxDataAvailable();
+    }
+    // A read shorter than asked took all the line discipline held. On a pty an
+    // empty non-blocking read first waits for the kernel's buffer worker, a
+    // sleep and a wake-up per read; the next readiness says when more is there.
+    if (!to_empty && static_cast<size_t>(n) <= room) {
+      return true;
     }
   }
 }
@@ -1085,6 +1098,9 @@ void BsdClient::write_rx() {
     // A client's tcflush(TCIFLUSH) empties the slave's input and so makes the
     // master writable; its FLUSHREAD status is taken before every write, or bytes
     // received before the flush would be written after it.
+    if (rings_.rx().empty()) {
+      break;  // a status that comes now is read with the client's next bytes
+    }
     take_pending_status();
     if (!active_ || rings_.rx().empty()) {
       break;

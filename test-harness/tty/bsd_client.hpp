@@ -173,7 +173,11 @@ class BsdClient final : public hostkit::SerialClient {
   void withdraw();  // closes the master (hanging up the slave) and removes the links
   void arm_read();
   void on_readable();
-  bool pull_from_master();  // true when the master had nothing more to give
+  // Reads the client's bytes into the TX ring; true when the master had nothing more
+  // to give. `to_empty` reads until EAGAIN, whose read also waits for the pty's
+  // pending input to reach the master (tcdrain, queue counts); otherwise a short
+  // read ends it, and the master's next readiness brings the rest.
+  bool pull_from_master(bool to_empty = true);
   void handle_packet_status(uint8_t status);
   void take_pending_status();
   void flush_input();
