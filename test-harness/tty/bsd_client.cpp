@@ -856,7 +856,25 @@ void BsdClient::on_readable() {
     poll_status_later();
     return;
   }
-  arm_read();
+  arm_read_later();
+}
+
+void BsdClient::arm_read_later() {
+  // Arming polls the master, and a poll that finds no input waits for the pty's
+  // buffer worker still moving the client's next bytes. Posted, the arming comes
+  // after the driver and the simulator have taken what was just read, by when
+  // the worker is done: the wait becomes work done meanwhile.
+  if (read_arm_posted_) {
+    return;
+  }
+  read_arm_posted_ = true;
+  runtime_.queue().post(hostkit::with_memory(read_arm_memory_, [this, alive = alive_] {
+    if (!*alive) {
+      return;
+    }
+    read_arm_posted_ = false;
+    arm_read();
+  }));
 }
 
 bool BsdClient::pull_from_master(bool to_empty) {
