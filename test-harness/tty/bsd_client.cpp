@@ -894,7 +894,13 @@ bool BsdClient::pull_from_master(bool to_empty) {
     const ssize_t n = ::read(master_, buffer_.data(), room + 1);
     if (n <= 0) {
       // EAGAIN: nothing more now; EIO: the slave is closed and everything is read.
-      return n == 0 || errno == EAGAIN || errno == EIO;
+      if (n < 0 && errno == EIO) {
+        // The slave closed after on_open_events looked: its IN_CLOSE is still
+        // unread, and the master, readable from now on, is looked at here.
+        resync_opens();
+        return true;
+      }
+      return n == 0 || errno == EAGAIN;
     }
     if (buffer_[0] != kPacketData) {
       handle_packet_status(buffer_[0]);
