@@ -242,6 +242,7 @@ IOReturnValue FtdiDevice::handle(Channel& ch, const UsbSetup& s, std::span<uint8
         ++p.counters().invalid_settings;
       } else {
         p.chip().latency_ms = ms;
+        bus().cancel(ch.latency_timer);  // a shorter latency must not wait for the old timer
         restart_latency(ch);
       }
       return kIOReturnSuccess;
@@ -503,13 +504,25 @@ void FtdiDevice::send_packet(Channel& ch, size_t n) {
   }
 }
 
+// The latency timer restarts with every packet sent. Per packet only its
+// deadline moves; the armed timer, when it comes, re-arms for a deadline that
+// moved past it, so it expires exactly `latency_ms` after the last packet.
 void FtdiDevice::restart_latency(Channel& ch) {
   Bus& b = bus();
-  b.cancel(ch.latency_timer);
-  const auto delay = std::chrono::milliseconds(ch.port->chip().latency_ms);
+  ch.latency_deadline = b.now() + std::chrono::milliseconds(ch.port->chip().latency_ms);
+  if (ch.latency_timer == 0) {
+    arm_latency(ch);
+  }
+}
+
+void FtdiDevice::arm_latency(Channel& ch) {
   Channel* raw = &ch;
-  ch.latency_timer = b.schedule_at(b.now() + delay, [this, raw] {
+  ch.latency_timer = bus().schedule_at(ch.latency_deadline, [this, raw] {
     raw->latency_timer = 0;
+    if (bus().now() < raw->latency_deadline) {
+      arm_latency(*raw);
+      return;
+    }
     raw->flush_armed = true;
     pump_in(*raw);
   });

@@ -112,6 +112,7 @@ class FtdiDevice final : public SimDevice, private UartPort::Client {
     Endpoint* out = nullptr;
     std::unique_ptr<Bus::Task> pump;
     Bus::TimerId latency_timer = 0;
+    SimTime latency_deadline{0};  // when the latency timer expires; the armed timer may be earlier
     bool flush_armed = false;
     uint8_t last_modem = 0;
     size_t scan_pos = 0;          // event-character scan position in the RX FIFO
@@ -140,6 +141,7 @@ class FtdiDevice final : public SimDevice, private UartPort::Client {
   void pump_in(Channel& ch);
   void send_packet(Channel& ch, size_t n);
   void restart_latency(Channel& ch);
+  void arm_latency(Channel& ch);
 
   const Variant& variant_;
   uint16_t max_packet_;

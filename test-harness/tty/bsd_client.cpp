@@ -505,11 +505,13 @@ void BsdClient::on_open_events() {
   // as one), so the master's POLLHUP, which says whether any slave descriptor
   // is open, has the last word.
   alignas(inotify_event) char events[4096];
+  bool any = false;
   for (;;) {
     const ssize_t n = ::read(inotify_, events, sizeof events);
     if (n <= 0) {
       break;
     }
+    any = true;
     for (ssize_t offset = 0; offset < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(events + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
@@ -522,7 +524,12 @@ void BsdClient::on_open_events() {
       }
     }
   }
-  resync_opens();
+  // With no event since the last look an active session's slave cannot have
+  // closed (every last close gives an IN_CLOSE), and polling the master costs a
+  // wait for the pty's buffer worker while the client writes.
+  if (any || session_ != Session::active) {
+    resync_opens();
+  }
 }
 
 bool BsdClient::slave_closed() const {
@@ -847,14 +854,32 @@ void BsdClient::on_readable() {
     poll_status_later();
     return;
   }
-  if (!pull_from_master() && rings_.tx().free_space() == 0) {
+  if (!pull_from_master(false) && rings_.tx().free_space() == 0) {
     poll_status_later();
     return;
   }
-  arm_read();
+  arm_read_later();
 }
 
-bool BsdClient::pull_from_master() {
+void BsdClient::arm_read_later() {
+  // Arming polls the master, and a poll that finds no input waits for the pty's
+  // buffer worker still moving the client's next bytes. Posted, the arming comes
+  // after the driver and the simulator have taken what was just read, by when
+  // the worker is done: the wait becomes work done meanwhile.
+  if (read_arm_posted_) {
+    return;
+  }
+  read_arm_posted_ = true;
+  runtime_.queue().post(hostkit::with_memory(read_arm_memory_, [this, alive = alive_] {
+    if (!*alive) {
+      return;
+    }
+    read_arm_posted_ = false;
+    arm_read();
+  }));
+}
+
+bool BsdClient::pull_from_master(bool to_empty) {
   if (!active_ || !rings_.mapped()) {
     return true;
   }
@@ -871,7 +896,13 @@ bool BsdClient::pull_from_master() {
     const ssize_t n = ::read(master_, buffer_.data(), room + 1);
     if (n <= 0) {
       // EAGAIN: nothing more now; EIO: the slave is closed and everything is read.
-      return n == 0 || errno == EAGAIN || errno == EIO;
+      if (n < 0 && errno == EIO) {
+        // The slave closed after on_open_events looked: its IN_CLOSE is still
+        // unread, and the master, readable from now on, is looked at here.
+        resync_opens();
+        return true;
+      }
+      return n == 0 || errno == EAGAIN;
     }
     if (buffer_[0] != kPacketData) {
       handle_packet_status(buffer_[0]);
@@ -886,6 +917,12 @@ bool BsdClient::pull_from_master() {
       counters_.bytes_to_device += bytes;
       session_ring_in_ += bytes;
       service_->TxDataAvailable();
+    }
+    // A read shorter than asked took all the line discipline held. On a pty an
+    // empty non-blocking read first waits for the kernel's buffer worker, a
+    // sleep and a wake-up per read; the next readiness says when more is there.
+    if (!to_empty && static_cast<size_t>(n) <= room) {
+      return true;
     }
   }
 }
@@ -1087,6 +1124,9 @@ void BsdClient::write_rx() {
     // A client's tcflush(TCIFLUSH) empties the slave's input and so makes the
     // master writable; its FLUSHREAD status is taken before every write, or bytes
     // received before the flush would be written after it.
+    if (rings_.rx().empty()) {
+      break;  // a status that comes now is read with the client's next bytes
+    }
     take_pending_status();
     if (!active_ || rings_.rx().empty()) {
       break;

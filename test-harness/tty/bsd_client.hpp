@@ -172,8 +172,13 @@ class BsdClient final : public hostkit::SerialClient {
   void hang_up_refused_open();
   void withdraw();  // closes the master (hanging up the slave) and removes the links
   void arm_read();
+  void arm_read_later();
   void on_readable();
-  bool pull_from_master();  // true when the master had nothing more to give
+  // Reads the client's bytes into the TX ring; true when the master had nothing more
+  // to give. `to_empty` reads until EAGAIN, whose read also waits for the pty's
+  // pending input to reach the master (tcdrain, queue counts); otherwise a short
+  // read ends it, and the master's next readiness brings the rest.
+  bool pull_from_master(bool to_empty = true);
   void handle_packet_status(uint8_t status);
   void take_pending_status();
   void flush_input();
@@ -235,6 +240,7 @@ class BsdClient final : public hostkit::SerialClient {
   int open_count_ = 0;          // slave opens minus closes (see on_open_events)
   std::chrono::steady_clock::time_point closing_deadline_;
   bool reading_ = false;
+  bool read_arm_posted_ = false;
   bool writing_ = false;
   bool rx_pending_ = false;
   uint32_t rx_seen_level_ = 0;  // RX ring level at the last deferral of write_rx
@@ -242,6 +248,7 @@ class BsdClient final : public hostkit::SerialClient {
   // Memory for the asio operations of the data path (none allocates per transfer).
   hostkit::HandlerMemory write_rx_memory_;
   hostkit::HandlerMemory read_wait_memory_;
+  hostkit::HandlerMemory read_arm_memory_;
   hostkit::HandlerMemory write_wait_memory_;
   hostkit::HandlerMemory status_poll_memory_;
   bool output_held_ = false;
