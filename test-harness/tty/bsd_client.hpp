@@ -245,12 +245,18 @@ class BsdClient final : public hostkit::SerialClient {
   bool rx_pending_ = false;
   uint32_t rx_seen_level_ = 0;  // RX ring level at the last deferral of write_rx
   int rx_idle_turns_ = 0;       // deferrals in a row that saw no growth
-  // Memory for the asio operations of the data path (none allocates per transfer).
-  hostkit::HandlerMemory write_rx_memory_;
-  hostkit::HandlerMemory read_wait_memory_;
-  hostkit::HandlerMemory read_arm_memory_;
-  hostkit::HandlerMemory write_wait_memory_;
-  hostkit::HandlerMemory status_poll_memory_;
+  // Memory for the asio operations of the data path (none allocates per transfer),
+  // shared with the operations: one may still be queued when this port goes.
+  std::shared_ptr<hostkit::HandlerMemory> write_rx_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> read_wait_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> read_arm_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> write_wait_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> status_poll_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
   bool output_held_ = false;
   bool output_dropped_ = false;  // this session's end dropped unsent bytes
   LineState line_;

@@ -68,6 +68,20 @@ struct Reader {
   }
 };
 
+// Ends a test's reading before the device and the reader go: the device's
+// shutdown still completes the transfers in flight, on the bus thread, and
+// they call back into the reader.
+struct StopReading {
+  Reader& reader;
+  std::unique_ptr<sim::SimDevice>& dev;
+  sim::Bus& bus;
+  ~StopReading() {
+    reader.stop = true;
+    dev.reset();
+    bus.call([] {});
+  }
+};
+
 TEST(Pacing, BytesPerSecondIsBaudOverTen) {
   sim::Bus bus(sim::ClockMode::manual);
   auto dev = sim::make_device("ft232r", bus, paced());
@@ -75,6 +89,7 @@ TEST(Pacing, BytesPerSecondIsBaudOverTen) {
   control_out(*dev, 0x40, 0x03, 26, 0);  // 3 MHz / 26 = 115384.6 Bd
   control_out(*dev, 0x40, 0x09, 1, 0);   // 1 ms latency
   Reader reader{*dev, 0x81, 512, true};
+  StopReading stop_reading{reader, dev, bus};
   reader.start(4);
   Pipe out(*dev, 0x02);
   const auto data = pattern(30000);
@@ -96,6 +111,7 @@ TEST(Pacing, EightEvenTwoIsTwelveBits) {
   sim::connect_loopback(dev->port(0));
   control_out(*dev, 0x21, 0x20, 0, 0, {0x00, 0x96, 0x00, 0x00, 2, 2, 8});  // 38400 8E2
   Reader reader{*dev, 0x81, 512, false};
+  StopReading stop_reading{reader, dev, bus};
   reader.start(4);
   Pipe out(*dev, 0x02);
   out.submit_out(pattern(10000));
@@ -141,6 +157,7 @@ TEST(Pacing, RtsCtsHoldsTheTransmitterInsteadOfLosingData) {
   EXPECT_FALSE(s.rts);  // dropped: the FIFO is nearly full
   EXPECT_FALSE(s.cts);
   Reader reader{*dev, 0x81, 512, true};
+  StopReading stop_reading{reader, dev, bus};
   reader.start(4);
   bus.advance(300ms);
   reader.stop = true;

@@ -97,6 +97,28 @@ MemoryHandler<std::decay_t<F>> with_memory(HandlerMemory& memory, F&& fn) {
   return {&memory, std::forward<F>(fn)};
 }
 
+// The same for an owner that may go while its operations are still queued (a
+// port's tty side, torn down on the queue): the handler keeps the memory alive.
+// asio moves a handler out of its operation before it frees the operation, so
+// the memory outlives that free.
+template <class F>
+struct SharedMemoryHandler {
+  std::shared_ptr<HandlerMemory> memory;
+  F fn;
+  using allocator_type = HandlerAllocator<void>;
+  allocator_type get_allocator() const { return allocator_type(memory.get()); }
+  template <class... Args>
+  void operator()(Args&&... args) {
+    fn(std::forward<Args>(args)...);
+  }
+};
+
+template <class F>
+SharedMemoryHandler<std::decay_t<F>> with_memory(const std::shared_ptr<HandlerMemory>& memory,
+                                                 F&& fn) {
+  return {memory, std::forward<F>(fn)};
+}
+
 // A piece of work a device hands to the driver queue without allocating: a
 // node its owner keeps alive until run() has been called, exactly once.
 class QueueDelivery {
