@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "bridge/bridge.hpp"
+#include "bridge/raw_tty.hpp"
 #include "common/json_writer.hpp"
 #include "hostkit/runtime.hpp"
 #include "transport/chips/cdc_acm.hpp"
@@ -56,68 +57,28 @@
 #include "transport/chips/ftdi.hpp"
 #include "transport/chips/pl2303.hpp"
 
-// Heap allocations of the whole process, counted by wrapping glibc's malloc
-// (operator new and the C library both come here). Not with the sanitizers,
-// which bring their own allocator.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Heap allocations of the whole process, where the build counts them
+// (bridge/allocation_counter.hpp; not with the sanitizers).
+#ifndef USBSERIAL_BENCH_COUNTS_ALLOCATIONS
 #define USBSERIAL_BENCH_COUNTS_ALLOCATIONS 0
-#else
-#define USBSERIAL_BENCH_COUNTS_ALLOCATIONS 1
+#endif
+#if USBSERIAL_BENCH_COUNTS_ALLOCATIONS
+#include "bridge/allocation_counter.hpp"
 #endif
 
 namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
+uint64_t heap_allocations() {
 #if USBSERIAL_BENCH_COUNTS_ALLOCATIONS
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(size_t n, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-int posix_memalign(void** out, size_t alignment, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(alignment, size);
-  return *out != nullptr ? 0 : ENOMEM;
-}
-void* aligned_alloc(size_t alignment, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-}
+  return bridge::heap_allocations();
+#else
+  return 0;
 #endif
+}
+}  // namespace
 
 namespace {
 
 size_t g_stream_bytes = 16u << 20;
-
-bool make_raw(int fd, uint32_t baud) {
-  termios2 t{};
-  if (::ioctl(fd, TCGETS2, &t) != 0) {
-    return false;
-  }
-  t.c_iflag = 0;
-  t.c_oflag = 0;
-  t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-  t.c_cflag &= ~(CSIZE | PARENB | CBAUD);
-  t.c_cflag |= CS8 | CREAD | CLOCAL | BOTHER;
-  t.c_ispeed = t.c_ospeed = baud;
-  t.c_cc[VMIN] = 1;
-  t.c_cc[VTIME] = 0;
-  return ::ioctl(fd, TCSETS2, &t) == 0;
-}
 
 // Writes `bytes` on `fd` from a second thread and reads them back on this one.
 // Returns the bytes that came back (all of them, or the run is an error).
@@ -160,7 +121,7 @@ struct Usage {
     ::getrusage(RUSAGE_SELF, &r);
     const double cpu = static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
                        static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) * 1e-6;
-    return {g_allocations.load(), static_cast<uint64_t>(r.ru_nvcsw + r.ru_nivcsw), cpu,
+    return {heap_allocations(), static_cast<uint64_t>(r.ru_nvcsw + r.ru_nivcsw), cpu,
             std::chrono::steady_clock::now()};
   }
 };
@@ -209,7 +170,7 @@ StreamFigures raw_pty_stream(size_t bytes) {
   ::grantpt(master);
   ::unlockpt(master);
   const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-  make_raw(slave, 3'000'000);
+  bridge::make_raw(slave, 3'000'000);
   std::thread echo([&] {
     std::vector<uint8_t> buffer(65536);
     for (;;) {
@@ -257,7 +218,7 @@ struct BridgeRun {
     options.driver_class = chip.driver_class;
     stack = std::make_unique<bridge::Bridge>(options);
     fd = ::open(stack->callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, chip.baud);
+    bridge::make_raw(fd, chip.baud);
     // The chip must be at its rate before the first byte (the tty side applies
     // termios shortly after tcsetattr returns).
     for (int i = 0; i < 200 && stack->device(0).port(0).snapshot().line.baud != chip.baud; ++i) {
@@ -433,15 +394,18 @@ void BM_Ch34xDecodeRx(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
-// PL2303 bulk IN is raw data: decode_rx only checks and counts. The same copy first, so the
-// figure compares with BM_MemcpyOnly/64 like the FTDI one.
-void BM_Pl2303DecodeRx(benchmark::State& state) {
-  transport::chips::Pl2303 pl2303;
+// decode_rx of a chip whose bulk IN is raw data (PL2303, CDC-ACM: line errors come on the
+// interrupt endpoint), so it only checks and counts. The same copy first, so the figure
+// compares with BM_MemcpyOnly/64 like the FTDI one, over 16 64-byte packets.
+template <class Chip>
+void raw_decode_rx(benchmark::State& state, transport::ChipVariant variant,
+                   uint16_t interrupt_max_packet) {
+  Chip chip;
   transport::PortConfig config;
-  config.variant = transport::ChipVariant::pl2303_hx;
+  config.variant = variant;
   config.bulk_in_max_packet = 64;
-  config.interrupt_max_packet = 10;
-  if (pl2303.configure(config) != transport::Status::ok) {
+  config.interrupt_max_packet = interrupt_max_packet;
+  if (chip.configure(config) != transport::Status::ok) {
     state.SkipWithError("configure");
     return;
   }
@@ -453,36 +417,18 @@ void BM_Pl2303DecodeRx(benchmark::State& state) {
   for (auto _ : state) {
     std::memcpy(transfer.data(), pristine.data(), pristine.size());
     transport::RxReport report;
-    benchmark::DoNotOptimize(pl2303.decode_rx(transfer, report));
+    benchmark::DoNotOptimize(chip.decode_rx(transfer, report));
     benchmark::ClobberMemory();
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
 }
 
-// CDC-ACM bulk IN is raw data (line errors come on the interrupt endpoint): the same copy
-// first, as for PL2303, over 16 64-byte packets.
+void BM_Pl2303DecodeRx(benchmark::State& state) {
+  raw_decode_rx<transport::chips::Pl2303>(state, transport::ChipVariant::pl2303_hx, 10);
+}
+
 void BM_CdcAcmDecodeRx(benchmark::State& state) {
-  transport::chips::CdcAcm cdc;
-  transport::PortConfig config;
-  config.variant = transport::ChipVariant::cdc_acm;
-  config.bulk_in_max_packet = 64;
-  config.interrupt_max_packet = 16;
-  if (cdc.configure(config) != transport::Status::ok) {
-    state.SkipWithError("configure");
-    return;
-  }
-  std::vector<uint8_t> pristine(16 * 64);
-  for (size_t i = 0; i < pristine.size(); ++i) {
-    pristine[i] = static_cast<uint8_t>(i);
-  }
-  std::vector<uint8_t> transfer(pristine.size());
-  for (auto _ : state) {
-    std::memcpy(transfer.data(), pristine.data(), pristine.size());
-    transport::RxReport report;
-    benchmark::DoNotOptimize(cdc.decode_rx(transfer, report));
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * pristine.size()));
+  raw_decode_rx<transport::chips::CdcAcm>(state, transport::ChipVariant::cdc_acm, 16);
 }
 
 // The same copy as above without the decode: the cost decode_rx adds is the difference.
@@ -653,7 +599,7 @@ FaultRun fault_run(std::string path, const char* chip, uint32_t in_halts, uint32
                          out_halts);
     }
     const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
-    make_raw(fd, 3'000'000);
+    bridge::make_raw(fd, 3'000'000);
     std::thread writer([&] {
       while (run.sent < bytes) {
         const ssize_t n =

@@ -161,7 +161,8 @@ class QueueBusExecutor final : public sim::BusExecutor {
   // operations live in fixed memory. Inside a turn, a request only asks for
   // another round of the turn.
   void request_run() override {
-    if (in_turn_ && queue_.on_queue()) {
+    // in_turn_ belongs to the queue's thread: read it only there.
+    if (queue_.on_queue() && in_turn_) {
       again_ = true;
       return;
     }

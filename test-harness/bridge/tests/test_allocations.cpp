@@ -18,43 +18,29 @@
 #include <string_view>
 #include <vector>
 
+#include "bridge/allocation_counter.hpp"
 #include "bridge/bridge.hpp"
+#include "bridge/raw_tty.hpp"
 #include "hostkit/runtime.hpp"
 #include "sim/sim.hpp"
 
 namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
 
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
+// The counter itself: every figure below is worth only what this shows.
+TEST(AllocationCounter, CountsHeapAllocationsOfEveryKind) {
+  const uint64_t before = bridge::heap_allocations();
+  auto owned = std::make_unique<std::vector<int>>(100);
+  void* raw = std::malloc(32);
+  void* aligned = std::aligned_alloc(64, 64);
+  asm volatile(""
+               :
+               : "r"(raw), "r"(aligned)
+               : "memory");                            // kept: the compiler may drop an unused pair
+  EXPECT_GE(bridge::heap_allocations() - before, 4u);  // the object, its buffer, two calls
+  std::free(aligned);
+  std::free(raw);
+  EXPECT_EQ(owned->size(), 100u);
 }
-void* calloc(size_t n, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-int posix_memalign(void** out, size_t alignment, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(alignment, size);
-  return *out != nullptr ? 0 : ENOMEM;
-}
-void* aligned_alloc(size_t alignment, size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-}
-
-namespace {
 
 using namespace std::chrono_literals;
 
@@ -162,11 +148,11 @@ TEST_P(SimAllocations, NoneOncePackets) {
     step();  // warm-up: queues and the timer heap reach their working size
   }
   const uint64_t before_transfers = dev->transfers_completed();
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = bridge::heap_allocations();
   for (int i = 0; i < 30; ++i) {
     step();
   }
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = bridge::heap_allocations() - before;
   const uint64_t transfers = dev->transfers_completed() - before_transfers;
   EXPECT_GE(transfers, 40u);
   EXPECT_EQ(allocations, 0u) << "over " << transfers << " transfers";
@@ -189,22 +175,6 @@ INSTANTIATE_TEST_SUITE_P(
       std::erase(name, '-');
       return name + (test.param.paced ? "Paced" : "Unpaced");
     });
-
-bool make_raw(int fd) {
-  termios2 t{};
-  if (::ioctl(fd, TCGETS2, &t) != 0) {
-    return false;
-  }
-  t.c_iflag = 0;
-  t.c_oflag = 0;
-  t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-  t.c_cflag &= ~(CSIZE | PARENB | CBAUD);
-  t.c_cflag |= CS8 | CREAD | CLOCAL | BOTHER;
-  t.c_ispeed = t.c_ospeed = 115200;
-  t.c_cc[VMIN] = 1;
-  t.c_cc[VTIME] = 0;
-  return ::ioctl(fd, TCSETS2, &t) == 0;
-}
 
 // Writes 4 KiB and reads it back through the loopback plug, `rounds` times.
 bool echo_rounds(int fd, int rounds, const std::vector<uint8_t>& chunk, std::vector<uint8_t>& in) {
@@ -249,7 +219,7 @@ TEST_P(StackAllocations, NoneThroughThePty) {
     bridge::Bridge stack(options);
     const int fd = ::open(stack.callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY);
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(make_raw(fd));
+    ASSERT_TRUE(bridge::make_raw(fd, 115200));
     std::vector<uint8_t> chunk(4096);
     for (size_t i = 0; i < chunk.size(); ++i) {
       chunk[i] = static_cast<uint8_t>(i * 7);
@@ -265,9 +235,9 @@ TEST_P(StackAllocations, NoneThroughThePty) {
     bool clean_window = false;
     for (int attempt = 0; attempt < 4 && !clean_window; ++attempt) {
       const uint64_t transfers_before = stack.device(0).transfers_completed();
-      const uint64_t before = g_allocations.load();
+      const uint64_t before = bridge::heap_allocations();
       ASSERT_TRUE(echo_rounds(fd, 64, chunk, in));
-      const uint64_t allocations = g_allocations.load() - before;
+      const uint64_t allocations = bridge::heap_allocations() - before;
       const uint64_t transfers = stack.device(0).transfers_completed() - transfers_before;
       ASSERT_GE(transfers, 64u);
       EXPECT_LT(allocations, transfers);

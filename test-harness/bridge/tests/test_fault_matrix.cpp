@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "bridge/bridge.hpp"
+#include "bridge/raw_tty.hpp"
 
 namespace {
 
@@ -65,22 +66,6 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
     std::this_thread::sleep_for(5ms);
   }
   return true;
-}
-
-bool make_raw(int fd, uint32_t baud) {
-  termios2 t{};
-  if (::ioctl(fd, TCGETS2, &t) != 0) {
-    return false;
-  }
-  t.c_iflag = 0;
-  t.c_oflag = 0;
-  t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-  t.c_cflag &= ~(CSIZE | PARENB | CBAUD);
-  t.c_cflag |= CS8 | CREAD | CLOCAL | BOTHER;
-  t.c_ispeed = t.c_ospeed = baud;
-  t.c_cc[VMIN] = 1;
-  t.c_cc[VTIME] = 0;
-  return ::ioctl(fd, TCSETS2, &t) == 0;
 }
 
 // The endpoints of a configuration descriptor (USB 2.0 §9.6.6), by transfer type.
@@ -273,7 +258,7 @@ class FaultMatrix : public ::testing::TestWithParam<Param> {
     }
     fd_ = ::open(stack_->callout_paths().at(0).c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK);
     ASSERT_GE(fd_, 0);
-    ASSERT_TRUE(make_raw(fd_, 115200));
+    ASSERT_TRUE(bridge::make_raw(fd_, 115200));
   }
 
   // Starts the stream and waits until it is well under way.
@@ -446,7 +431,7 @@ TEST_P(BulkFaults, AFailedControlRequestLosesNothing) {
   start_stream();
   const uint64_t failures = stat("ControlFailures").value_or(0);
   device().stall(0);
-  ASSERT_TRUE(make_raw(fd_, 57600));  // HwProgramUART: its first request STALLs
+  ASSERT_TRUE(bridge::make_raw(fd_, 57600));  // HwProgramUART: its first request STALLs
   ASSERT_TRUE(wait_until([&] { return port_info().counters.refused_changes == 1; }));
   const std::vector<uint8_t> received = end_stream();
   EXPECT_EQ(received.size(), kStreamBytes);
@@ -456,7 +441,7 @@ TEST_P(BulkFaults, AFailedControlRequestLosesNothing) {
   EXPECT_EQ(stat_string("LastErrorSite"), "control");
   EXPECT_EQ(port_info().line.baud, 115200u) << "the refused rate is not in force";
   // The next change goes through.
-  ASSERT_TRUE(make_raw(fd_, 57600));
+  ASSERT_TRUE(bridge::make_raw(fd_, 57600));
   EXPECT_TRUE(wait_until([&] { return stat("RequestedBaud") == 57600u; }));
   EXPECT_EQ(port_info().counters.refused_changes, 1u);
   expect_port_works();

@@ -155,4 +155,11 @@ inline std::string ascii_of(const std::vector<uint8_t>& string_descriptor) {
   return s;
 }
 
+// A device whose UARTs run at the programmed rate and whose bus runs in frames.
+inline sim::SimOptions paced() {
+  sim::SimOptions o;
+  o.paced = true;
+  return o;
+}
+
 }  // namespace simtest

@@ -15,12 +15,6 @@ namespace {
 using namespace simtest;
 using namespace std::chrono_literals;
 
-sim::SimOptions paced() {
-  sim::SimOptions o;
-  o.paced = true;
-  return o;
-}
-
 // Every data packet the device moves, per (micro)frame. (A zero-length packet
 // carries nothing and takes only the transaction's overhead: it may share a
 // frame with 19 or 13 full ones.)

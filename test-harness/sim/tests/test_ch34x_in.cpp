@@ -14,12 +14,6 @@ using namespace std::chrono_literals;
 
 constexpr uint8_t kOut = 0x40;
 
-sim::SimOptions paced() {
-  sim::SimOptions o;
-  o.paced = true;
-  return o;
-}
-
 struct Rig {
   sim::Bus bus{sim::ClockMode::manual};
   std::unique_ptr<sim::SimDevice> dev;

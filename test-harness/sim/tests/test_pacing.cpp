@@ -12,12 +12,6 @@ namespace {
 using namespace simtest;
 using namespace std::chrono_literals;
 
-sim::SimOptions paced() {
-  sim::SimOptions o;
-  o.paced = true;
-  return o;
-}
-
 TEST(Pacing, OneFrameTakesTenBitTimes) {
   sim::Bus bus(sim::ClockMode::manual);
   auto dev = sim::make_device("ft232r", bus, paced());
