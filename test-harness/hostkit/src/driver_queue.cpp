@@ -1,5 +1,7 @@
 #include "hostkit/driver_queue.hpp"
 
+#include <DriverKit/IOLib.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <future>
@@ -27,7 +29,7 @@ void QueueLink::deliver(QueueDelivery* item) {
   std::unique_lock lock(mutex_);
   if (queue_ == nullptr) {
     lock.unlock();
-    item->run(false);
+    item->run(false, 0);
     return;
   }
   item->next_ = nullptr;
@@ -52,9 +54,10 @@ bool QueueLink::drain() {
     drain_posted_ = false;
   }
   const bool ran = item != nullptr;
+  const uint64_t drained_at = ran ? mach_absolute_time() : 0;
   while (item != nullptr) {
     QueueDelivery* next = item->next_;
-    item->run(true);
+    item->run(true, drained_at);
     item = next;
   }
   return ran;
@@ -84,7 +87,7 @@ void QueueLink::drop_pending() {
   }
   while (item != nullptr) {
     QueueDelivery* next = item->next_;
-    item->run(false);
+    item->run(false, 0);
     item = next;
   }
 }

@@ -260,7 +260,7 @@ OSAction* OSAction::hostkitCreateIo(IoCallback callback) {
 }
 
 void OSAction::deliver(const char* type, const void* arguments) {
-  if (std::strcmp(type, type_) != 0) {
+  if (!hostkitIsType(type)) {
     std::fprintf(stderr, "hostkit: a %s completion delivered to an action of type %s\n", type,
                  type_);
     std::abort();

@@ -388,10 +388,10 @@ struct IOUSBHostPipe::PendingIo final : hostkit::QueueDelivery {
   hostkit::IOReturnValue status = 0;
   uint32_t actual = 0;
 
-  void run(bool delivered) override {
+  void run(bool delivered, uint64_t drained_at) override {
     if (delivered) {
       completion->hostkitDeliver<IOReturn, uint32_t, uint64_t>(kOSActionTypeCompleteAsyncIO, status,
-                                                               actual, mach_absolute_time());
+                                                               actual, drained_at);
     }
     completion->release();
     buffer->release();
@@ -422,8 +422,7 @@ kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t da
                                      OSAction* completion, uint32_t) {
   if (dataBuffer == nullptr || completion == nullptr ||
       dataBuffer->hostkitLength() < dataBufferLength ||
-      std::strcmp(completion->hostkitType(), kOSActionTypeCompleteAsyncIO) != 0 ||
-      completion->hostkitCancelled()) {
+      !completion->hostkitIsType(kOSActionTypeCompleteAsyncIO) || completion->hostkitCancelled()) {
     // An action made for another TYPE has another message ID: the pipe cannot
     // complete into it.
     return kIOReturnBadArgument;
@@ -451,7 +450,7 @@ kern_return_t IOUSBHostPipe::AsyncIO(IOMemoryDescriptor* dataBuffer, uint32_t da
                                   io->link->deliver(io);
                                 });
   if (result != kIOReturnSuccess) {
-    io->run(false);
+    io->run(false, 0);
   }
   return result;
 }

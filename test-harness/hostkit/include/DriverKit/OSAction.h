@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include <cstring>
 #include <functional>
 #include <tuple>
 
@@ -41,6 +42,10 @@ class OSAction final : public OSObject {
   static OSAction* hostkitCreateIo(IoCallback callback);
 
   const char* hostkitType() const { return type_; }
+  // The same TYPE: usually the same literal, so the pointers compare first.
+  bool hostkitIsType(const char* type) const {
+    return type == type_ || std::strcmp(type, type_) == 0;
+  }
   OSObject* hostkitTarget() const { return target_; }
   bool hostkitCancelled() const { return cancelled_; }
   // Delivers a completion now (the caller is on the driver queue). A cancelled

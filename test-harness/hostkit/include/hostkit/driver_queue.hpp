@@ -123,10 +123,12 @@ SharedMemoryHandler<std::decay_t<F>> with_memory(const std::shared_ptr<HandlerMe
 // node its owner keeps alive until run() has been called, exactly once.
 class QueueDelivery {
  public:
-  // On the driver queue with delivered == true; or, once the queue has
-  // stopped, on the delivering thread with delivered == false (release what
-  // you hold, touch no driver).
-  virtual void run(bool delivered) = 0;
+  // On the driver queue with delivered == true and drained_at, the
+  // mach_absolute_time() at which the queue took this batch of deliveries (one
+  // clock read per batch, not per transfer); or, once the queue has stopped, on
+  // the delivering thread with delivered == false and drained_at 0 (release
+  // what you hold, touch no driver).
+  virtual void run(bool delivered, uint64_t drained_at) = 0;
 
  protected:
   ~QueueDelivery() = default;
