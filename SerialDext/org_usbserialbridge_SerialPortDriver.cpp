@@ -24,7 +24,7 @@
 namespace {
 
 constexpr const char* kClassName = "SerialPortDriver";
-constexpr uint8_t kReads = transport::kReadsInFlight;
+constexpr uint8_t kReads = transport::kMaxReadsInFlight;
 constexpr uint8_t kWrites = transport::kWritesInFlight;
 
 // What an action's reference holds: the slot of its transfer.
@@ -400,8 +400,10 @@ kern_return_t open_pipes(org_usbserialbridge_SerialPortDriver* self, IVars* ivar
   if (result == kIOReturnSuccess && endpoints.has_interrupt) {
     result = ivars->control->CopyPipe(endpoints.interrupt.address, &p.interrupt);
   }
-  const uint32_t read_size = uint32_t{endpoints.data_in.max_packet} *
-                             transport::packets_per_read(ivars->body.identity().family);
+  const transport::ChipFamily family = ivars->body.identity().family;
+  const uint8_t reads = transport::reads_in_flight(family);
+  const uint32_t read_size =
+      uint32_t{endpoints.data_in.max_packet} * transport::packets_per_read(family);
   const uint32_t write_size = uint32_t{endpoints.data_out.max_packet} * transport::kPacketsPerWrite;
   uint8_t* read_slots[kReads] = {};
   uint8_t* write_slots[kWrites] = {};
@@ -417,7 +419,7 @@ kern_return_t open_pipes(org_usbserialbridge_SerialPortDriver* self, IVars* ivar
   auto reference = [&](OSAction* action, uint32_t slot) {
     static_cast<TransferRef*>(action->GetReference())->slot = slot;
   };
-  for (uint8_t i = 0; i < kReads && result == kIOReturnSuccess; ++i) {
+  for (uint8_t i = 0; i < reads && result == kIOReturnSuccess; ++i) {
     make(ivars->data, kIOMemoryDirectionIn, read_size, p.read_buffers[i], read_slots[i]);
     if (result == kIOReturnSuccess) {
       result = self->CreateActionReadComplete(sizeof(TransferRef), &p.read_actions[i]);
@@ -448,9 +450,9 @@ kern_return_t open_pipes(org_usbserialbridge_SerialPortDriver* self, IVars* ivar
     release_pipes(self, ivars);
     return result;
   }
-  const transport::InQueueConfig read_config{kReads, read_size, false};
-  if (p.rx.configure(read_config, endpoints.data_in.max_packet, read_slots) !=
-          transport::Status::ok ||
+  const transport::InQueueConfig read_config{reads, read_size, false};
+  if (p.rx.configure(read_config, endpoints.data_in.max_packet,
+                     std::span<uint8_t* const>(read_slots, reads)) != transport::Status::ok ||
       p.tx.configure(write_slots, write_size) != transport::Status::ok ||
       (p.interrupt != nullptr &&
        p.interrupts.configure(

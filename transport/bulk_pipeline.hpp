@@ -67,16 +67,23 @@ inline constexpr uint32_t kMaxConsecutiveErrors = 16;
 // How the IOUserSerial driver class (SerialDext/) runs its pipes: transfers in
 // flight each way and their size in wMaxPacketSize units. Linux cdc-acm keeps
 // 16 reads of 2 packets in flight; usb-serial-for-android users needed 8-32
-// queued reads at 921600 Bd (docs/field-notes.md §4, §10). Reads are
-// those of hostkit's IOUserUSBSerial by default; writes are several, so the
-// bulk-OUT pipe never waits for the driver between two transfers.
-inline constexpr uint8_t kReadsInFlight = 8;
+// queued reads at 921600 Bd (docs/field-notes.md §4, §10). Writes are several,
+// so the bulk-OUT pipe never waits for the driver between two transfers.
 inline constexpr uint16_t kPacketsPerRead = 16;
 // kPacketsPerRead where every burst of the family's bulk IN ends in a short
 // packet, else one: a read of several packets would hold a burst that ends on a
 // full packet until more data came (bulk_in_bursts_end_short, device_table.hpp).
 constexpr uint16_t packets_per_read(ChipFamily family) {
   return bulk_in_bursts_end_short(family) ? kPacketsPerRead : 1;
+}
+// Reads of several packets: 8 in flight, 128 packets. Reads of one packet: a
+// transfer completes at the end of the (micro)frame it moved in, so a frame can
+// carry only as many IN packets as reads are waiting at its start; a full-speed
+// frame has room for 19 bulk packets of 64 bytes (USB 2.0 §5.8.4, the bus model
+// in test-harness/sim), so 24 one-packet reads leave none of them unused.
+inline constexpr uint8_t kMaxReadsInFlight = 24;
+constexpr uint8_t reads_in_flight(ChipFamily family) {
+  return bulk_in_bursts_end_short(family) ? 8 : kMaxReadsInFlight;
 }
 inline constexpr uint8_t kWritesInFlight = 4;
 inline constexpr uint16_t kPacketsPerWrite = 16;

@@ -58,9 +58,11 @@ def test_64_mib_loop_back_byte_for_byte(bridge, chip):
     assert status["driver"]["Statistics"]["RxBytes"] == len(data)
     assert status["counters"]["bytes_to_device"] == len(data)
     if serial_class(chip):
-        # The IOUserSerial class ran its own deep pipeline both ways.
+        # The IOUserSerial class ran its own deep pipeline both ways: 8 reads of
+        # 16 packets on FTDI, 24 one-packet reads on the chips whose bursts may
+        # end on a full packet (transport::reads_in_flight).
         stats = status["driver"]["Statistics"]
-        assert stats["RxMaxInFlight"] == 8
+        assert stats["RxMaxInFlight"] == (8 if chip.startswith("ft") else 24)
         assert stats["TxMaxInFlight"] >= 2
         assert stats["TxBytes"] == len(data)
 
