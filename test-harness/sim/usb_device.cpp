@@ -247,12 +247,31 @@ bool SimDevice::bus_room(const Endpoint& ep, size_t bytes) const {
   }
   const BusTiming& t = timing();
   roll_frame();
-  if (frame_used_ + bytes + t.overhead <= t.frame_bytes) {
+  if (ep.frame_index_ != frame_index_) {
+    ep.frame_index_ = frame_index_;
+    ep.frame_time_ = 0;
+  }
+  if (frame_used_ + bytes + t.overhead <= t.frame_bytes && within_bulk_share(ep)) {
     return true;
   }
   ep.bus_waiting_ = true;
+  ep.refused_frame_ = frame_index_;
   arm_frame_timer(frame_end());
   return false;
+}
+
+bool SimDevice::within_bulk_share(const Endpoint& ep) const {
+  if (ep.type() != kEndpointBulk) {
+    return true;
+  }
+  uint32_t sharing = 1;
+  for (const auto& other : endpoints_) {
+    if (other.get() != &ep && other->type() == kEndpointBulk && !other->queue_.empty() &&
+        other->refused_frame_ >= frame_index_ - 1) {
+      ++sharing;
+    }
+  }
+  return ep.frame_time_ < timing().frame_bytes / sharing;
 }
 
 void SimDevice::bus_take(const Endpoint& ep, size_t bytes) {
@@ -263,7 +282,13 @@ void SimDevice::bus_take(const Endpoint& ep, size_t bytes) {
     return;
   }
   roll_frame();
-  frame_used_ += static_cast<uint32_t>(bytes) + timing().overhead;
+  const uint32_t time = static_cast<uint32_t>(bytes) + timing().overhead;
+  frame_used_ += time;
+  if (ep.frame_index_ != frame_index_) {
+    ep.frame_index_ = frame_index_;
+    ep.frame_time_ = 0;
+  }
+  ep.frame_time_ += time;
 }
 
 void SimDevice::arm_frame_timer(int64_t at) const {

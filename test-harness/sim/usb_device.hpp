@@ -20,12 +20,17 @@
 // transaction's protocol overhead; a packet that does not fit waits for the
 // next frame, so a full-speed device moves at most 19 x 64-byte packets per
 // frame (1.216 MB/s, both directions together) and a high-speed one 13 x 512
-// (53.248 MB/s). NAKed polls take no room (our choice: a host controller polls
-// a NAKing endpoint with the time that is left). A transfer that completes
-// with success is reported to the host at the end of the (micro)frame in which
-// its last packet moved, as host controllers report at frame boundaries; an
-// error (stall, abort, unplug) is reported at once, after every completion
-// queued before it. Unpaced mode has no frames: packets move as fast as the
+// (53.248 MB/s). Bulk endpoints that want more than the bus has share it: while
+// another bulk endpoint with a transfer queued found no room in this frame or the
+// last, an endpoint starts a packet only while it has taken less than its share
+// of the frame's time (divided evenly among them), as a host controller serves the queue heads
+// of its asynchronous schedule in turn, a transaction each per visit (EHCI 1.0
+// §4.8, park mode off). On a saturated bus a loopback's IN and OUT so get a half
+// each, not whatever the first to ask leaves. NAKed polls take no room (our choice: a host
+// controller polls a NAKing endpoint with the time that is left). A transfer that completes with
+// success is reported to the host at the end of the (micro)frame in which its last packet moved, as
+// host controllers report at frame boundaries; an error (stall, abort, unplug) is reported at once,
+// after every completion queued before it. Unpaced mode has no frames: packets move as fast as the
 // simulator runs and completions are reported at once.
 #pragma once
 
@@ -149,7 +154,10 @@ class Endpoint {
   uint32_t stall_every_ = 0;      // stall_after(): packets between halts
   uint32_t stall_countdown_ = 0;  // packets until the next halt
   uint32_t stalls_left_ = 0;
-  mutable bool bus_waiting_ = false;  // refused for want of bus time: wake at the next frame
+  mutable bool bus_waiting_ = false;    // refused for want of bus time: wake at the next frame
+  mutable int64_t refused_frame_ = -2;  // the last frame in which it was refused bus time
+  mutable int64_t frame_index_ = -1;    // the frame frame_time_ counts in
+  mutable uint32_t frame_time_ = 0;     // byte times it took in that frame
   RingQueue<Transfer> queue_;
   std::deque<std::vector<uint8_t>> injected_;  // inject_in_packet(), not yet sent
 };
@@ -250,6 +258,7 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   // Paced bus model: room for a transaction of `bytes` in the current frame;
   // take() charges one.
   bool bus_room(const Endpoint& ep, size_t bytes) const;
+  bool within_bulk_share(const Endpoint& ep) const;
   void bus_take(const Endpoint& ep, size_t bytes);
   void roll_frame() const;    // starts a fresh budget when a new frame has begun
   int64_t frame_end() const;  // end of the current frame (ns)

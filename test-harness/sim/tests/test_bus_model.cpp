@@ -234,3 +234,43 @@ TEST(BusModel, HighSpeedFtdiAtTwelveMegabaudIsLimitedByTheLine) {
 }
 
 }  // namespace
+
+// On a saturated bus IN and OUT share each frame, as a host controller serves its
+// queue heads in turn: a full-speed CDC-ACM at 20 MBd on a loopback plug, the
+// host with 24 one-packet reads and 4 writes of 16 packets in flight (the
+// IOUserSerial class's pipeline). Before the sharing, OUT took the 16 packets its
+// FIFO had room for at the start of every frame and IN got the 3 left.
+TEST(BusModel, SaturatedBusIsSharedBetweenInAndOut) {
+  sim::Bus bus(sim::ClockMode::manual);
+  auto dev = sim::make_device("cdc-acm", bus, paced());
+  sim::connect_loopback(dev->port(0));
+  ASSERT_EQ(control_out(*dev, 0x21, 0x20, 0, 0, {0x00, 0x2D, 0x31, 0x01, 0, 0, 8}),
+            kIOReturnSuccess);
+  std::map<int64_t, std::pair<size_t, size_t>> packets;  // frame -> (IN, OUT)
+  const int64_t frame = dev->timing().frame.count();
+  dev->set_packet_observer([&packets, frame](uint8_t ep, size_t bytes, sim::SimTime at) {
+    if (bytes > 0) {
+      auto& [in, out] = packets[at.count() / frame];
+      ++((ep & 0x80) != 0 ? in : out);
+    }
+  });
+  Streamer in(*dev, 0x81, 64);
+  Streamer out(*dev, 0x02, 1024);
+  bus.call([&] {
+    in.start(24);
+    out.start(4);
+  });
+  bus.advance(30ms - 1ns);
+  size_t frames = 0;
+  for (const auto& [index, counts] : packets) {
+    if (index < 2) {
+      continue;  // the first frames: nothing has been refused yet, nothing is shared
+    }
+    ++frames;
+    const auto [in_packets, out_packets] = counts;
+    EXPECT_EQ(in_packets + out_packets, 19u) << "frame " << index;
+    EXPECT_LE(in_packets > out_packets ? in_packets - out_packets : out_packets - in_packets, 1u)
+        << "frame " << index << ": IN " << in_packets << ", OUT " << out_packets;
+  }
+  EXPECT_EQ(frames, 28u);
+}
