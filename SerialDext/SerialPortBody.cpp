@@ -47,6 +47,30 @@ void read_serial_string(IOUSBHostInterface* interface, uint8_t index, char* out,
 
 }  // namespace
 
+transport::Status parse_and_free_descriptors(const IOUSBDeviceDescriptor* device_descriptor,
+                                             const IOUSBConfigurationDescriptor* config_descriptor,
+                                             transport::usb::DeviceDescriptor& device,
+                                             transport::usb::Configuration& config) {
+  transport::Status status = transport::Status::malformed;
+  if (device_descriptor != nullptr && config_descriptor != nullptr) {
+    status = transport::usb::parse_device_descriptor(
+        {reinterpret_cast<const uint8_t*>(device_descriptor), sizeof(IOUSBDeviceDescriptor)},
+        device);
+    if (status == transport::Status::ok) {
+      status = transport::usb::parse_configuration(
+          {reinterpret_cast<const uint8_t*>(config_descriptor), config_descriptor->wTotalLength},
+          config);
+    }
+  }
+  if (config_descriptor != nullptr) {
+    IOUSBHostFreeDescriptor(config_descriptor);
+  }
+  if (device_descriptor != nullptr) {
+    IOUSBHostFreeDescriptor(device_descriptor);
+  }
+  return status;
+}
+
 kern_return_t SerialPortBody::start(IOUserSerial* service, IOUSBHostInterface* interface,
                                     OSAction* statistics_due) {
   service_ = service;
@@ -75,32 +99,18 @@ kern_return_t SerialPortBody::start(IOUserSerial* service, IOUSBHostInterface* i
   const IOUSBConfigurationDescriptor* config_descriptor = interface->CopyConfigurationDescriptor();
   const IOUSBInterfaceDescriptor* interface_descriptor =
       config_descriptor != nullptr ? interface->GetInterfaceDescriptor(config_descriptor) : nullptr;
+  const uint8_t interface_number =
+      interface_descriptor != nullptr ? interface_descriptor->bInterfaceNumber : 0xFF;
 
   transport::usb::DeviceDescriptor parsed_device;
   transport::usb::Configuration parsed_config;
-  transport::Status status = transport::Status::malformed;
-  if (device_descriptor != nullptr && config_descriptor != nullptr &&
-      interface_descriptor != nullptr) {
-    status = transport::usb::parse_device_descriptor(
-        {reinterpret_cast<const uint8_t*>(device_descriptor), sizeof(IOUSBDeviceDescriptor)},
-        parsed_device);
-    if (status == transport::Status::ok) {
-      status = transport::usb::parse_configuration(
-          {reinterpret_cast<const uint8_t*>(config_descriptor), config_descriptor->wTotalLength},
-          parsed_config);
-    }
-    if (status == transport::Status::ok) {
-      status = transport::identify_port(parsed_device, parsed_config,
-                                        interface_descriptor->bInterfaceNumber, identity_);
-    }
-  }
-  const uint8_t interface_number =
-      interface_descriptor != nullptr ? interface_descriptor->bInterfaceNumber : 0xFF;
-  if (config_descriptor != nullptr) {
-    IOUSBHostFreeDescriptor(config_descriptor);
-  }
-  if (device_descriptor != nullptr) {
-    IOUSBHostFreeDescriptor(device_descriptor);
+  transport::Status status = parse_and_free_descriptors(device_descriptor, config_descriptor,
+                                                        parsed_device, parsed_config);
+  if (status == transport::Status::ok) {
+    status =
+        interface_descriptor != nullptr
+            ? transport::identify_port(parsed_device, parsed_config, interface_number, identity_)
+            : transport::Status::malformed;
   }
   OSSafeReleaseNULL(device);
   if (status != transport::Status::ok) {

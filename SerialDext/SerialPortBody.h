@@ -32,6 +32,14 @@
   os_log(OS_LOG_DEFAULT, "USBSerialBridge %{public}s " USBSERIAL_VERSION " " format, \
          (class_name)__VA_OPT__(, ) __VA_ARGS__)
 
+// Parses a device's descriptor and one of its configuration descriptors (as
+// CopyDeviceDescriptor and CopyConfigurationDescriptor return them; null gives
+// malformed) and frees both.
+transport::Status parse_and_free_descriptors(const IOUSBDeviceDescriptor* device_descriptor,
+                                             const IOUSBConfigurationDescriptor* config_descriptor,
+                                             transport::usb::DeviceDescriptor& device,
+                                             transport::usb::Configuration& config);
+
 // The data path's counters, for the classes that run it themselves.
 struct DataPathStats {
   const transport::PipeStats* rx = nullptr;

@@ -253,25 +253,10 @@ kern_return_t open_device(IOService* self, IVars* ivars, IOUSBHostDevice* device
   transport::usb::DeviceDescriptor parsed_device;
   transport::usb::Configuration parsed_config;
   uint8_t port_interface = 0;
-  transport::Status status = transport::Status::malformed;
-  if (device_descriptor != nullptr && config_descriptor != nullptr) {
-    status = transport::usb::parse_device_descriptor(
-        {reinterpret_cast<const uint8_t*>(device_descriptor), sizeof(IOUSBDeviceDescriptor)},
-        parsed_device);
-    if (status == transport::Status::ok) {
-      status = transport::usb::parse_configuration(
-          {reinterpret_cast<const uint8_t*>(config_descriptor), config_descriptor->wTotalLength},
-          parsed_config);
-    }
-    if (status == transport::Status::ok) {
-      status = transport::device_port_interface(parsed_device, parsed_config, port_interface);
-    }
-  }
-  if (config_descriptor != nullptr) {
-    IOUSBHostFreeDescriptor(config_descriptor);
-  }
-  if (device_descriptor != nullptr) {
-    IOUSBHostFreeDescriptor(device_descriptor);
+  transport::Status status = parse_and_free_descriptors(device_descriptor, config_descriptor,
+                                                        parsed_device, parsed_config);
+  if (status == transport::Status::ok) {
+    status = transport::device_port_interface(parsed_device, parsed_config, port_interface);
   }
   if (status != transport::Status::ok) {
     DEXT_LOG(kClassName, "Start: %04x:%04x has no port this class can drive: %{public}s",
