@@ -12,7 +12,6 @@ namespace {
 constexpr uint16_t kBulkMaxPacket = 64;  // full speed
 constexpr size_t kFifoSize = 1024;       // our choice for a generic MCU bridge
 constexpr size_t kMaxQueuedNotifications = 64;
-constexpr auto kFrame = std::chrono::milliseconds(1);  // full-speed USB frame
 
 uint32_t get32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
@@ -41,7 +40,6 @@ CdcAcmDevice::CdcAcmDevice(Bus& bus, SimOptions options) : SimDevice(bus, option
   set_descriptors(usbdesc::device(0x0200, 0x02, 0x00, 0x00, 64, vid, pid, 0x0100, 1, 2, i_serial),
                   config.finish(),
                   {"USBSerialBridge", "USBSerialBridge CDC-ACM simulator", options.serial});
-  packet_.resize(kBulkMaxPacket);
   // Power-up line coding: 9600 bit/s, 1 stop bit, no parity, 8 data bits.
   coding_ = {0x80, 0x25, 0x00, 0x00, 0, 0, 8};
 
@@ -53,6 +51,7 @@ CdcAcmDevice::CdcAcmDevice(Bus& bus, SimOptions options) : SimDevice(bus, option
     in_ = &add_endpoint(kBulkIn, kEndpointBulk, kBulkMaxPacket);
     out_ = &add_endpoint(kBulkOut, kEndpointBulk, kBulkMaxPacket);
     pump_task_ = std::make_unique<Bus::Task>(bus, [this] { pump(); });
+    bulk_in_ = std::make_unique<RawBulkIn>(bus, *in_, *port_);
     port_->set_format(LineFormat{});
     port_->chip().baud_encoded = 9600;
   });
@@ -70,7 +69,7 @@ UartPort& CdcAcmDevice::port(size_t index) {
 }
 
 void CdcAcmDevice::teardown() {
-  bus().cancel(frame_timer_);
+  bulk_in_.reset();
   bus().cancel(break_timer_);
   pump_task_.reset();
   port_.reset();
@@ -246,64 +245,11 @@ void CdcAcmDevice::pump() {
 }
 
 void CdcAcmDevice::pump_out() {
-  UartPort& p = *port_;
-  while (out_->out_waiting()) {
-    auto packet = out_->out_packet();
-    if (packet.size() > p.tx_space()) {
-      return;  // NAK
-    }
-    p.tx_write(packet);
-    p.counters().usb_out_bytes += packet.size();
-    out_->consume_out_packet();
-  }
-}
-
-void CdcAcmDevice::send_in(size_t n) {
-  UartPort& p = *port_;
-  p.rx_copy(0, packet_.data(), n);  // bulk IN is raw data: errors go in SERIAL_STATE
-  p.rx_consume(n);
-  if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
-    p.counters().usb_in_bytes += n;
-    ++p.counters().usb_in_packets;
-  } else {
-    p.counters().usb_in_lost_bytes += n;
-  }
+  pump_out_to_uart(*out_, *port_);
 }
 
 void CdcAcmDevice::pump_in() {
-  UartPort& p = *port_;
-  while (in_->in_waiting()) {
-    const size_t level = p.rx_level();
-    if (level >= kBulkMaxPacket) {
-      send_in(kBulkMaxPacket);
-      continue;
-    }
-    if (frame_due_ && (level > 0 || in_->in_filled() > 0)) {
-      // End of the frame: what is there goes out as a short packet (a
-      // zero-length one ends a transfer that holds only full packets).
-      send_in(level);
-      continue;
-    }
-    break;
-  }
-  frame_due_ = false;
-  if (in_->in_waiting() && (p.rx_level() > 0 || in_->in_filled() > 0)) {
-    arm_frame_timer();
-  }
-}
-
-void CdcAcmDevice::arm_frame_timer() {
-  if (frame_timer_ != 0) {
-    return;
-  }
-  Bus& b = bus();
-  const auto frame_ns = std::chrono::duration_cast<SimDuration>(kFrame).count();
-  const SimTime next((b.now().count() / frame_ns + 1) * frame_ns);
-  frame_timer_ = b.schedule_at(next, [this] {
-    frame_timer_ = 0;
-    frame_due_ = true;
-    pump_in();
-  });
+  bulk_in_->pump();
 }
 
 void CdcAcmDevice::pump_notify() {

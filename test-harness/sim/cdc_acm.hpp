@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/raw_bulk.hpp"
 #include "sim/usb_device.hpp"
 
 namespace sim::cdc {
@@ -71,8 +72,6 @@ class CdcAcmDevice final : public SimDevice, private UartPort::Client {
   void pump_out();
   void pump_in();
   void pump_notify();
-  void send_in(size_t n);
-  void arm_frame_timer();
   uint16_t line_state() const;
 
   std::unique_ptr<UartPort> port_;
@@ -80,14 +79,12 @@ class CdcAcmDevice final : public SimDevice, private UartPort::Client {
   Endpoint* out_ = nullptr;
   Endpoint* notify_ = nullptr;
   std::unique_ptr<Bus::Task> pump_task_;
-  Bus::TimerId frame_timer_ = 0;
-  bool frame_due_ = false;
+  std::unique_ptr<RawBulkIn> bulk_in_;
   Bus::TimerId break_timer_ = 0;
   std::array<uint8_t, 7> coding_{};
   std::deque<std::vector<uint8_t>> notifications_;
   size_t notify_offset_ = 0;
   uint16_t last_state_ = 0;
-  std::vector<uint8_t> packet_;
 };
 
 }  // namespace sim::cdc

@@ -67,7 +67,6 @@ constexpr uint16_t kBulkMaxPacket = 64;  // full speed
 constexpr uint16_t kInterruptMaxPacket = 10;
 constexpr size_t kFifoSize = 256;  // our choice: no datasheet depth at hand
 constexpr size_t kMaxQueuedNotifications = 64;
-constexpr auto kFrame = std::chrono::milliseconds(1);
 
 uint32_t get32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
@@ -110,7 +109,6 @@ Pl2303Device::Pl2303Device(Bus& bus, const Variant& variant, SimOptions options)
                                   variant.bcd_device, 1, 2, i_serial),
                   config.finish(),
                   {"Prolific Technology Inc.", "USB-Serial Controller", options.serial});
-  packet_.resize(kBulkMaxPacket);
   // Power-up line coding 9600 8N1 (our choice).
   coding_ = {0x80, 0x25, 0x00, 0x00, 0, 0, 8};
   registers_[kHxnFlowRegister] = variant.divisors == Divisors::none ? kHxnFlowNone : 0;
@@ -123,6 +121,7 @@ Pl2303Device::Pl2303Device(Bus& bus, const Variant& variant, SimOptions options)
     out_ = &add_endpoint(kBulkOut, kEndpointBulk, kBulkMaxPacket);
     in_ = &add_endpoint(kBulkIn, kEndpointBulk, kBulkMaxPacket);
     pump_task_ = std::make_unique<Bus::Task>(bus, [this] { pump(); });
+    bulk_in_ = std::make_unique<RawBulkIn>(bus, *in_, *port_);
     port_->set_format(LineFormat{});
     port_->chip().baud_encoded = 9600;
   });
@@ -146,7 +145,7 @@ Pl2303Device::Observed Pl2303Device::observed() const {
 }
 
 void Pl2303Device::teardown() {
-  bus().cancel(frame_timer_);
+  bulk_in_.reset();
   pump_task_.reset();
   port_.reset();
 }
@@ -469,65 +468,11 @@ void Pl2303Device::pump() {
 }
 
 void Pl2303Device::pump_out() {
-  UartPort& p = *port_;
-  while (out_->out_waiting()) {
-    auto packet = out_->out_packet();
-    if (packet.size() > p.tx_space()) {
-      return;  // NAK until the FIFO has room for the packet
-    }
-    p.tx_write(packet);
-    p.counters().usb_out_bytes += packet.size();
-    out_->consume_out_packet();
-  }
-}
-
-void Pl2303Device::send_in(size_t n) {
-  UartPort& p = *port_;
-  p.rx_copy(0, packet_.data(), n);  // raw data: errors are reported in the notifications
-  p.rx_consume(n);
-  if (in_->send_packet(std::span<const uint8_t>(packet_.data(), n))) {
-    p.counters().usb_in_bytes += n;
-    ++p.counters().usb_in_packets;
-  } else {
-    p.counters().usb_in_lost_bytes += n;
-  }
+  pump_out_to_uart(*out_, *port_);
 }
 
 void Pl2303Device::pump_in() {
-  UartPort& p = *port_;
-  // Full packets at once; what is left at the next 1 ms frame boundary (our choice: the
-  // chip's own timeout is not documented), a zero-length packet ending a transfer that
-  // holds only full packets.
-  while (in_->in_waiting()) {
-    const size_t level = p.rx_level();
-    if (level >= kBulkMaxPacket) {
-      send_in(kBulkMaxPacket);
-      continue;
-    }
-    if (frame_due_ && (level > 0 || in_->in_filled() > 0)) {
-      send_in(level);
-      continue;
-    }
-    break;
-  }
-  frame_due_ = false;
-  if (in_->in_waiting() && (p.rx_level() > 0 || in_->in_filled() > 0)) {
-    arm_frame_timer();
-  }
-}
-
-void Pl2303Device::arm_frame_timer() {
-  if (frame_timer_ != 0) {
-    return;
-  }
-  Bus& b = bus();
-  const auto frame_ns = std::chrono::duration_cast<SimDuration>(kFrame).count();
-  const SimTime next((b.now().count() / frame_ns + 1) * frame_ns);
-  frame_timer_ = b.schedule_at(next, [this] {
-    frame_timer_ = 0;
-    frame_due_ = true;
-    pump_in();
-  });
+  bulk_in_->pump();
 }
 
 void Pl2303Device::pump_notify() {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/raw_bulk.hpp"
 #include "sim/usb_device.hpp"
 
 namespace sim::pl2303 {
@@ -115,8 +116,6 @@ class Pl2303Device final : public SimDevice, private UartPort::Client {
   void pump_out();
   void pump_in();
   void pump_notify();
-  void send_in(size_t n);
-  void arm_frame_timer();
 
   const Variant& variant_;
   std::unique_ptr<UartPort> port_;
@@ -124,15 +123,13 @@ class Pl2303Device final : public SimDevice, private UartPort::Client {
   Endpoint* out_ = nullptr;
   Endpoint* notify_ = nullptr;
   std::unique_ptr<Bus::Task> pump_task_;
-  Bus::TimerId frame_timer_ = 0;
-  bool frame_due_ = false;
+  std::unique_ptr<RawBulkIn> bulk_in_;
   std::array<uint8_t, 7> coding_{};
   std::array<uint8_t, 256> registers_{};
   size_t init_step_ = 0;
   Observed observed_;
   std::deque<std::vector<uint8_t>> notifications_;
   uint8_t last_modem_ = 0;
-  std::vector<uint8_t> packet_;
 };
 
 }  // namespace sim::pl2303
