@@ -99,6 +99,11 @@ struct SimCase {
   bool paced;
 };
 
+// How ctest names a case (gtest would print the struct's bytes).
+void PrintTo(const SimCase& c, std::ostream* os) {
+  *os << c.chip << (c.paced ? ", paced" : ", unpaced");
+}
+
 // The two streams and what wakes them for a step: posting a lambda that
 // captures one pointer allocates nothing (Bus::call would: a packaged_task).
 struct Host {
