@@ -4,6 +4,10 @@
 #include <chrono>
 
 namespace hostkit_test {
+namespace {
+// Set on a device's own thread when the device was destroyed there.
+thread_local bool tls_device_gone = false;
+}  // namespace
 
 FakeUsbDevice::FakeUsbDevice(std::vector<uint8_t> device, std::vector<uint8_t> configuration,
                              uint8_t in_endpoint, uint8_t out_endpoint)
@@ -18,6 +22,22 @@ FakeUsbDevice::~FakeUsbDevice() {
   // Like a real backend, every accepted transfer completes exactly once, even
   // when the device goes away: pending ones with kIOReturnNoDevice.
   unplug();
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    // The last reference went with a completion this thread ran (hostkit's
+    // pipes hold their device until their transfers complete): a thread cannot
+    // join itself. What is queued runs here, and the thread ends on its own.
+    std::deque<std::function<void()>> rest;
+    {
+      std::lock_guard lock(mutex_);
+      rest.swap(work_);
+    }
+    for (auto& work : rest) {
+      work();
+    }
+    tls_device_gone = true;
+    thread_.detach();
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -33,10 +53,15 @@ void FakeUsbDevice::run() {
     if (work_.empty()) {
       return;  // stopping, and every queued completion has run
     }
-    auto work = std::move(work_.front());
-    work_.pop_front();
-    lock.unlock();
-    work();
+    {
+      auto work = std::move(work_.front());
+      work_.pop_front();
+      lock.unlock();
+      work();
+    }  // the work's captures may have held the last reference to this device
+    if (tls_device_gone) {
+      return;  // destroyed on this thread: nothing of it may be touched
+    }
     lock.lock();
     changed_.notify_all();
   }
