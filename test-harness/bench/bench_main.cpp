@@ -12,8 +12,9 @@
 //      buffer;
 //   3. paced runs: a high-speed FTDI (FT232H) at 12 MBd through a loopback plug on
 //      Apple's one-read path (--apple-rx), on our IOUserUSBSerial path and on the
-//      IOUserSerial class (bytes lost, MB/s), and a full-speed CDC-ACM at 20 MBd, each
-//      as a fraction of the line's limit and of the bus's bulk limit;
+//      IOUserSerial class (bytes lost, MB/s), and a full-speed CDC-ACM at 5.5 MBd (below
+//      the bus limit) and at 20 MBd (above it), each as a fraction of the line's limit
+//      and of the bus's bulk limit;
 //   4. bulk halts during a stream (unpaced, loopback plug): 20 bulk-IN halts on an FT232R,
 //      10 IN and 10 OUT halts on an FT2232H, each cutting a transfer in two; bytes lost and
 //      what was counted, with the bytes of a failed transfer dropped (--discard-failed-rx,
@@ -860,6 +861,8 @@ int main(int argc, char** argv) {
   const Chip ft232h{"ft232h", "ft232h", 12'000'000};
   const Chip ft232h_serial{"ft232h", "ft232h", 12'000'000, transport::DriverClass::serial};
   const Chip cdc{"cdc-acm", "cdc-acm", 20'000'000};
+  // 0.55 MB/s each way: 8.6 one-packet reads per frame, 90 % of the bus both ways.
+  const Chip cdc_below_bus{"cdc-acm", "cdc-acm", 5'500'000};
   std::vector<PacedRun> runs;
   if (paced_bytes > 0) {
     runs = {
@@ -867,6 +870,8 @@ int main(int argc, char** argv) {
         paced_run("FT232H 12 MBd, IOUserUSBSerial, hostkit's deep path", ft232h, false,
                   paced_bytes),
         paced_run("FT232H 12 MBd, IOUserSerial class (the dext's own)", ft232h_serial, false,
+                  paced_bytes),
+        paced_run("CDC-ACM 5.5 MBd (full speed, one-packet reads)", cdc_below_bus, false,
                   paced_bytes),
         paced_run("CDC-ACM 20 MBd (full speed)", cdc, false, paced_bytes),
     };
