@@ -97,20 +97,20 @@ kern_return_t SerialPortBody::start(IOUserSerial* service, IOUSBHostInterface* i
   const IOUSBDeviceDescriptor* device_descriptor =
       result == kIOReturnSuccess ? device->CopyDeviceDescriptor() : nullptr;
   const IOUSBConfigurationDescriptor* config_descriptor = interface->CopyConfigurationDescriptor();
+  // The interface descriptor lies inside the configuration descriptor, which is freed below.
   const IOUSBInterfaceDescriptor* interface_descriptor =
       config_descriptor != nullptr ? interface->GetInterfaceDescriptor(config_descriptor) : nullptr;
-  const uint8_t interface_number =
-      interface_descriptor != nullptr ? interface_descriptor->bInterfaceNumber : 0xFF;
+  const bool has_interface = interface_descriptor != nullptr;
+  const uint8_t interface_number = has_interface ? interface_descriptor->bInterfaceNumber : 0xFF;
 
   transport::usb::DeviceDescriptor parsed_device;
   transport::usb::Configuration parsed_config;
   transport::Status status = parse_and_free_descriptors(device_descriptor, config_descriptor,
                                                         parsed_device, parsed_config);
   if (status == transport::Status::ok) {
-    status =
-        interface_descriptor != nullptr
-            ? transport::identify_port(parsed_device, parsed_config, interface_number, identity_)
-            : transport::Status::malformed;
+    status = has_interface ? transport::identify_port(parsed_device, parsed_config,
+                                                      interface_number, identity_)
+                           : transport::Status::malformed;
   }
   OSSafeReleaseNULL(device);
   if (status != transport::Status::ok) {

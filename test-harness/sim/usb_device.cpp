@@ -247,10 +247,7 @@ bool SimDevice::bus_room(const Endpoint& ep, size_t bytes) const {
   }
   const BusTiming& t = timing();
   roll_frame();
-  if (ep.frame_index_ != frame_index_) {
-    ep.frame_index_ = frame_index_;
-    ep.frame_time_ = 0;
-  }
+  start_frame_count(ep);
   if (frame_used_ + bytes + t.overhead <= t.frame_bytes && within_bulk_share(ep)) {
     return true;
   }
@@ -258,6 +255,13 @@ bool SimDevice::bus_room(const Endpoint& ep, size_t bytes) const {
   ep.refused_frame_ = frame_index_;
   arm_frame_timer(frame_end());
   return false;
+}
+
+void SimDevice::start_frame_count(const Endpoint& ep) const {
+  if (ep.frame_index_ != frame_index_) {
+    ep.frame_index_ = frame_index_;
+    ep.frame_time_ = 0;
+  }
 }
 
 bool SimDevice::within_bulk_share(const Endpoint& ep) const {
@@ -284,10 +288,7 @@ void SimDevice::bus_take(const Endpoint& ep, size_t bytes) {
   roll_frame();
   const uint32_t time = static_cast<uint32_t>(bytes) + timing().overhead;
   frame_used_ += time;
-  if (ep.frame_index_ != frame_index_) {
-    ep.frame_index_ = frame_index_;
-    ep.frame_time_ = 0;
-  }
+  start_frame_count(ep);
   ep.frame_time_ += time;
 }
 

@@ -20,18 +20,20 @@
 // transaction's protocol overhead; a packet that does not fit waits for the
 // next frame, so a full-speed device moves at most 19 x 64-byte packets per
 // frame (1.216 MB/s, both directions together) and a high-speed one 13 x 512
-// (53.248 MB/s). Bulk endpoints that want more than the bus has share it: while
-// another bulk endpoint with a transfer queued found no room in this frame or the
-// last, an endpoint starts a packet only while it has taken less than its share
-// of the frame's time (divided evenly among them), as a host controller serves the queue heads
-// of its asynchronous schedule in turn, a transaction each per visit (EHCI 1.0
-// §4.8, park mode off). On a saturated bus a loopback's IN and OUT so get a half
-// each, not whatever the first to ask leaves. NAKed polls take no room (our choice: a host
-// controller polls a NAKing endpoint with the time that is left). A transfer that completes with
-// success is reported to the host at the end of the (micro)frame in which its last packet moved, as
-// host controllers report at frame boundaries; an error (stall, abort, unplug) is reported at once,
-// after every completion queued before it. Unpaced mode has no frames: packets move as fast as the
-// simulator runs and completions are reported at once.
+// (53.248 MB/s). Bulk endpoints that want more than the bus has share it:
+// while another bulk endpoint with a transfer queued found no room in this
+// frame or the last, an endpoint starts a packet only while it has taken less
+// than an even share of the frame's time, as a host controller serves the
+// queue heads of its asynchronous schedule in turn, a transaction each per
+// visit (EHCI 1.0 §4.8, park mode off). On a saturated bus a loopback's IN and
+// OUT so get a half each, not whatever the first to ask leaves. NAKed polls
+// take no room (our choice: a host controller polls a NAKing endpoint with the
+// time that is left). A transfer that completes with success is reported to
+// the host at the end of the (micro)frame in which its last packet moved, as
+// host controllers report at frame boundaries; an error (stall, abort, unplug)
+// is reported at once, after every completion queued before it. Unpaced mode
+// has no frames: packets move as fast as the simulator runs and completions
+// are reported at once.
 #pragma once
 
 #include <atomic>
@@ -259,6 +261,7 @@ class SimDevice : public hostkit::UsbDeviceBackend {
   // take() charges one.
   bool bus_room(const Endpoint& ep, size_t bytes) const;
   bool within_bulk_share(const Endpoint& ep) const;
+  void start_frame_count(const Endpoint& ep) const;  // ep's frame_time_ counts this frame
   void bus_take(const Endpoint& ep, size_t bytes);
   void roll_frame() const;    // starts a fresh budget when a new frame has begun
   int64_t frame_end() const;  // end of the current frame (ns)
