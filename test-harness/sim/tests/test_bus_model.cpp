@@ -78,6 +78,17 @@ struct Streamer {
   }
 };
 
+// A paced full-speed CDC-ACM function at 20 MBd (2 MB/s of line each way, above
+// what the bus carries), its TX wired to its RX.
+std::unique_ptr<sim::SimDevice> cdc_acm_at_20_mbd_on_a_loopback_plug(sim::Bus& bus) {
+  auto dev = sim::make_device("cdc-acm", bus, paced());
+  sim::connect_loopback(dev->port(0));
+  // SET_LINE_CODING 20,000,000 Bd 8N1.
+  EXPECT_EQ(control_out(*dev, 0x21, 0x20, 0, 0, {0x00, 0x2D, 0x31, 0x01, 0, 0, 8}),
+            kIOReturnSuccess);
+  return dev;
+}
+
 TEST(BusModel, TimingTablesGiveTheUsbLimits) {
   EXPECT_EQ(sim::kFullSpeedTiming.bulk_bytes_per_frame(), 19u * 64);
   EXPECT_EQ(sim::kHighSpeedTiming.bulk_bytes_per_frame(), 13u * 512);
@@ -89,11 +100,7 @@ TEST(BusModel, TimingTablesGiveTheUsbLimits) {
 // plug: the bus, not the line, is the limit, for both directions together.
 TEST(BusModel, FullSpeedDeviceAboveTheBusLimitCarriesTheBusLimit) {
   sim::Bus bus(sim::ClockMode::manual);
-  auto dev = sim::make_device("cdc-acm", bus, paced());
-  sim::connect_loopback(dev->port(0));
-  // SET_LINE_CODING 20,000,000 Bd 8N1.
-  ASSERT_EQ(control_out(*dev, 0x21, 0x20, 0, 0, {0x00, 0x2D, 0x31, 0x01, 0, 0, 8}),
-            kIOReturnSuccess);
+  auto dev = cdc_acm_at_20_mbd_on_a_loopback_plug(bus);
   FrameLog log;
   observe(*dev, log);
   Streamer in(*dev, 0x81, 4096);
@@ -242,10 +249,7 @@ TEST(BusModel, HighSpeedFtdiAtTwelveMegabaudIsLimitedByTheLine) {
 // FIFO had room for at the start of every frame and IN got the 3 left.
 TEST(BusModel, SaturatedBusIsSharedBetweenInAndOut) {
   sim::Bus bus(sim::ClockMode::manual);
-  auto dev = sim::make_device("cdc-acm", bus, paced());
-  sim::connect_loopback(dev->port(0));
-  ASSERT_EQ(control_out(*dev, 0x21, 0x20, 0, 0, {0x00, 0x2D, 0x31, 0x01, 0, 0, 8}),
-            kIOReturnSuccess);
+  auto dev = cdc_acm_at_20_mbd_on_a_loopback_plug(bus);
   std::map<int64_t, std::pair<size_t, size_t>> packets;  // frame -> (IN, OUT)
   const int64_t frame = dev->timing().frame.count();
   dev->set_packet_observer([&packets, frame](uint8_t ep, size_t bytes, sim::SimTime at) {
