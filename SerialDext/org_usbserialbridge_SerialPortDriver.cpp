@@ -650,6 +650,13 @@ kern_return_t org_usbserialbridge_SerialPortDriver::HwDeactivate_Impl() {
 // ------------------------------------------------------------------------ Hw*
 
 kern_return_t org_usbserialbridge_SerialPortDriver::HwResetFIFO_Impl(bool tx, bool rx) {
+  // Reads in flight may already hold bytes the chip sent before the flush (a
+  // read of several packets completes only when full or cut short): they are
+  // aborted, and what they carried is dropped, before the chip's FIFO is purged,
+  // so that nothing received from here on can land in them.
+  if (rx && ivars->active && ivars->pipes.rx.discard_in_flight() > 0) {
+    ivars->pipes.in->Abort(0, kIOReturnAborted, this);
+  }
   const kern_return_t result = ivars->body.reset_fifo(tx, rx);
   // What the driver itself holds goes with the chip's FIFOs: the TX ring it
   // consumes and the bytes it took from it [U: on TCOFLUSH the kernel leaves

@@ -156,6 +156,19 @@ InCompletion BulkInQueue::complete(uint8_t slot, Status status, uint32_t bytes) 
   }
   --in_flight_;
   const uint32_t length = std::min(bytes, config_.transfer_size);
+  if (slots_[slot].flushed) {
+    // Bytes from before an input flush: dropped, and the abort that ended the
+    // transfer is the flush's own.
+    done.action = status == Status::aborted ? PipeAction::proceed
+                                            : counter_.count(status, slots_[slot].era, stats_);
+    if (done.action == PipeAction::stop) {
+      stopped_ = true;
+    }
+    stats_.bytes += length;
+    stats_.discarded_bytes += length;
+    make_idle(slot);
+    return done;
+  }
   done.action = counter_.count(status, slots_[slot].era, stats_);
   if (done.action == PipeAction::stop) {
     stopped_ = true;
@@ -247,6 +260,17 @@ uint32_t BulkInQueue::discard_parked() {
   }
   stats_.discarded_bytes += dropped;
   return dropped;
+}
+
+uint8_t BulkInQueue::discard_in_flight() {
+  uint8_t marked = 0;
+  for (uint8_t i = 0; i < config_.depth; ++i) {
+    if (slots_[i].state == SlotState::in_flight) {
+      slots_[i].flushed = true;
+      ++marked;
+    }
+  }
+  return marked;
 }
 
 void BulkInQueue::make_idle(uint8_t slot) {

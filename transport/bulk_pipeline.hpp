@@ -227,6 +227,11 @@ class BulkInQueue {
 
   // Drops parked payload (a flush of the RX side); returns the bytes dropped.
   uint32_t discard_parked();
+  // A flush of the RX side for the transfers in flight, which may hold bytes the
+  // device sent before it: whatever they carry when they complete is dropped
+  // (counted in discarded_bytes) and their slots come free; an abort that ends
+  // them (the owner aborts the pipe) is not an error. Returns how many there are.
+  uint8_t discard_in_flight();
 
   uint8_t in_flight() const { return in_flight_; }
   const PipeStats& stats() const { return stats_; }
@@ -239,6 +244,7 @@ class BulkInQueue {
     uint32_t era = 0;     // CompletionCounter::era() at submission
     uint32_t offset = 0;  // completed or parked payload: [offset, offset + length) of the buffer
     uint32_t length = 0;
+    bool flushed = false;  // in flight at discard_in_flight(): its bytes are dropped
   };
 
   std::span<uint8_t> slot_buffer(uint8_t slot) { return {buffers_[slot], config_.transfer_size}; }

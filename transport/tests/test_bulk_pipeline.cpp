@@ -838,6 +838,33 @@ TEST_F(InFixture, ReleaseFreesWithoutDelivering) {
   EXPECT_EQ(queue_.in_flight(), 1);
 }
 
+TEST_F(InFixture, DiscardInFlightDropsWhatThoseTransfersBring) {
+  ASSERT_EQ(setup(3, 8), Status::ok);
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(queue_.discard_in_flight(), 3);
+  // One completes with bytes from before the flush, one is aborted after
+  // carrying some, one is aborted empty: nothing is delivered, nothing stops.
+  InCompletion done = arrive(0, Status::ok, sequence(8, 0));
+  EXPECT_FALSE(done.completed);
+  EXPECT_TRUE(done.payload.empty());
+  EXPECT_EQ(done.action, PipeAction::proceed);
+  done = arrive(1, Status::aborted, sequence(3, 0x10));
+  EXPECT_FALSE(done.completed);
+  EXPECT_EQ(done.action, PipeAction::proceed);
+  EXPECT_EQ(fail(2, Status::aborted), PipeAction::proceed);
+  EXPECT_FALSE(queue_.stopped());
+  EXPECT_EQ(queue_.stats().discarded_bytes, 11u);
+  EXPECT_EQ(queue_.in_flight(), 0);
+  // The slots re-arm, and what comes now is delivered.
+  ASSERT_EQ(queue_.pump(io_, 0), Status::ok);
+  EXPECT_EQ(queue_.in_flight(), 3);
+  const std::span<uint8_t> payload = receive(0, sequence(5, 0x40));
+  EXPECT_EQ(std::vector<uint8_t>(payload.begin(), payload.end()), sequence(5, 0x40));
+  // An abort no flush asked for still stops the queue.
+  EXPECT_EQ(fail(1, Status::aborted), PipeAction::stop);
+  EXPECT_TRUE(queue_.stopped());
+}
+
 TEST_F(InFixture, DiscardParkedDropsEverythingWaiting) {
   ASSERT_EQ(setup(3, 8), Status::ok);
   std::vector<uint8_t> ring_storage(4);

@@ -530,6 +530,54 @@ INSTANTIATE_TEST_SUITE_P(Faults, FtdiFaults,
                                            Param{DriverClass::serial, "ft232r"}),
                          param_name);
 
+// ------------------------------------------------------------ input flush
+
+class InputFlush : public FaultMatrix {};
+
+// Bytes the chip already sent into a read that has not completed yet were
+// received before a tcflush(TCIFLUSH): they must not reach the client after
+// it. The chip's latency timer, set to 255 ms behind the driver's back, keeps
+// five full FT232R packets (310 bytes) in a 16-packet read until the flush.
+TEST_P(InputFlush, BytesInAReadStillInFlightAreDropped) {
+  ASSERT_TRUE(wait_until([&] { return port_info().active; }));
+  std::this_thread::sleep_for(50ms);  // the driver's own latency setting at open is done
+  uint16_t actual = 0;
+  // FTDI SIO_SET_LATENCY_TIMER (docs/usb-serial-reference.md §2.2): 255 ms; an
+  // FT232R takes wIndex 0.
+  ASSERT_EQ(device().control(hostkit::UsbSetup{0x40, 0x09, 255, 0, 0}, {}, actual), 0);
+  const std::vector<uint8_t> before(5 * 62, 0xAA);
+  ASSERT_EQ(::write(fd_, before.data(), before.size()), static_cast<ssize_t>(before.size()));
+  ASSERT_TRUE(wait_until([&] { return chip_counters().usb_in_bytes >= before.size(); }));
+  const uint64_t flushes = port_info().counters.flushes;
+  ASSERT_EQ(::ioctl(fd_, TCFLSH, TCIFLUSH), 0);
+  ASSERT_TRUE(wait_until([&] { return port_info().counters.flushes > flushes; }));
+  const std::vector<uint8_t> fresh = {'f', 'r', 'e', 's', 'h'};
+  ASSERT_EQ(::write(fd_, fresh.data(), fresh.size()), 5);
+  std::vector<uint8_t> received;
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (received.size() < fresh.size() && std::chrono::steady_clock::now() < deadline) {
+    uint8_t chunk[1024];
+    const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+    if (n > 0) {
+      received.insert(received.end(), chunk, chunk + n);
+    } else {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  std::this_thread::sleep_for(300ms);  // a late stale completion would come by now
+  uint8_t late[1024];
+  const ssize_t n = ::read(fd_, late, sizeof late);
+  if (n > 0) {
+    received.insert(received.end(), late, late + n);
+  }
+  EXPECT_EQ(received, fresh);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, InputFlush,
+                         ::testing::Values(Param{DriverClass::usb_serial, "ft232r"},
+                                           Param{DriverClass::serial, "ft232r"}),
+                         param_name);
+
 // ------------------------------------------------------------ notifications
 
 // Notifications written from each protocol's layout.
