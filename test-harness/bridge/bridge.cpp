@@ -134,6 +134,7 @@ void write_port(hostutil::JsonWriter& json, const tty::PortInfo& port, int devic
   json.field("termios_changes", c.termios_changes);
   json.field("refused_changes", c.refused_changes);
   json.field("flushes", c.flushes);
+  json.field("bytes_to_client_at_input_flush", c.bytes_to_client_at_input_flush);
   json.field("shim_requests", c.shim_requests);
   json.field("closing_discards", c.closing_discards);
   json.field("overruns", c.overruns);

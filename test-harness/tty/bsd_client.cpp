@@ -945,6 +945,7 @@ void BsdClient::flush_input() {
     return;
   }
   ++counters_.flushes;
+  counters_.bytes_to_client_at_input_flush = counters_.bytes_to_client;
   rings_.rx().clear();
   if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
     usb->hostkitDiscardRx();

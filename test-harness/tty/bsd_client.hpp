@@ -88,6 +88,11 @@ struct PortCounters {
   uint64_t termios_changes = 0;
   uint64_t refused_changes = 0;  // Hw* calls that failed; termios was put back
   uint64_t flushes = 0;
+  // bytes_to_client when the last input flush (FLUSHREAD) was taken: what the
+  // client may still find after its tcflush(TCIFLUSH) is at most what was written
+  // between the flush and this moment (a pty sets FLUSHREAD after it empties the
+  // client's input, and has no atomic check-and-write).
+  uint64_t bytes_to_client_at_input_flush = 0;
   uint64_t shim_requests = 0;     // requests served on the control socket
   uint64_t closing_discards = 0;  // closes whose closing wait ran out (unsent bytes dropped)
   uint64_t overruns = 0, breaks = 0, framing_errors = 0, parity_errors = 0;  // RxError
