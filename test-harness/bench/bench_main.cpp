@@ -75,9 +75,6 @@ uint64_t heap_allocations() {
   return 0;
 #endif
 }
-}  // namespace
-
-namespace {
 
 size_t g_stream_bytes = 16u << 20;
 

@@ -59,6 +59,17 @@ constexpr auto kTickInterval = std::chrono::milliseconds(2);
 // link of a dead bridge whose pid was reused then most likely leads nowhere.
 constexpr int kLinkFdFloor = 900;
 
+// Closes `fd` through the asio watch that owns it, if there is one; both are gone after.
+void close_watched(std::unique_ptr<boost::asio::posix::stream_descriptor>& watch, int& fd) {
+  if (watch) {
+    watch->close();
+    watch.reset();
+  } else if (fd >= 0) {
+    ::close(fd);
+  }
+  fd = -1;
+}
+
 uint8_t data_bits_of(tcflag_t cflag) {
   switch (cflag & CSIZE) {
     case CS5:
@@ -275,13 +286,7 @@ void BsdClient::withdraw() {
   // Closing the master hangs up the slave: a reader blocked in read() gets EIO.
   // First, so that a client that sees its control request fail (below) finds its
   // pty hung up too.
-  if (master_watch_) {
-    master_watch_->close();
-    master_watch_.reset();
-  } else if (master_ >= 0) {
-    ::close(master_);
-  }
-  master_ = -1;
+  close_watched(master_watch_, master_);
   // Clients of the control socket see it close: their requests fail with EIO.
   drain_waiters_.clear();
   modem_waiters_.clear();
@@ -294,13 +299,7 @@ void BsdClient::withdraw() {
     listener_->close();
     listener_.reset();
   }
-  if (inotify_watch_) {
-    inotify_watch_->close();
-    inotify_watch_.reset();
-  } else if (inotify_ >= 0) {
-    ::close(inotify_);
-  }
-  inotify_ = -1;
+  close_watched(inotify_watch_, inotify_);
   for (const auto& link : links_) {
     registry::remove_link(link, link_target_);
   }
