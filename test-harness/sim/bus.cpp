@@ -98,10 +98,13 @@ void Bus::post(std::function<void()> fn) {
 }
 
 void Bus::enqueue_task(Task* task) {
-  std::lock_guard lock(mu_);
+  // A task is woken, run and removed on the bus thread alone, so queued_ only
+  // changes there: a wake of a task already queued (most of them: a device
+  // wakes its pump per packet) needs no lock.
   if (task->queued_) {
     return;
   }
+  std::lock_guard lock(mu_);
   task->queued_ = true;
   queue_.push_back(Item{{}, task});
   notify_locked();
