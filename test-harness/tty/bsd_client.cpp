@@ -906,7 +906,7 @@ void BsdClient::set_output_held(bool held) {
   }
   output_held_ = held;
   if (!held) {
-    wake_pump();  // it reads the client again (a no-op from the pump itself)
+    wake_pump(kWakeToRead);  // the client is read again (a no-op from the pump itself)
   }
 }
 
@@ -1032,7 +1032,7 @@ void BsdClient::write_rx() {
     return;
   }
   rx_go_ = true;  // the pump writes the batch (and checks for a flush first)
-  wake_pump();
+  wake_pump(kWakeToWrite);
 }
 
 ssize_t BsdClient::write_to_client(std::span<const uint8_t> bytes) {
@@ -1071,7 +1071,7 @@ ssize_t BsdClient::write_to_client(std::span<const uint8_t> bytes) {
 
 void BsdClient::tx_free_space_available() {
   if (active_ && rings_.mapped() && tx_room_to_read(rings_.tx())) {
-    wake_pump();
+    wake_pump(kWakeToRead);
   }
 }
 

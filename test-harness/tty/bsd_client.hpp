@@ -202,7 +202,10 @@ class BsdClient final : public hostkit::SerialClient {
   static bool tx_room_to_read(transport::SerialQueue& tx);
   void pump_loop();
   PumpAttention pump_step();
-  void wake_pump();    // any thread: the pump looks at the rings and the master again
+  // What wakes the pump out of its poll(): the client may be read (TX room, or
+  // XON), or the RX ring is to be written.
+  enum PumpWake : uint8_t { kWakeToRead = 1, kWakeToWrite = 2 };
+  void wake_pump(PumpWake why);  // any thread; nothing if the pump does not wait for it
   void park_pump();    // queue: returns once the pump touches neither the master nor a ring
   void resume_pump();  // queue: ends one park_pump() (or the pump's own attention)
   void stop_pump();
@@ -325,10 +328,10 @@ class BsdClient final : public hostkit::SerialClient {
   int pump_holds_ = 1;
   bool pump_parked_ = true;  // it waits in its park, touching nothing
   bool pump_stop_ = false;
-  bool session_pumping_ = false;            // queue: the session released its hold
-  std::atomic<bool> pump_sleeping_{false};  // in poll(): a wake must write pump_event_
-  bool pump_read_late_ = false;             // pump only: read even short of a batch of room
-  std::atomic<bool> rx_go_{false};          // queue -> pump: write the RX ring to the client
+  bool session_pumping_ = false;             // queue: the session released its hold
+  std::atomic<uint8_t> pump_sleeps_for_{0};  // in poll(): PumpWake bits worth a wake
+  bool pump_read_late_ = false;              // pump only: read even short of a batch of room
+  std::atomic<bool> rx_go_{false};           // queue -> pump: write the RX ring to the client
   std::atomic<bool> tx_available_posted_{false};
   std::atomic<bool> rx_free_posted_{false};
   int pump_event_ = -1;  // eventfd: wakes the pump out of poll()

@@ -89,12 +89,14 @@ BsdClient::PumpAttention BsdClient::pump_step() {
       {inotify_, POLLIN, 0},
       {pump_event_, POLLIN, 0},
   };
-  // A wake that comes from now on writes pump_event_; one that came before this
-  // changed what the two looks above saw, and the looks are taken again.
-  pump_sleeping_ = true;
+  // A wake that comes from now on writes pump_event_ (if the pump waits for
+  // it: a wake to read while it polls to read is none); one that came before
+  // this changed what the two looks above saw, and the looks are taken again.
+  pump_sleeps_for_ =
+      static_cast<uint8_t>((reading ? 0 : kWakeToRead) | (writing ? 0 : kWakeToWrite));
   const bool changed = want_read() != reading || want_write() != writing;
   const int ready = ::poll(fds, 3, changed ? 0 : short_of_room ? kTxLateReadMs : -1);
-  pump_sleeping_ = false;
+  pump_sleeps_for_ = 0;
   PumpAttention attention;
   if (ready <= 0) {
     pump_read_late_ = ready == 0 && short_of_room;
@@ -152,12 +154,12 @@ BsdClient::PumpAttention BsdClient::pump_step() {
   return attention;
 }
 
-void BsdClient::wake_pump() {
+void BsdClient::wake_pump(PumpWake why) {
   // What the caller stored before (a ring index the driver moved, rx_go_) is
   // seen by a pump that goes to sleep after this look, or this look sees it
   // asleep: the fence keeps the store from passing the load.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (pump_sleeping_) {
+  if ((pump_sleeps_for_ & why) != 0) {
     uint64_t one = 1;
     (void)::write(pump_event_, &one, sizeof one);
   }
