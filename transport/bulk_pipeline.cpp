@@ -98,12 +98,15 @@ Status BulkInQueue::configure(const InQueueConfig& config, uint16_t max_packet,
     buffers_[i] = slot_buffers[i];
   }
   config_ = config;
+  idle_ = config.depth;
   stopped_ = false;
   return Status::ok;
 }
 
 Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
-  if (stopped_ || counter_.backing_off()) {
+  // Called after every completion, mostly with one slot to submit or none: it
+  // returns as soon as no idle slot is left.
+  if (stopped_ || counter_.backing_off() || idle_ == 0) {
     return Status::ok;
   }
   // In rearm_only_with_room mode, room the consumer has is already promised to
@@ -120,9 +123,8 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
     }
     room = room > claimed ? room - claimed : 0;
   }
-  const uint8_t start = next_submit_;
-  for (uint8_t n = 0; n < config_.depth; ++n) {
-    const uint8_t slot = static_cast<uint8_t>((start + n) % config_.depth);
+  uint8_t slot = next_submit_;
+  for (uint8_t n = 0; n < config_.depth && idle_ > 0; ++n, slot = next_slot(slot)) {
     if (slots_[slot].state != SlotState::idle) {
       continue;
     }
@@ -137,8 +139,9 @@ Status BulkInQueue::pump(InPipeIo& io, uint32_t consumer_room) {
     slots_[slot].state = SlotState::in_flight;
     slots_[slot].era = counter_.era();
     ++in_flight_;
+    --idle_;
     stats_.max_in_flight = std::max<uint32_t>(stats_.max_in_flight, in_flight_);
-    next_submit_ = static_cast<uint8_t>((slot + 1) % config_.depth);
+    next_submit_ = next_slot(slot);
     if (config_.rearm_only_with_room) {
       room -= config_.transfer_size;
     }
@@ -274,6 +277,9 @@ uint8_t BulkInQueue::discard_in_flight() {
 }
 
 void BulkInQueue::make_idle(uint8_t slot) {
+  if (slots_[slot].state != SlotState::idle) {
+    ++idle_;
+  }
   slots_[slot] = Slot{};
 }
 

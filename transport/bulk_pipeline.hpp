@@ -248,6 +248,9 @@ class BulkInQueue {
   };
 
   std::span<uint8_t> slot_buffer(uint8_t slot) { return {buffers_[slot], config_.transfer_size}; }
+  uint8_t next_slot(uint8_t slot) const {
+    return slot + 1 == config_.depth ? 0 : static_cast<uint8_t>(slot + 1);
+  }
   void make_idle(uint8_t slot);
   uint32_t drain_into(uint32_t (*write)(void*, std::span<const uint8_t>), void* ring);
 
@@ -259,6 +262,7 @@ class BulkInQueue {
   uint8_t parked_count_ = 0;
   uint8_t next_submit_ = 0;  // round-robin start, keeps submission order stable
   uint8_t in_flight_ = 0;
+  uint8_t idle_ = 0;  // slots in SlotState::idle
   CompletionCounter counter_;
   bool stopped_ = true;
   PipeStats stats_{};

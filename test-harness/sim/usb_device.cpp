@@ -202,8 +202,9 @@ void SimDevice::post_completion(UsbCompletion done, IOReturnValue status, uint32
   if (options_.paced && status == kIOReturnSuccess) {
     ready_at = frame_end();
     arm_frame_timer(ready_at);
-  } else {
-    // An error goes at once, and so does everything queued before it.
+  } else if (options_.paced) {
+    // An error goes at once, and so does everything queued before it (unpaced,
+    // everything queued goes at once anyway).
     completions_.for_each([](Completion& c) { c.ready_at = 0; });
   }
   completions_.push_back(Completion{std::move(done), status, actual, ready_at});
