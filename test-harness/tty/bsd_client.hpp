@@ -210,8 +210,10 @@ class BsdClient final : public hostkit::SerialClient {
   void resume_pump();  // queue: ends one park_pump() (or the pump's own attention)
   void stop_pump();
   void on_pump_attention(const PumpAttention& attention);
-  void post_tx_data_available();        // pump: TxDataAvailable, posted to the queue
-  void post_rx_free_space_available();  // pump: RxFreeSpaceAvailable, posted
+  // Pump: TxDataAvailable and/or RxFreeSpaceAvailable, posted to the queue, one
+  // message for whatever came together.
+  enum DriverCall : uint8_t { kTellTxDataAvailable = 1, kTellRxFreeSpaceAvailable = 2 };
+  void tell_driver(uint8_t what);
   // A scope during which the queue owns the master's data and the rings.
   class PumpParked {
    public:
@@ -292,10 +294,7 @@ class BsdClient final : public hostkit::SerialClient {
   // shared with the operations: one may still be queued when this port goes.
   std::shared_ptr<hostkit::HandlerMemory> write_rx_memory_ =
       std::make_shared<hostkit::HandlerMemory>();
-  std::shared_ptr<hostkit::HandlerMemory> tx_available_memory_ =
-      std::make_shared<hostkit::HandlerMemory>();
-  std::shared_ptr<hostkit::HandlerMemory> rx_free_memory_ =
-      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> tell_memory_ = std::make_shared<hostkit::HandlerMemory>();
   std::shared_ptr<hostkit::HandlerMemory> attention_memory_ =
       std::make_shared<hostkit::HandlerMemory>();
   std::atomic<bool> output_held_{false};  // the pump's while it runs
@@ -332,9 +331,8 @@ class BsdClient final : public hostkit::SerialClient {
   std::atomic<uint8_t> pump_sleeps_for_{0};  // in poll(): PumpWake bits worth a wake
   bool pump_read_late_ = false;              // pump only: read even short of a batch of room
   std::atomic<bool> rx_go_{false};           // queue -> pump: write the RX ring to the client
-  std::atomic<bool> tx_available_posted_{false};
-  std::atomic<bool> rx_free_posted_{false};
-  int pump_event_ = -1;  // eventfd: wakes the pump out of poll()
+  std::atomic<uint8_t> driver_told_{0};      // DriverCall bits of the message on its way
+  int pump_event_ = -1;                      // eventfd: wakes the pump out of poll()
   std::thread pump_;
 };
 

@@ -132,7 +132,7 @@ BsdClient::PumpAttention BsdClient::pump_step() {
       tx.write({pump_buffer_.data() + 1, bytes});
       bytes_to_device_ += bytes;
       session_ring_in_ += bytes;
-      post_tx_data_available();
+      tell_driver(kTellTxDataAvailable);
     }
   }
   if (writing && (fds[0].revents & POLLOUT) != 0) {
@@ -140,7 +140,7 @@ BsdClient::PumpAttention BsdClient::pump_step() {
     if (n > 0) {
       rx.commit_read(static_cast<uint32_t>(n));
       bytes_to_client_ += static_cast<uint64_t>(n);
-      post_rx_free_space_available();
+      tell_driver(kTellRxFreeSpaceAvailable);
     }
     if (rx.empty()) {
       // The batch is out. Bytes the driver put in the ring after the look
@@ -219,31 +219,22 @@ void BsdClient::on_pump_attention(const PumpAttention& attention) {
   resume_pump();
 }
 
-void BsdClient::post_tx_data_available() {
-  if (tx_available_posted_.exchange(true)) {
-    return;  // one on its way sees these bytes too
+void BsdClient::tell_driver(uint8_t what) {
+  if (driver_told_.fetch_or(what) != 0) {
+    return;  // a message on its way carries this too: one wake of the queue for both
   }
-  runtime_.queue().post(hostkit::with_memory(tx_available_memory_, [this, alive = alive_] {
+  runtime_.queue().post(hostkit::with_memory(tell_memory_, [this, alive = alive_] {
     if (!*alive) {
       return;
     }
-    tx_available_posted_ = false;
-    if (active_ && rings_.mapped()) {
+    const uint8_t told = driver_told_.exchange(0);
+    if (!active_ || !rings_.mapped()) {
+      return;
+    }
+    if ((told & kTellTxDataAvailable) != 0) {
       service_->TxDataAvailable();
     }
-  }));
-}
-
-void BsdClient::post_rx_free_space_available() {
-  if (rx_free_posted_.exchange(true)) {
-    return;
-  }
-  runtime_.queue().post(hostkit::with_memory(rx_free_memory_, [this, alive = alive_] {
-    if (!*alive) {
-      return;
-    }
-    rx_free_posted_ = false;
-    if (active_ && rings_.mapped()) {
+    if ((told & kTellRxFreeSpaceAvailable) != 0) {
       service_->RxFreeSpaceAvailable();
     }
   }));
