@@ -5,7 +5,9 @@
 //      two pty crossings with no driver and no simulator: the floor of our
 //      path); each next to that baseline: the throughput ratio, heap
 //      allocations per USB transfer, and context switches per MiB (the whole
-//      process, both runs counted the same way); plus a per-layer latency
+//      process, both runs counted the same way), as medians of several such runs
+//      (--runs N, default 5: a shared machine's load moves one run by a third);
+//      plus a per-layer latency
 //      breakdown of 1-byte round trips in percentiles (client -> OUT packet at
 //      the device, the device's own time, IN packet at the device -> client);
 //   2. CDC-ACM, FTDI, CH34x, CP210x and PL2303 decode_rx bytes/s versus memcpy of the same
@@ -22,7 +24,7 @@
 //      classes, in the same run.
 // --json FILE writes the figures for tools; --paced-bytes N and --fault-bytes N set the
 // size of each paced and fault run (default 8 MiB and 16 MiB; 0 skips them); --quick
-// runs everything small (CI smoke).
+// runs everything small (CI smoke); --only LABEL runs the harness line of that chip alone.
 #include <asm/termbits.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -236,6 +238,50 @@ StreamFigures bridge_stream(const Chip& chip, size_t bytes) {
   // A first stream brings every queue and cache to its working size.
   stream_through(run.fd, std::min<size_t>(bytes, 1u << 20));
   return measured_stream(run.fd, bytes, [&] { return run.transfers(); });
+}
+
+// The harness line of one chip over several runs, each with its raw baseline
+// (the mean of the raw runs just before and just after it).
+struct HarnessRuns {
+  std::vector<double> mb_per_s, raw_mb_per_s, ratio;
+  std::vector<double> switches_per_mib, raw_switches_per_mib;
+  std::vector<double> cpu_ms_per_mib, raw_cpu_ms_per_mib;
+  std::vector<double> allocations_per_transfer;
+  uint64_t transfers = 0;
+  uint64_t allocations = 0;
+  bool ok = true;
+  void add(const StreamFigures& ours, const StreamFigures& before, const StreamFigures& after) {
+    StreamFigures raw = before;
+    raw.seconds = (before.seconds + after.seconds) / 2;
+    raw.context_switches = (before.context_switches + after.context_switches) / 2;
+    raw.cpu_seconds = (before.cpu_seconds + after.cpu_seconds) / 2;
+    mb_per_s.push_back(ours.mb_per_s());
+    raw_mb_per_s.push_back(raw.mb_per_s());
+    ratio.push_back(raw.mb_per_s() > 0 ? ours.mb_per_s() / raw.mb_per_s() : 0);
+    switches_per_mib.push_back(ours.switches_per_mib());
+    raw_switches_per_mib.push_back(raw.switches_per_mib());
+    cpu_ms_per_mib.push_back(ours.cpu_ms_per_mib());
+    raw_cpu_ms_per_mib.push_back(raw.cpu_ms_per_mib());
+    allocations_per_transfer.push_back(ours.allocations_per_transfer());
+    transfers += ours.transfers;
+    allocations += ours.allocations;
+    ok = ok && ours.ok;
+  }
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+double min_of(const std::vector<double>& v) {
+  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
+}
+double max_of(const std::vector<double>& v) {
+  return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
 }
 
 // 1-byte round trips, cut where the simulated device sees the packets.
@@ -678,6 +724,9 @@ int main(int argc, char** argv) {
   size_t paced_bytes = 8u << 20;
   size_t fault_bytes = 16u << 20;
   int latency_rounds = 1000;
+  // Harness runs per chip, each between two raw ones; the figures are their
+  // medians. The load of a shared machine moves a single run by a third.
+  int harness_runs = 5;
   std::string only_chip;  // --only CHIP: the harness line of that chip alone, nothing else
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
@@ -687,6 +736,8 @@ int main(int argc, char** argv) {
       paced_bytes = std::strtoull(argv[++i], nullptr, 0);
     } else if (std::strcmp(argv[i], "--fault-bytes") == 0 && i + 1 < argc) {
       fault_bytes = std::strtoull(argv[++i], nullptr, 0);
+    } else if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+      harness_runs = std::max(1, std::atoi(argv[++i]));
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only_chip = argv[++i];
     } else if (std::strcmp(argv[i], "--quick") == 0) {
@@ -694,6 +745,7 @@ int main(int argc, char** argv) {
       paced_bytes = 256u << 10;
       fault_bytes = 1u << 20;
       latency_rounds = 50;
+      harness_runs = 1;
     } else {
       args.push_back(argv[i]);
     }
@@ -723,47 +775,53 @@ int main(int argc, char** argv) {
   std::printf(
       "\nThe harness, unpaced, loopback plug, %zu bytes each way; each chip next to a raw pty "
       "pair\n"
-      "with an echo thread, run just before and just after it (the mean; MB/s = 10^6 bytes/s,\n"
-      "counted once)\n",
-      g_stream_bytes);
-  std::printf("  %-28s %8s %8s %6s | %11s | %11s %6s | %10s %6s\n", "chip", "MB/s", "raw MB/s",
-              "ratio", "allocs/xfer", "cswitch/MiB", "raw", "CPU ms/MiB", "raw");
+      "with an echo thread, run just before and just after it (their mean; MB/s = 10^6 bytes/s,\n"
+      "counted once). Medians of %d such runs; the ratio's range in brackets.\n",
+      g_stream_bytes, harness_runs);
+  std::printf("  %-28s %8s %8s %6s %13s | %11s | %11s %6s | %10s %6s\n", "chip", "MB/s", "raw MB/s",
+              "ratio", "(range)", "allocs/xfer", "cswitch/MiB", "raw", "CPU ms/MiB", "raw");
   json.key("harness").begin_array();
   for (const Chip& chip : chips) {
     if (!only_chip.empty() && only_chip != chip.label) {
       continue;
     }
-    // The baseline before and after, so that a load that comes or goes during
-    // the run weighs on both sides alike.
-    const StreamFigures raw_before = raw_pty_stream(g_stream_bytes);
-    const StreamFigures ours = bridge_stream(chip, g_stream_bytes);
-    const StreamFigures raw_after = raw_pty_stream(g_stream_bytes);
-    StreamFigures raw = raw_before;
-    raw.seconds = (raw_before.seconds + raw_after.seconds) / 2;
-    raw.context_switches = (raw_before.context_switches + raw_after.context_switches) / 2;
-    raw.cpu_seconds = (raw_before.cpu_seconds + raw_after.cpu_seconds) / 2;
-    const double ratio = raw.mb_per_s() > 0 ? ours.mb_per_s() / raw.mb_per_s() : 0;
+    HarnessRuns runs;
+    for (int r = 0; r < harness_runs; ++r) {
+      // The baseline before and after, so that a load that comes or goes during
+      // the run weighs on both sides alike.
+      const StreamFigures raw_before = raw_pty_stream(g_stream_bytes);
+      const StreamFigures ours = bridge_stream(chip, g_stream_bytes);
+      const StreamFigures raw_after = raw_pty_stream(g_stream_bytes);
+      runs.add(ours, raw_before, raw_after);
+    }
+    const double ratio = median(runs.ratio);
     char allocs[32] = "n/a";
     if (USBSERIAL_BENCH_COUNTS_ALLOCATIONS) {
-      std::snprintf(allocs, sizeof allocs, "%.3f", ours.allocations_per_transfer());
+      std::snprintf(allocs, sizeof allocs, "%.3f", max_of(runs.allocations_per_transfer));
     }
-    std::printf("  %-28s %8.1f %8.1f %6.3f | %11s | %11.0f %6.0f | %10.1f %6.1f%s\n", chip.label,
-                ours.mb_per_s(), raw.mb_per_s(), ratio, allocs, ours.switches_per_mib(),
-                raw.switches_per_mib(), ours.cpu_ms_per_mib(), raw.cpu_ms_per_mib(),
-                ours.ok ? "" : "  BYTES LOST");
+    char range[32];
+    std::snprintf(range, sizeof range, "(%.3f-%.3f)", min_of(runs.ratio), max_of(runs.ratio));
+    std::printf("  %-28s %8.1f %8.1f %6.3f %13s | %11s | %11.0f %6.0f | %10.1f %6.1f%s\n",
+                chip.label, median(runs.mb_per_s), median(runs.raw_mb_per_s), ratio, range, allocs,
+                median(runs.switches_per_mib), median(runs.raw_switches_per_mib),
+                median(runs.cpu_ms_per_mib), median(runs.raw_cpu_ms_per_mib),
+                runs.ok ? "" : "  BYTES LOST");
     json.begin_object();
     json.field("chip", std::string(chip.label));
-    json.field("ok", ours.ok);
-    json.field("bytes_per_second", ours.mb_per_s() * 1e6);
-    json.field("raw_pty_bytes_per_second", raw.mb_per_s() * 1e6);
+    json.field("runs", static_cast<uint64_t>(harness_runs));
+    json.field("ok", runs.ok);
+    json.field("bytes_per_second", median(runs.mb_per_s) * 1e6);
+    json.field("raw_pty_bytes_per_second", median(runs.raw_mb_per_s) * 1e6);
     json.field("ratio_to_raw_pty", ratio);
-    json.field("transfers", ours.transfers);
-    json.field("allocations", ours.allocations);
-    json.field("allocations_per_transfer", ours.allocations_per_transfer());
-    json.field("context_switches_per_mib", ours.switches_per_mib());
-    json.field("raw_pty_context_switches_per_mib", raw.switches_per_mib());
-    json.field("cpu_ms_per_mib", ours.cpu_ms_per_mib());
-    json.field("raw_pty_cpu_ms_per_mib", raw.cpu_ms_per_mib());
+    json.field("ratio_to_raw_pty_min", min_of(runs.ratio));
+    json.field("ratio_to_raw_pty_max", max_of(runs.ratio));
+    json.field("transfers", runs.transfers);
+    json.field("allocations", runs.allocations);
+    json.field("allocations_per_transfer", max_of(runs.allocations_per_transfer));
+    json.field("context_switches_per_mib", median(runs.switches_per_mib));
+    json.field("raw_pty_context_switches_per_mib", median(runs.raw_switches_per_mib));
+    json.field("cpu_ms_per_mib", median(runs.cpu_ms_per_mib));
+    json.field("raw_pty_cpu_ms_per_mib", median(runs.raw_cpu_ms_per_mib));
     json.end_object();
   }
   json.end_array();
@@ -771,6 +829,10 @@ int main(int argc, char** argv) {
     std::printf("  (allocations are not counted under the sanitizers)\n");
   }
   if (!only_chip.empty()) {
+    json.end_object();
+    if (!json_path.empty()) {
+      std::ofstream(json_path) << json.str() << "\n";
+    }
     return 0;
   }
 
