@@ -35,12 +35,6 @@ namespace {
 
 namespace pd = transport::pd;
 
-// TIOCPKT status bits (Linux include/uapi/asm-generic/ioctls.h).
-constexpr uint8_t kPacketData = 0x00;
-constexpr uint8_t kPacketFlushRead = 0x01;
-constexpr uint8_t kPacketFlushWrite = 0x02;
-constexpr uint8_t kPacketIoctl = 0x40;
-
 // RX bytes the tty side lets gather in the ring (while more keep coming) before
 // it writes them to the client in one go.
 constexpr uint32_t kRxBatchBytes = 8192;

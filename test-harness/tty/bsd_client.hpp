@@ -157,6 +157,12 @@ class BsdClient final : public hostkit::SerialClient {
 
  private:
   enum class Session { idle, active, closing };
+  // TIOCPKT status bits (Linux include/uapi/asm-generic/ioctls.h): the first
+  // byte of every read of the master in packet mode.
+  static constexpr uint8_t kPacketData = 0x00;
+  static constexpr uint8_t kPacketFlushRead = 0x01;
+  static constexpr uint8_t kPacketFlushWrite = 0x02;
+  static constexpr uint8_t kPacketIoctl = 0x40;
   // One client of the control socket.
   struct Connection {
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket;

@@ -30,7 +30,6 @@
 namespace tty {
 namespace {
 
-constexpr uint8_t kPacketData = 0x00;  // TIOCPKT: the bytes after it are data
 // TX ring space the pump waits for before it reads the client again.
 constexpr uint32_t kTxReadBatchBytes = 4096;
 // With less space than that free, the pump looks again after this long and
