@@ -122,6 +122,11 @@ def test_two_radios_on_a_null_modem_cable_pair_their_interfaces(bridge):
         for device, ports in (("first", first), ("second", second)):
             for interface, port in ports.items():
                 opened[device, interface] = serial.Serial(port["callout"], 115200, timeout=10)
+        # A pty's open returns before the bridge has started the session (a Mac's returns
+        # after), and what reaches a port before its session is dropped, as a tty drops
+        # what arrives while it is closed: the exchange starts once all four are open.
+        b.wait_for(lambda: all(b.port_status(port.port)["active"] for port in opened.values()),
+                   what="the four sessions")
         pairs = []
         for interface in (0, 1):
             to_second = pattern(200_000, 20 + interface)
