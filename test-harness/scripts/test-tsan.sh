@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # ThreadSanitizer pass over what runs on several threads: hostkit (driver queue,
-# USB backend threads, completions) and the bridge (tty side and its data pump,
-# simulator bus), through hostkit's tests and the end-to-end suites that exercise
-# unplug, null-modem pairs, line changes, sessions and streams. Called by
-# test-all.sh.
+# USB backend threads, completions) and the bridge (tty side, simulator bus),
+# through hostkit's tests and the end-to-end suites that exercise unplug,
+# null-modem pairs and line changes. Called by test-all.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$root/build-tsan}
@@ -18,8 +17,4 @@ done
 cd "$root/test-harness/e2e"
 USBSERIAL_BRIDGE="$dir/test-harness/bridge/usbserial-bridge" PYTHONDONTWRITEBYTECODE=1 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider test_lifecycle.py test_null_modem.py \
-  test_line_settings.py test_sessions.py
-# Streams of two chips: the tty side's data pump and the driver queue move them
-# side by side, over the shared rings.
-USBSERIAL_BRIDGE="$dir/test-harness/bridge/usbserial-bridge" PYTHONDONTWRITEBYTECODE=1 \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider test_stream.py -k "cdc-acm or ft2232h"
+  test_line_settings.py

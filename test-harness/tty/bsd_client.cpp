@@ -5,7 +5,6 @@
 #include <asm/termbits.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -35,9 +34,23 @@ namespace {
 
 namespace pd = transport::pd;
 
+// TIOCPKT status bits (Linux include/uapi/asm-generic/ioctls.h).
+constexpr uint8_t kPacketData = 0x00;
+constexpr uint8_t kPacketFlushRead = 0x01;
+constexpr uint8_t kPacketFlushWrite = 0x02;
+constexpr uint8_t kPacketIoctl = 0x40;
+
+// When the TX ring is full the master is not read; a 1-byte read this often
+// still picks up termios changes and flushes (a data read of size 1 returns only
+// the TIOCPKT_DATA marker and consumes nothing).
+constexpr auto kStatusPollInterval = std::chrono::milliseconds(20);
+
+constexpr size_t kReadChunk = 16384;
 // RX bytes the tty side lets gather in the ring (while more keep coming) before
 // it writes them to the client in one go.
 constexpr uint32_t kRxBatchBytes = 8192;
+// TX ring space the tty side waits for before it reads the client again.
+constexpr uint32_t kTxReadBatchBytes = 4096;
 
 // While a close or a drain waits for the TX path, it is looked at this often.
 constexpr auto kTickInterval = std::chrono::milliseconds(2);
@@ -45,6 +58,17 @@ constexpr auto kTickInterval = std::chrono::milliseconds(2);
 // The O_PATH descriptor the links lead to gets a high number: a /proc/<pid>/fd/<n>
 // link of a dead bridge whose pid was reused then most likely leads nowhere.
 constexpr int kLinkFdFloor = 900;
+
+// Closes `fd` through the asio watch that owns it, if there is one; both are gone after.
+void close_watched(std::unique_ptr<boost::asio::posix::stream_descriptor>& watch, int& fd) {
+  if (watch) {
+    watch->close();
+    watch.reset();
+  } else if (fd >= 0) {
+    ::close(fd);
+  }
+  fd = -1;
+}
 
 uint8_t data_bits_of(tcflag_t cflag) {
   switch (cflag & CSIZE) {
@@ -239,25 +263,20 @@ BsdClient::BsdClient(hostkit::Runtime& runtime, IOUserSerial* service, std::stri
       service_(service),
       name_(std::move(name)),
       run_dir_(std::move(run_dir)),
+      status_poll_(runtime.queue().context()),
       tick_timer_(runtime.queue().context()),
-      buffer_(kReadChunk + 1),
-      pump_buffer_(kReadChunk + 1) {
+      buffer_(kReadChunk + 1) {
   service_->retain();
   service_->hostkitSetClient(this);
-  pump_event_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (pump_event_ < 0) {
-    throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-  }
-  pump_ = std::thread([this] { pump_loop(); });
 }
 
 BsdClient::~BsdClient() {
   *alive_ = false;
-  stop_pump();
   if (active_) {
     deactivate();
   }
   service_->hostkitSetClient(nullptr);
+  status_poll_.cancel();
   tick_timer_.cancel();
   withdraw();
   service_->release();
@@ -267,10 +286,7 @@ void BsdClient::withdraw() {
   // Closing the master hangs up the slave: a reader blocked in read() gets EIO.
   // First, so that a client that sees its control request fail (below) finds its
   // pty hung up too.
-  if (master_ >= 0) {
-    ::close(master_);
-    master_ = -1;
-  }
+  close_watched(master_watch_, master_);
   // Clients of the control socket see it close: their requests fail with EIO.
   drain_waiters_.clear();
   modem_waiters_.clear();
@@ -283,13 +299,7 @@ void BsdClient::withdraw() {
     listener_->close();
     listener_.reset();
   }
-  if (inotify_watch_) {
-    inotify_watch_->close();  // closes inotify_
-    inotify_watch_.reset();
-  } else if (inotify_ >= 0) {
-    ::close(inotify_);
-  }
-  inotify_ = -1;
+  close_watched(inotify_watch_, inotify_);
   for (const auto& link : links_) {
     registry::remove_link(link, link_target_);
   }
@@ -388,8 +398,9 @@ bool BsdClient::publish(std::string& error) {
     error = std::string("inotify on ") + pts + " failed: " + std::strerror(errno);
     return false;
   }
-  inotify_watch_ =
-      std::make_unique<boost::asio::posix::stream_descriptor>(runtime_.queue().context(), inotify_);
+  auto& context = runtime_.queue().context();
+  master_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(context, master_);
+  inotify_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(context, inotify_);
   if (!listen(pts_stat.st_dev, pts_stat.st_rdev, error)) {
     return false;
   }
@@ -445,15 +456,13 @@ PortInfo BsdClient::info() const {
   port.line = line_;
   port.dtr = dtr_;
   port.rts = rts_;
-  port.output_held = output_held_.load();
+  port.output_held = output_held_;
   port.last_refusal = last_refusal_;
   port.cts = cts_;
   port.dsr = dsr_;
   port.ri = ri_;
   port.dcd = dcd_;
   port.counters = counters_;
-  port.counters.bytes_to_device = bytes_to_device_.load();
-  port.counters.bytes_to_client = bytes_to_client_.load();
   auto released = [](OSDictionary* d) {
     if (d != nullptr) {
       d->release();
@@ -582,8 +591,7 @@ void BsdClient::activate() {
   dtr_ = rts_ = true;
   output_held_ = false;
   output_dropped_ = false;
-  session_ring_in_ = 0;
-  session_ring_cleared_ = 0;
+  session_ring_in_ = session_ring_cleared_ = 0;
   service_->HwResetFIFO(true, false);
   service_->HwResetFIFO(false, true);
   bool cts = false, dsr = false, ri = false, dcd = false;
@@ -609,19 +617,14 @@ void BsdClient::activate() {
       }
     }
     answer_pending_opens(active_ ? 0 : EIO);
-    if (session_ == Session::active && !session_pumping_) {
-      session_pumping_ = true;
-      resume_pump();  // the session's bytes move from now on
-    }
+    arm_read();
   });
 }
 
 void BsdClient::deactivate() {
-  if (session_pumping_) {
-    session_pumping_ = false;
-    park_pump();
-  }
   active_ = false;
+  status_poll_.cancel();
+  status_poll_armed_ = false;
   termios2 t{};
   if (::ioctl(master_, TCGETS2, &t) == 0 && (t.c_cflag & HUPCL) != 0 &&
       service_->HwProgramMCR(false, false) == kIOReturnSuccess) {
@@ -630,19 +633,14 @@ void BsdClient::deactivate() {
   service_->HwDeactivate();
   service_->DisconnectQueues();
   rings_.unmap();
+  writing_ = false;
   rx_pending_ = false;
-  rx_go_ = false;
   output_held_ = false;
 }
 
 void BsdClient::start_closing() {
   // As a tty's last close: what the client wrote still goes out, for at most
-  // the closing wait; what the device sends from now on is nobody's. The
-  // queue reads what is left (tick), so the pump stops here.
-  if (session_pumping_) {
-    session_pumping_ = false;
-    park_pump();
-  }
+  // the closing wait; what the device sends from now on is nobody's.
   session_ = Session::closing;
   closing_deadline_ = std::chrono::steady_clock::now() + options_.closing_wait;
   flush_input();
@@ -786,6 +784,47 @@ bool BsdClient::program(const LineState& wanted, std::string& refusal) {
   return false;
 }
 
+void BsdClient::arm_read() {
+  // Not while closing: the master of a closed slave is always readable (POLLHUP);
+  // the tick reads what is left.
+  if (reading_ || session_ != Session::active) {
+    return;
+  }
+  reading_ = true;
+  master_watch_->async_wait(
+      boost::asio::posix::stream_descriptor::wait_read,
+      hostkit::with_memory(read_wait_memory_,
+                           [this, alive = alive_](const boost::system::error_code& ec) {
+                             if (!*alive) {
+                               return;
+                             }
+                             reading_ = false;
+                             if (!ec) {
+                               on_readable();
+                             }
+                           }));
+}
+
+void BsdClient::poll_status_later() {
+  if (status_poll_armed_) {
+    return;  // one poll at a time: re-arming per TX completion would cost a timer syscall each
+  }
+  status_poll_armed_ = true;
+  status_poll_.expires_after(kStatusPollInterval);
+  status_poll_.async_wait(hostkit::with_memory(
+      status_poll_memory_, [this, alive = alive_](const boost::system::error_code& ec) {
+        if (!*alive || ec) {
+          return;
+        }
+        status_poll_armed_ = false;
+        if (!active_) {
+          return;
+        }
+        take_pending_status();
+        on_readable();
+      }));
+}
+
 void BsdClient::take_pending_status() {
   // In packet mode a pending status makes the master POLLPRI, and a read returns it
   // alone; a 1-byte read with no status pending returns TIOCPKT_DATA and consumes
@@ -800,7 +839,46 @@ void BsdClient::take_pending_status() {
   }
 }
 
-bool BsdClient::pull_from_master() {
+void BsdClient::on_readable() {
+  on_open_events();  // what is read now belongs to the session in force
+  if (!active_) {
+    return;
+  }
+  if (!rings_.mapped()) {
+    return;
+  }
+  if (output_held_ || rings_.tx().free_space() == 0) {
+    // Held by XOFF, or the driver frees space and calls tx_free_space_available;
+    // termios changes and flushes are still taken meanwhile.
+    poll_status_later();
+    return;
+  }
+  if (!pull_from_master(false) && rings_.tx().free_space() == 0) {
+    poll_status_later();
+    return;
+  }
+  arm_read_later();
+}
+
+void BsdClient::arm_read_later() {
+  // Arming polls the master, and a poll that finds no input waits for the pty's
+  // buffer worker still moving the client's next bytes. Posted, the arming comes
+  // after the driver and the simulator have taken what was just read, by when
+  // the worker is done: the wait becomes work done meanwhile.
+  if (read_arm_posted_) {
+    return;
+  }
+  read_arm_posted_ = true;
+  runtime_.queue().post(hostkit::with_memory(read_arm_memory_, [this, alive = alive_] {
+    if (!*alive) {
+      return;
+    }
+    read_arm_posted_ = false;
+    arm_read();
+  }));
+}
+
+bool BsdClient::pull_from_master(bool to_empty) {
   if (!active_ || !rings_.mapped()) {
     return true;
   }
@@ -835,9 +913,15 @@ bool BsdClient::pull_from_master() {
     const auto bytes = static_cast<uint32_t>(n - 1);
     if (bytes > 0) {
       rings_.tx().write({buffer_.data() + 1, bytes});
-      bytes_to_device_ += bytes;
+      counters_.bytes_to_device += bytes;
       session_ring_in_ += bytes;
       service_->TxDataAvailable();
+    }
+    // A read shorter than asked took all the line discipline held. On a pty an
+    // empty non-blocking read first waits for the kernel's buffer worker, a
+    // sleep and a wake-up per read; the next readiness says when more is there.
+    if (!to_empty && static_cast<size_t>(n) <= room) {
+      return true;
     }
   }
 }
@@ -860,7 +944,7 @@ void BsdClient::flush_input() {
     return;
   }
   ++counters_.flushes;
-  counters_.bytes_to_client_at_input_flush = bytes_to_client_.load();
+  counters_.bytes_to_client_at_input_flush = counters_.bytes_to_client;
   rings_.rx().clear();
   if (auto* usb = OSDynamicCast(IOUserUSBSerial, service_)) {
     usb->hostkitDiscardRx();
@@ -899,8 +983,16 @@ void BsdClient::set_output_held(bool held) {
     return;
   }
   output_held_ = held;
-  if (!held) {
-    wake_pump(kWakeToRead);  // the client is read again (a no-op from the pump itself)
+  if (!held && active_) {
+    // Posted: this runs inside write_rx and apply_termios, which must not see
+    // the master read (and a flush it may carry) under their feet.
+    status_poll_.cancel();
+    status_poll_armed_ = false;
+    boost::asio::post(runtime_.queue().context(), [this, alive = alive_] {
+      if (*alive) {
+        on_readable();
+      }
+    });
   }
 }
 
@@ -946,7 +1038,6 @@ void BsdClient::wait_for_drain(std::chrono::steady_clock::time_point deadline,
 }
 
 void BsdClient::tick() {
-  const PumpParked parked(*this);
   ticking_ = false;
   const bool empty = !active_ || (pull_from_master() && tx_path_empty());
   const auto now = std::chrono::steady_clock::now();
@@ -1016,7 +1107,10 @@ void BsdClient::post_write_rx() {
 }
 
 void BsdClient::write_rx() {
-  if (!active_ || !rings_.mapped()) {
+  // A client that closed (and maybe opened again) since we last looked must not
+  // get what arrived for the session before: session changes are taken first.
+  on_open_events();
+  if (!active_ || writing_ || !rings_.mapped()) {
     return;
   }
   if (session_ == Session::closing) {
@@ -1025,8 +1119,46 @@ void BsdClient::write_rx() {
     }
     return;
   }
-  rx_go_ = true;  // the pump writes the batch (and checks for a flush first)
-  wake_pump(kWakeToWrite);
+  bool freed = false;
+  for (;;) {
+    // A client's tcflush(TCIFLUSH) empties the slave's input and so makes the
+    // master writable; its FLUSHREAD status is taken before every write, or bytes
+    // received before the flush would be written after it.
+    if (rings_.rx().empty()) {
+      break;  // a status that comes now is read with the client's next bytes
+    }
+    take_pending_status();
+    if (!active_ || rings_.rx().empty()) {
+      break;
+    }
+    const std::span<const uint8_t> span = rings_.rx().read_span();
+    const ssize_t n = write_to_client(span);
+    if (n > 0) {
+      rings_.rx().commit_read(static_cast<uint32_t>(n));
+      counters_.bytes_to_client += static_cast<uint64_t>(n);
+      freed = true;
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) {
+      writing_ = true;
+      master_watch_->async_wait(
+          boost::asio::posix::stream_descriptor::wait_write,
+          hostkit::with_memory(write_wait_memory_,
+                               [this, alive = alive_](const boost::system::error_code& ec) {
+                                 if (!*alive) {
+                                   return;
+                                 }
+                                 writing_ = false;
+                                 if (!ec) {
+                                   write_rx();
+                                 }
+                               }));
+    }
+    break;
+  }
+  if (freed) {
+    service_->RxFreeSpaceAvailable();
+  }
 }
 
 ssize_t BsdClient::write_to_client(std::span<const uint8_t> bytes) {
@@ -1064,8 +1196,16 @@ ssize_t BsdClient::write_to_client(std::span<const uint8_t> bytes) {
 }
 
 void BsdClient::tx_free_space_available() {
-  if (active_ && rings_.mapped() && tx_room_to_read(rings_.tx())) {
-    wake_pump(kWakeToRead);
+  if (!active_ || reading_ || !rings_.mapped()) {
+    return;
+  }
+  // Read the client again once a good part of the ring is free (or all of it),
+  // not for every few bytes the driver sends: one read then takes a block. The
+  // status poll still looks at termios changes and flushes meanwhile.
+  const uint32_t capacity = rings_.tx().capacity();
+  const uint32_t free_space = rings_.tx().free_space();
+  if (free_space >= std::min<uint32_t>(capacity / 4, kTxReadBatchBytes) || free_space == capacity) {
+    on_readable();
   }
 }
 

@@ -33,34 +33,25 @@
 //     (docs/driverkit-reference.md §1.4): the descriptors ConnectQueues returns
 //     are mapped (hostkit::SerialRings); master reads -> TX ring (txPI) ->
 //     TxDataAvailable; RxDataAvailable -> RX ring (rxCI) -> master writes ->
-//     RxFreeSpaceAvailable. While a session is active these bytes move on a
-//     thread of the client's own (the pump, bsd_client_pump.cpp), beside the
-//     driver queue, as a Mac's tty layer runs in the kernel beside a dext and
-//     shares the rings with it; the queue sees TxDataAvailable and
-//     RxFreeSpaceAvailable arrive as the dext does, posted.
+//     RxFreeSpaceAvailable.
 // A pty cannot carry data bits, parity, modem lines, break, drain or queue
 // depths; the client shim (test-harness/shim) asks for them over the port's
 // control socket (client_protocol.hpp), served here by serve_request().
-// Everything else runs on the runtime's driver queue, and the queue parks the
-// pump (park_pump) before it touches the master's data or a ring itself.
+// Everything runs on the runtime's driver queue.
 #pragma once
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "hostkit/runtime.hpp"
@@ -157,12 +148,6 @@ class BsdClient final : public hostkit::SerialClient {
 
  private:
   enum class Session { idle, active, closing };
-  // TIOCPKT status bits (Linux include/uapi/asm-generic/ioctls.h): the first
-  // byte of every read of the master in packet mode.
-  static constexpr uint8_t kPacketData = 0x00;
-  static constexpr uint8_t kPacketFlushRead = 0x01;
-  static constexpr uint8_t kPacketFlushWrite = 0x02;
-  static constexpr uint8_t kPacketIoctl = 0x40;
   // One client of the control socket.
   struct Connection {
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket;
@@ -191,52 +176,14 @@ class BsdClient final : public hostkit::SerialClient {
   void flush_slave_input();
   void hang_up_refused_open();
   void withdraw();  // closes the master (hanging up the slave) and removes the links
-
-  // The pump (bsd_client_pump.cpp). What it found that the queue must handle
-  // before any more data moves; it stays parked until on_pump_attention ran.
-  struct PumpAttention {
-    bool opens = false;        // the inotify descriptor has events
-    bool status = false;       // a TIOCPKT status is pending (POLLPRI)
-    bool hung_up = false;      // the master says no slave is open
-    int16_t status_read = -1;  // a status byte its read took (the read consumed it)
-    bool any() const { return opens || status || hung_up || status_read >= 0; }
-  };
-  // The most one read of the master takes.
-  static constexpr size_t kReadChunk = 16384;
-  // The client is read again once a good part of the TX ring is free (or all of
-  // it), not for every few bytes the driver sends: one read then takes a block.
-  static bool tx_room_to_read(transport::SerialQueue& tx);
-  void pump_loop();
-  PumpAttention pump_step();
-  // What wakes the pump out of its poll(): the client may be read (TX room, or
-  // XON), or the RX ring is to be written.
-  enum PumpWake : uint8_t { kWakeToRead = 1, kWakeToWrite = 2 };
-  void wake_pump(PumpWake why);  // any thread; nothing if the pump does not wait for it
-  void park_pump();    // queue: returns once the pump touches neither the master nor a ring
-  void resume_pump();  // queue: ends one park_pump() (or the pump's own attention)
-  void stop_pump();
-  void on_pump_attention(const PumpAttention& attention);
-  // Pump: TxDataAvailable and/or RxFreeSpaceAvailable, posted to the queue, one
-  // message for whatever came together.
-  enum DriverCall : uint8_t { kTellTxDataAvailable = 1, kTellRxFreeSpaceAvailable = 2 };
-  void tell_driver(uint8_t what);
-  // A scope during which the queue owns the master's data and the rings.
-  class PumpParked {
-   public:
-    explicit PumpParked(BsdClient& client) : client_(client) { client_.park_pump(); }
-    ~PumpParked() { client_.resume_pump(); }
-    PumpParked(const PumpParked&) = delete;
-    PumpParked& operator=(const PumpParked&) = delete;
-
-   private:
-    BsdClient& client_;
-  };
-
-  // Reads the client's bytes into the TX ring until EAGAIN, whose read also
-  // waits for the pty's pending input to reach the master (a close, tcdrain,
-  // queue counts); true when the master had nothing more to give. Queue only,
-  // with the pump parked.
-  bool pull_from_master();
+  void arm_read();
+  void arm_read_later();
+  void on_readable();
+  // Reads the client's bytes into the TX ring; true when the master had nothing more
+  // to give. `to_empty` reads until EAGAIN, whose read also waits for the pty's
+  // pending input to reach the master (tcdrain, queue counts); otherwise a short
+  // read ends it, and the master's next readiness brings the rest.
+  bool pull_from_master(bool to_empty = true);
   void handle_packet_status(uint8_t status);
   void take_pending_status();
   void flush_input();
@@ -246,9 +193,10 @@ class BsdClient final : public hostkit::SerialClient {
   bool program(const LineState& wanted, std::string& refusal);
   void write_rx();
   void post_write_rx();
-  ssize_t write_to_client(std::span<const uint8_t> bytes);  // the pump's, or parked
+  ssize_t write_to_client(std::span<const uint8_t> bytes);
   void set_output_held(bool held);
   void drop_unsent_output();  // the closing wait ran out
+  void poll_status_later();
   bool tx_path_empty();
   uint32_t tx_pending();
   void wait_for_drain(std::chrono::steady_clock::time_point deadline,
@@ -281,9 +229,12 @@ class BsdClient final : public hostkit::SerialClient {
   std::string link_target_;  // /proc/<pid>/fd/<path_fd_>
   std::vector<std::filesystem::path> links_;
   std::unique_ptr<registry::Claim> claim_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> master_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> listener_;
   std::list<std::shared_ptr<Connection>> connections_;
+  boost::asio::steady_timer status_poll_;
+  bool status_poll_armed_ = false;
   boost::asio::steady_timer tick_timer_;
   bool ticking_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -293,6 +244,9 @@ class BsdClient final : public hostkit::SerialClient {
   bool active_ = false;         // the driver is activated (session active or closing)
   int open_count_ = 0;          // slave opens minus closes (see on_open_events)
   std::chrono::steady_clock::time_point closing_deadline_;
+  bool reading_ = false;
+  bool read_arm_posted_ = false;
+  bool writing_ = false;
   bool rx_pending_ = false;
   uint32_t rx_seen_level_ = 0;  // RX ring level at the last deferral of write_rx
   int rx_idle_turns_ = 0;       // deferrals in a row that saw no growth
@@ -300,46 +254,32 @@ class BsdClient final : public hostkit::SerialClient {
   // shared with the operations: one may still be queued when this port goes.
   std::shared_ptr<hostkit::HandlerMemory> write_rx_memory_ =
       std::make_shared<hostkit::HandlerMemory>();
-  std::shared_ptr<hostkit::HandlerMemory> tell_memory_ = std::make_shared<hostkit::HandlerMemory>();
-  std::shared_ptr<hostkit::HandlerMemory> attention_memory_ =
+  std::shared_ptr<hostkit::HandlerMemory> read_wait_memory_ =
       std::make_shared<hostkit::HandlerMemory>();
-  std::atomic<bool> output_held_{false};  // the pump's while it runs
-  bool output_dropped_ = false;           // this session's end dropped unsent bytes
+  std::shared_ptr<hostkit::HandlerMemory> read_arm_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> write_wait_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  std::shared_ptr<hostkit::HandlerMemory> status_poll_memory_ =
+      std::make_shared<hostkit::HandlerMemory>();
+  bool output_held_ = false;
+  bool output_dropped_ = false;  // this session's end dropped unsent bytes
   LineState line_;
   LineState pty_seen_;  // the slave's termios as last read
   bool dtr_ = false, rts_ = false;
   bool cts_ = false, dsr_ = false, ri_ = false, dcd_ = false;
-  std::atomic<uint64_t> session_ring_in_{0};  // bytes put in the TX ring this session
-  uint64_t session_ring_cleared_ = 0;         // of those, dropped from the ring by a flush
-  uint64_t exclusive_owner_ = 0;              // session id holding TIOCEXCL, 0 if none
+  uint64_t session_ring_in_ = 0;       // bytes put in the TX ring this session
+  uint64_t session_ring_cleared_ = 0;  // of those, dropped from the ring by a flush
+  uint64_t exclusive_owner_ = 0;       // session id holding TIOCEXCL, 0 if none
   uint64_t next_session_id_ = 1;
   std::vector<std::weak_ptr<Connection>> pending_opens_;
   std::vector<DrainWaiter> drain_waiters_;
   std::vector<ModemWaiter> modem_waiters_;
   wire::Counters icount_;
   std::string last_refusal_;
-  PortCounters counters_;  // bytes_to_device and bytes_to_client live in the two below
-  std::atomic<uint64_t> bytes_to_device_{0};
-  std::atomic<uint64_t> bytes_to_client_{0};
-  hostkit::SerialRings rings_;        // mapped from ConnectQueues while the port is open
-  std::vector<uint8_t> buffer_;       // the queue's reads of the master
-  std::vector<uint8_t> pump_buffer_;  // the pump's
-
-  // The pump's state. It runs while pump_holds_ is 0: an active session
-  // releases the hold an idle or closing port keeps, and every park_pump()
-  // and attention adds one while it lasts.
-  std::mutex pump_mutex_;
-  std::condition_variable pump_cv_;
-  int pump_holds_ = 1;
-  bool pump_parked_ = true;  // it waits in its park, touching nothing
-  bool pump_stop_ = false;
-  bool session_pumping_ = false;             // queue: the session released its hold
-  std::atomic<uint8_t> pump_sleeps_for_{0};  // in poll(): PumpWake bits worth a wake
-  bool pump_read_late_ = false;              // pump only: read even short of a batch of room
-  std::atomic<bool> rx_go_{false};           // queue -> pump: write the RX ring to the client
-  std::atomic<uint8_t> driver_told_{0};      // DriverCall bits of the message on its way
-  int pump_event_ = -1;                      // eventfd: wakes the pump out of poll()
-  std::thread pump_;
+  PortCounters counters_;
+  hostkit::SerialRings rings_;  // mapped from ConnectQueues while the port is open
+  std::vector<uint8_t> buffer_;
 };
 
 // Gives every registered serial service of a runtime its BsdClient.

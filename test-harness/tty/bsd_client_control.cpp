@@ -146,8 +146,8 @@ wire::Reply BsdClient::reply(int error, const std::string& message) {
   r.line = to_wire(line_);
   r.modem = modem_bits();
   r.counters = icount_;
-  r.counters.rx = clamp32(bytes_to_client_.load());
-  r.counters.tx = clamp32(bytes_to_device_.load());
+  r.counters.rx = clamp32(counters_.bytes_to_client);
+  r.counters.tx = clamp32(counters_.bytes_to_device);
   r.state = active_ ? wire::kStateActive : 0;
   copy_text(r.name, sizeof r.name, name_);
   copy_text(r.message, sizeof r.message, message);
@@ -207,8 +207,6 @@ void BsdClient::wake_modem_waiters() {
 void BsdClient::serve_request(const std::shared_ptr<Connection>& connection,
                               const wire::Request& request) {
   using wire::Op;
-  // A request may flush, drain or read the master: the pump stays out meanwhile.
-  const PumpParked pump_parked(*this);
   // Every request but these concerns a port someone has open.
   const bool any_time =
       request.op == Op::open || request.op == Op::get_line || request.op == Op::counters;

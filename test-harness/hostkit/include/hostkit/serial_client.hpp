@@ -1,9 +1,7 @@
 // The kernel side of a hostkit IOUserSerial: the rings as a side maps them from
 // the descriptors ConnectQueues returns, and the interface the Linux tty side
-// (test-harness/tty) implements to hear the driver's D->K calls. The SerialClient
-// calls run on the driver queue. The kernel side's halves of the rings may be
-// used from another thread (the tty side's pump), concurrently with the
-// driver's: each side stores only its own index (transport/serial_queue.hpp).
+// (test-harness/tty) implements to hear the driver's D->K calls. Everything here
+// runs on the driver queue.
 #pragma once
 
 #include <cstdint>
