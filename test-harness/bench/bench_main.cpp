@@ -269,14 +269,6 @@ struct HarnessRuns {
   }
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 double min_of(const std::vector<double>& v) {
   return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
 }
@@ -794,7 +786,7 @@ int main(int argc, char** argv) {
       const StreamFigures raw_after = raw_pty_stream(g_stream_bytes);
       runs.add(ours, raw_before, raw_after);
     }
-    const double ratio = median(runs.ratio);
+    const double ratio = percentile(runs.ratio, 50);
     char allocs[32] = "n/a";
     if (USBSERIAL_BENCH_COUNTS_ALLOCATIONS) {
       std::snprintf(allocs, sizeof allocs, "%.3f", max_of(runs.allocations_per_transfer));
@@ -802,26 +794,26 @@ int main(int argc, char** argv) {
     char range[32];
     std::snprintf(range, sizeof range, "(%.3f-%.3f)", min_of(runs.ratio), max_of(runs.ratio));
     std::printf("  %-28s %8.1f %8.1f %6.3f %13s | %11s | %11.0f %6.0f | %10.1f %6.1f%s\n",
-                chip.label, median(runs.mb_per_s), median(runs.raw_mb_per_s), ratio, range, allocs,
-                median(runs.switches_per_mib), median(runs.raw_switches_per_mib),
-                median(runs.cpu_ms_per_mib), median(runs.raw_cpu_ms_per_mib),
-                runs.ok ? "" : "  BYTES LOST");
+                chip.label, percentile(runs.mb_per_s, 50), percentile(runs.raw_mb_per_s, 50), ratio,
+                range, allocs, percentile(runs.switches_per_mib, 50),
+                percentile(runs.raw_switches_per_mib, 50), percentile(runs.cpu_ms_per_mib, 50),
+                percentile(runs.raw_cpu_ms_per_mib, 50), runs.ok ? "" : "  BYTES LOST");
     json.begin_object();
     json.field("chip", std::string(chip.label));
     json.field("runs", static_cast<uint64_t>(harness_runs));
     json.field("ok", runs.ok);
-    json.field("bytes_per_second", median(runs.mb_per_s) * 1e6);
-    json.field("raw_pty_bytes_per_second", median(runs.raw_mb_per_s) * 1e6);
+    json.field("bytes_per_second", percentile(runs.mb_per_s, 50) * 1e6);
+    json.field("raw_pty_bytes_per_second", percentile(runs.raw_mb_per_s, 50) * 1e6);
     json.field("ratio_to_raw_pty", ratio);
     json.field("ratio_to_raw_pty_min", min_of(runs.ratio));
     json.field("ratio_to_raw_pty_max", max_of(runs.ratio));
     json.field("transfers", runs.transfers);
     json.field("allocations", runs.allocations);
     json.field("allocations_per_transfer", max_of(runs.allocations_per_transfer));
-    json.field("context_switches_per_mib", median(runs.switches_per_mib));
-    json.field("raw_pty_context_switches_per_mib", median(runs.raw_switches_per_mib));
-    json.field("cpu_ms_per_mib", median(runs.cpu_ms_per_mib));
-    json.field("raw_pty_cpu_ms_per_mib", median(runs.raw_cpu_ms_per_mib));
+    json.field("context_switches_per_mib", percentile(runs.switches_per_mib, 50));
+    json.field("raw_pty_context_switches_per_mib", percentile(runs.raw_switches_per_mib, 50));
+    json.field("cpu_ms_per_mib", percentile(runs.cpu_ms_per_mib, 50));
+    json.field("raw_pty_cpu_ms_per_mib", percentile(runs.raw_cpu_ms_per_mib, 50));
     json.end_object();
   }
   json.end_array();
