@@ -4,8 +4,11 @@
 //      client on a raw pty pair whose master echoes everything back (the same
 //      two pty crossings with no driver and no simulator: the floor of our
 //      path); each next to that baseline: the throughput ratio, heap
-//      allocations per USB transfer, and context switches per MiB (the whole
-//      process, both runs counted the same way), as medians of several such runs
+//      allocations per USB transfer, context switches per MiB (the whole
+//      process, both runs counted the same way), USB transfers per MiB, and how
+//      busy the driver queue's thread was next to the echo thread (the one thread
+//      that runs the tty side, the driver and the simulator is the path's
+//      bottleneck where it nears 100 %), as medians of several such runs
 //      (--runs N, default 5: a shared machine's load moves one run by a third);
 //      plus a per-layer latency
 //      breakdown of 1-byte round trips in percentiles (client -> OUT packet at
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <DriverKit/DriverKit.h>
@@ -110,6 +114,17 @@ size_t stream_through(int fd, size_t bytes) {
   return received;
 }
 
+// CPU time one thread of this process has had so far, in nanoseconds (its
+// CPU-time clock counts a thread that is running now up to this moment).
+uint64_t thread_cpu_ns(pthread_t thread) {
+  clockid_t clock{};
+  timespec t{};
+  if (::pthread_getcpuclockid(thread, &clock) != 0 || ::clock_gettime(clock, &t) != 0) {
+    return 0;
+  }
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
 // The process's heap allocations and context switches (all threads) at one moment.
 struct Usage {
   uint64_t allocations = 0;
@@ -135,6 +150,9 @@ struct StreamFigures {
   uint64_t context_switches = 0;
   uint64_t transfers = 0;  // USB transfers the simulated device completed (0: none, a pty)
   double cpu_seconds = 0;
+  // The share of the stream's time one thread was on a CPU: the driver queue's
+  // (which runs the tty side, the driver and the simulator), or the raw echo's.
+  double busy = 0;
   double cpu_ms_per_mib() const {
     return bytes > 0 ? cpu_seconds * 1e3 * (1 << 20) / static_cast<double>(bytes) : 0;
   }
@@ -147,16 +165,25 @@ struct StreamFigures {
   double allocations_per_transfer() const {
     return transfers > 0 ? static_cast<double>(allocations) / static_cast<double>(transfers) : 0;
   }
+  double transfers_per_mib() const {
+    return bytes > 0 ? static_cast<double>(transfers) * (1 << 20) / static_cast<double>(bytes) : 0;
+  }
 };
 
-StreamFigures measured_stream(int fd, size_t bytes, const std::function<uint64_t()>& transfers) {
+// `watched` is the thread whose busy share is taken.
+StreamFigures measured_stream(int fd, size_t bytes, const std::function<uint64_t()>& transfers,
+                              pthread_t watched) {
   StreamFigures f;
   f.bytes = bytes;
   const uint64_t transfers_before = transfers();
+  const uint64_t busy_before = thread_cpu_ns(watched);
   const Usage before = Usage::now();
   f.ok = stream_through(fd, bytes) == bytes;
   const Usage after = Usage::now();
   f.seconds = std::chrono::duration<double>(after.at - before.at).count();
+  f.busy = f.seconds > 0
+               ? static_cast<double>(thread_cpu_ns(watched) - busy_before) * 1e-9 / f.seconds
+               : 0;
   f.allocations = after.allocations - before.allocations;
   f.context_switches = after.context_switches - before.context_switches;
   f.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
@@ -187,7 +214,8 @@ StreamFigures raw_pty_stream(size_t bytes) {
       }
     }
   });
-  StreamFigures f = measured_stream(slave, bytes, [] { return uint64_t{0}; });
+  StreamFigures f = measured_stream(
+      slave, bytes, [] { return uint64_t{0}; }, echo.native_handle());
   ::close(slave);  // the echo thread's read ends with EIO
   echo.join();
   ::close(master);
@@ -231,13 +259,19 @@ struct BridgeRun {
     std::filesystem::remove_all(dir);
   }
   uint64_t transfers() { return stack->device(0).transfers_completed(); }
+  pthread_t queue_thread() {
+    pthread_t thread{};
+    stack->runtime().queue().sync([&] { thread = ::pthread_self(); });
+    return thread;
+  }
 };
 
 StreamFigures bridge_stream(const Chip& chip, size_t bytes) {
   BridgeRun run(chip);
   // A first stream brings every queue and cache to its working size.
   stream_through(run.fd, std::min<size_t>(bytes, 1u << 20));
-  return measured_stream(run.fd, bytes, [&] { return run.transfers(); });
+  return measured_stream(
+      run.fd, bytes, [&] { return run.transfers(); }, run.queue_thread());
 }
 
 // The harness line of one chip over several runs, each with its raw baseline
@@ -246,6 +280,7 @@ struct HarnessRuns {
   std::vector<double> mb_per_s, raw_mb_per_s, ratio;
   std::vector<double> switches_per_mib, raw_switches_per_mib;
   std::vector<double> cpu_ms_per_mib, raw_cpu_ms_per_mib;
+  std::vector<double> busy, raw_busy, transfers_per_mib;
   std::vector<double> allocations_per_transfer;
   uint64_t transfers = 0;
   uint64_t allocations = 0;
@@ -255,6 +290,7 @@ struct HarnessRuns {
     raw.seconds = (before.seconds + after.seconds) / 2;
     raw.context_switches = (before.context_switches + after.context_switches) / 2;
     raw.cpu_seconds = (before.cpu_seconds + after.cpu_seconds) / 2;
+    raw.busy = (before.busy + after.busy) / 2;
     mb_per_s.push_back(ours.mb_per_s());
     raw_mb_per_s.push_back(raw.mb_per_s());
     ratio.push_back(raw.mb_per_s() > 0 ? ours.mb_per_s() / raw.mb_per_s() : 0);
@@ -262,6 +298,9 @@ struct HarnessRuns {
     raw_switches_per_mib.push_back(raw.switches_per_mib());
     cpu_ms_per_mib.push_back(ours.cpu_ms_per_mib());
     raw_cpu_ms_per_mib.push_back(raw.cpu_ms_per_mib());
+    busy.push_back(ours.busy);
+    raw_busy.push_back(raw.busy);
+    transfers_per_mib.push_back(ours.transfers_per_mib());
     allocations_per_transfer.push_back(ours.allocations_per_transfer());
     transfers += ours.transfers;
     allocations += ours.allocations;
@@ -768,10 +807,13 @@ int main(int argc, char** argv) {
       "\nThe harness, unpaced, loopback plug, %zu bytes each way; each chip next to a raw pty "
       "pair\n"
       "with an echo thread, run just before and just after it (their mean; MB/s = 10^6 bytes/s,\n"
-      "counted once). Medians of %d such runs; the ratio's range in brackets.\n",
+      "counted once). Medians of %d such runs; the ratio's range in brackets. busy: the share\n"
+      "of the stream's time the driver queue's thread (tty side, driver and simulator) was on a\n"
+      "CPU, next to the raw echo thread's.\n",
       g_stream_bytes, harness_runs);
-  std::printf("  %-28s %8s %8s %6s %13s | %11s | %11s %6s | %10s %6s\n", "chip", "MB/s", "raw MB/s",
-              "ratio", "(range)", "allocs/xfer", "cswitch/MiB", "raw", "CPU ms/MiB", "raw");
+  std::printf("  %-28s %8s %8s %6s %13s | %11s | %11s %6s | %10s %6s | %9s | %5s %5s\n", "chip",
+              "MB/s", "raw MB/s", "ratio", "(range)", "allocs/xfer", "cswitch/MiB", "raw",
+              "CPU ms/MiB", "raw", "xfers/MiB", "busy", "raw");
   json.key("harness").begin_array();
   for (const Chip& chip : chips) {
     if (!only_chip.empty() && only_chip != chip.label) {
@@ -793,11 +835,14 @@ int main(int argc, char** argv) {
     }
     char range[32];
     std::snprintf(range, sizeof range, "(%.3f-%.3f)", min_of(runs.ratio), max_of(runs.ratio));
-    std::printf("  %-28s %8.1f %8.1f %6.3f %13s | %11s | %11.0f %6.0f | %10.1f %6.1f%s\n",
-                chip.label, percentile(runs.mb_per_s, 50), percentile(runs.raw_mb_per_s, 50), ratio,
-                range, allocs, percentile(runs.switches_per_mib, 50),
-                percentile(runs.raw_switches_per_mib, 50), percentile(runs.cpu_ms_per_mib, 50),
-                percentile(runs.raw_cpu_ms_per_mib, 50), runs.ok ? "" : "  BYTES LOST");
+    std::printf(
+        "  %-28s %8.1f %8.1f %6.3f %13s | %11s | %11.0f %6.0f | %10.1f %6.1f | %9.0f | %4.0f%% "
+        "%4.0f%%%s\n",
+        chip.label, percentile(runs.mb_per_s, 50), percentile(runs.raw_mb_per_s, 50), ratio, range,
+        allocs, percentile(runs.switches_per_mib, 50), percentile(runs.raw_switches_per_mib, 50),
+        percentile(runs.cpu_ms_per_mib, 50), percentile(runs.raw_cpu_ms_per_mib, 50),
+        percentile(runs.transfers_per_mib, 50), percentile(runs.busy, 50) * 100,
+        percentile(runs.raw_busy, 50) * 100, runs.ok ? "" : "  BYTES LOST");
     json.begin_object();
     json.field("chip", std::string(chip.label));
     json.field("runs", static_cast<uint64_t>(harness_runs));
@@ -814,6 +859,9 @@ int main(int argc, char** argv) {
     json.field("raw_pty_context_switches_per_mib", percentile(runs.raw_switches_per_mib, 50));
     json.field("cpu_ms_per_mib", percentile(runs.cpu_ms_per_mib, 50));
     json.field("raw_pty_cpu_ms_per_mib", percentile(runs.raw_cpu_ms_per_mib, 50));
+    json.field("transfers_per_mib", percentile(runs.transfers_per_mib, 50));
+    json.field("queue_thread_busy", percentile(runs.busy, 50));
+    json.field("raw_pty_echo_thread_busy", percentile(runs.raw_busy, 50));
     json.end_object();
   }
   json.end_array();
