@@ -791,6 +791,14 @@ int main(int argc, char** argv) {
   };
   hostutil::JsonWriter json;
   json.begin_object();
+  // Closes the report and writes it where --json asked; the end of main.
+  auto finish_report = [&] {
+    json.end_object();
+    if (!json_path.empty()) {
+      std::ofstream(json_path) << json.str() << "\n";
+    }
+    return 0;
+  };
 
   // 1. The harness, chip by chip, each alternated with a raw pty run.
   const Chip chips[] = {
@@ -828,7 +836,14 @@ int main(int argc, char** argv) {
       const StreamFigures raw_after = raw_pty_stream(g_stream_bytes);
       runs.add(ours, raw_before, raw_after);
     }
-    const double ratio = percentile(runs.ratio, 50);
+    auto median = [](const std::vector<double>& v) { return percentile(v, 50); };
+    const double ratio = median(runs.ratio);
+    const double mb_per_s = median(runs.mb_per_s), raw_mb_per_s = median(runs.raw_mb_per_s);
+    const double switches = median(runs.switches_per_mib);
+    const double raw_switches = median(runs.raw_switches_per_mib);
+    const double cpu_ms = median(runs.cpu_ms_per_mib), raw_cpu_ms = median(runs.raw_cpu_ms_per_mib);
+    const double transfers_per_mib = median(runs.transfers_per_mib);
+    const double busy = median(runs.busy), raw_busy = median(runs.raw_busy);
     char allocs[32] = "n/a";
     if (USBSERIAL_BENCH_COUNTS_ALLOCATIONS) {
       std::snprintf(allocs, sizeof allocs, "%.3f", max_of(runs.allocations_per_transfer));
@@ -838,30 +853,27 @@ int main(int argc, char** argv) {
     std::printf(
         "  %-28s %8.1f %8.1f %6.3f %13s | %11s | %11.0f %6.0f | %10.1f %6.1f | %9.0f | %4.0f%% "
         "%4.0f%%%s\n",
-        chip.label, percentile(runs.mb_per_s, 50), percentile(runs.raw_mb_per_s, 50), ratio, range,
-        allocs, percentile(runs.switches_per_mib, 50), percentile(runs.raw_switches_per_mib, 50),
-        percentile(runs.cpu_ms_per_mib, 50), percentile(runs.raw_cpu_ms_per_mib, 50),
-        percentile(runs.transfers_per_mib, 50), percentile(runs.busy, 50) * 100,
-        percentile(runs.raw_busy, 50) * 100, runs.ok ? "" : "  BYTES LOST");
+        chip.label, mb_per_s, raw_mb_per_s, ratio, range, allocs, switches, raw_switches, cpu_ms,
+        raw_cpu_ms, transfers_per_mib, busy * 100, raw_busy * 100, runs.ok ? "" : "  BYTES LOST");
     json.begin_object();
     json.field("chip", std::string(chip.label));
     json.field("runs", static_cast<uint64_t>(harness_runs));
     json.field("ok", runs.ok);
-    json.field("bytes_per_second", percentile(runs.mb_per_s, 50) * 1e6);
-    json.field("raw_pty_bytes_per_second", percentile(runs.raw_mb_per_s, 50) * 1e6);
+    json.field("bytes_per_second", mb_per_s * 1e6);
+    json.field("raw_pty_bytes_per_second", raw_mb_per_s * 1e6);
     json.field("ratio_to_raw_pty", ratio);
     json.field("ratio_to_raw_pty_min", min_of(runs.ratio));
     json.field("ratio_to_raw_pty_max", max_of(runs.ratio));
     json.field("transfers", runs.transfers);
     json.field("allocations", runs.allocations);
     json.field("allocations_per_transfer", max_of(runs.allocations_per_transfer));
-    json.field("context_switches_per_mib", percentile(runs.switches_per_mib, 50));
-    json.field("raw_pty_context_switches_per_mib", percentile(runs.raw_switches_per_mib, 50));
-    json.field("cpu_ms_per_mib", percentile(runs.cpu_ms_per_mib, 50));
-    json.field("raw_pty_cpu_ms_per_mib", percentile(runs.raw_cpu_ms_per_mib, 50));
-    json.field("transfers_per_mib", percentile(runs.transfers_per_mib, 50));
-    json.field("queue_thread_busy", percentile(runs.busy, 50));
-    json.field("raw_pty_echo_thread_busy", percentile(runs.raw_busy, 50));
+    json.field("context_switches_per_mib", switches);
+    json.field("raw_pty_context_switches_per_mib", raw_switches);
+    json.field("cpu_ms_per_mib", cpu_ms);
+    json.field("raw_pty_cpu_ms_per_mib", raw_cpu_ms);
+    json.field("transfers_per_mib", transfers_per_mib);
+    json.field("queue_thread_busy", busy);
+    json.field("raw_pty_echo_thread_busy", raw_busy);
     json.end_object();
   }
   json.end_array();
@@ -869,11 +881,7 @@ int main(int argc, char** argv) {
     std::printf("  (allocations are not counted under the sanitizers)\n");
   }
   if (!only_chip.empty()) {
-    json.end_object();
-    if (!json_path.empty()) {
-      std::ofstream(json_path) << json.str() << "\n";
-    }
-    return 0;
+    return finish_report();
   }
 
   // The 1-byte round trip, layer by layer.
@@ -1050,9 +1058,5 @@ int main(int argc, char** argv) {
     json.end_object();
   }
   json.end_array();
-  json.end_object();
-  if (!json_path.empty()) {
-    std::ofstream(json_path) << json.str() << "\n";
-  }
-  return 0;
+  return finish_report();
 }

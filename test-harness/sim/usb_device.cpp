@@ -198,14 +198,16 @@ void SimDevice::post_completion(UsbCompletion done, IOReturnValue status, uint32
   if (!done) {
     return;
   }
+  // Unpaced, every completion goes at once.
   int64_t ready_at = 0;
-  if (options_.paced && status == kIOReturnSuccess) {
-    ready_at = frame_end();
-    arm_frame_timer(ready_at);
-  } else if (options_.paced) {
-    // An error goes at once, and so does everything queued before it (unpaced,
-    // everything queued goes at once anyway).
-    completions_.for_each([](Completion& c) { c.ready_at = 0; });
+  if (options_.paced) {
+    if (status == kIOReturnSuccess) {
+      ready_at = frame_end();
+      arm_frame_timer(ready_at);
+    } else {
+      // An error goes at once, and so does everything queued before it.
+      completions_.for_each([](Completion& c) { c.ready_at = 0; });
+    }
   }
   completions_.push_back(Completion{std::move(done), status, actual, ready_at});
   if (ready_at == 0) {
